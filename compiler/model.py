@@ -1,0 +1,129 @@
+"""Typed data produced by the front end: the flow as written (FlowModel) and as a graph (FlowGraph).
+
+parse.py builds a FlowModel from source without importing it; graph.py turns it into a FlowGraph;
+lint/ checks both; lower.py turns a clean FlowGraph into the target-neutral IR (ir.py).
+Fields may be added; renaming one is a change of contract for every later stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range: lines and columns are 1-based, end is exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @staticmethod
+    def point(line: int, col: int = 1) -> "Span":
+        return Span(line, col, line, col + 1)
+
+
+@dataclass
+class Decorator:
+    """A decorator on a step or on the flow class, with its arguments evaluated statically."""
+
+    name: str                                   # canonical Metaflow name: "resources", "kubernetes", ...
+    args: dict[str, Any]                        # keyword arguments that evaluated (positional ones mapped by name)
+    span: Span
+    arg_spans: dict[str, Span] = field(default_factory=dict)
+
+
+@dataclass
+class ParameterDecl:
+    """A `Parameter`, `IncludeFile` or `Config` class attribute."""
+
+    attr: str                                   # the class attribute name (what `self.<attr>` reads)
+    name: str                                   # the parameter name users pass (may contain '-')
+    kind: str                                   # "parameter" | "include_file" | "config"
+    type: str                                   # "str" | "int" | "float" | "bool" | "json"
+    span: Span
+    default: Any = None
+    has_default: bool = False
+    required: bool = False
+    help: str | None = None
+    multiple: bool = False
+    separator: str | None = None
+    is_text: bool = True                        # IncludeFile: text or bytes
+    encoding: str = "utf-8"
+
+
+@dataclass
+class Transition:
+    """The tail `self.next(...)` of a step."""
+
+    kind: str                                   # "linear" | "split" | "foreach" | "parallel" | "switch"
+    targets: list[str]                          # step names, in source order (switch: case values' steps)
+    span: Span
+    foreach: str | None = None                  # artifact name for foreach=
+    num_parallel: int | None = None
+    condition: str | None = None                # switch: artifact name holding the case key
+    cases: dict[str, str] = field(default_factory=dict)   # switch: case key -> step name
+
+
+@dataclass
+class StepDef:
+    name: str
+    span: Span                                  # the `def` name
+    decorators: list[Decorator]
+    num_args: int                               # positional parameters including self (join: 2)
+    transition: Transition | None               # None: no valid tail self.next (end step, or an error)
+    is_start: bool = False                      # @step(start=True)
+    is_end: bool = False                        # @step(end=True)
+    docstring: str | None = None
+
+
+@dataclass
+class FlowModel:
+    path: str
+    class_name: str
+    span: Span
+    steps: dict[str, StepDef]                   # in source order
+    parameters: list[ParameterDecl]
+    decorators: list[Decorator]                 # flow-level: schedule, project, trigger, ...
+    local_modules: list[str] = field(default_factory=list)   # sibling modules imported, relative paths
+    docstring: str | None = None
+
+    def decorator(self, name: str) -> Decorator | None:
+        return next((d for d in self.decorators if d.name == name), None)
+
+
+# Node kinds of the graph. A switch's cases converge on an ordinary linear step (several in-edges,
+# one of which runs), never on a join.
+NODE_KINDS = ("start", "linear", "split", "foreach", "parallel", "switch", "join", "end")
+
+
+@dataclass
+class GraphNode:
+    name: str
+    kind: str                                   # one of NODE_KINDS
+    out: list[str]                              # successors in transition order
+    in_: list[str]                              # predecessors, sorted
+    split_parents: list[str] = field(default_factory=list)   # enclosing open splits, outermost first
+    matching_join: str | None = None            # for split/foreach/parallel nodes
+    foreach_depth: int = 0                      # enclosing foreach/parallel splits not yet joined
+    foreach_var: str | None = None
+    num_parallel: int | None = None
+    condition: str | None = None
+    cases: dict[str, str] = field(default_factory=dict)
+    recursive: bool = False                     # a switch with itself among its cases
+    join_of: str | None = None                  # for joins: the split step they close
+    step: StepDef | None = None
+
+    def decorator(self, name: str) -> Decorator | None:
+        if self.step is None:
+            return None
+        return next((d for d in self.step.decorators if d.name == name), None)
+
+
+@dataclass
+class FlowGraph:
+    flow: FlowModel
+    nodes: dict[str, GraphNode]                 # in topological order (start first, end last)
+    start: str
+    end: str
