@@ -1,0 +1,261 @@
+"""Lowering: a clean FlowGraph + settings + `--with` decorators -> the target-neutral FlowPlan.
+
+Compute is resolved here, once, for every target: `@resources` is a hint that every backend reads,
+`@kubernetes` / `@batch` pin a backend, and where several give a value the largest wins (as
+Metaflow does). `--with NAME[:k=v,...]` attaches a decorator to every step that has none of that
+kind (for compute decorators: none of either kind).
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from compiler.diagnostics import ERROR, Diagnostic
+from compiler.ir import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Compute, FlowPlan, Retry, Schedule, StepPlan
+from compiler.model import Decorator, FlowGraph, GraphNode, Span
+
+COMPUTE_DECORATORS = ("kubernetes", "batch")
+WITH_DECORATORS = ("kubernetes", "batch", "retry", "catch", "timeout", "environment", "resources")
+
+_WITH_RE = re.compile(r"^(?P<name>[a-z_]+)(?::(?P<args>.*))?$")
+
+
+@dataclass(frozen=True)
+class WithSpec:
+    """One `--with NAME[:k=v,...]` option, parsed."""
+
+    name: str
+    args: dict[str, Any]
+
+
+class WithError(ValueError):
+    pass
+
+
+def _scalar(text: str) -> Any:
+    text = text.strip()
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def parse_with(option: str) -> WithSpec:
+    """`kubernetes:cpu=2,memory=8000,image=python:3.11` -> WithSpec. Values are ints, floats, bools or text."""
+    match = _WITH_RE.match(option.strip())
+    if not match or match.group("name") not in WITH_DECORATORS:
+        raise WithError(f"--with {option!r}: expected one of {', '.join(WITH_DECORATORS)}, optionally followed by :key=value,...")
+    args: dict[str, Any] = {}
+    raw = match.group("args")
+    if raw:
+        # Values may hold ':' (images) but not ','; a comma inside a value is not supported.
+        for part in raw.split(","):
+            if "=" not in part:
+                raise WithError(f"--with {option!r}: {part!r} is not key=value")
+            key, value = part.split("=", 1)
+            args[key.strip()] = _scalar(value)
+    return WithSpec(match.group("name"), args)
+
+
+def _num(value: Any, default: float | None = None) -> float | None:
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _max(*values: float | None) -> float:
+    return max(v for v in values if v is not None)
+
+
+def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
+    if isinstance(mapping, str):  # Metaflow also accepts "k=v,k2=v2" for node_selector
+        mapping = dict(item.split("=", 1) for item in mapping.split(",") if "=" in item)
+    if not isinstance(mapping, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(v) for v in value)
+
+
+def resolve_compute(decorators: dict[str, Decorator | WithSpec]) -> Compute:
+    resources = decorators.get("resources")
+    pinned_name = next((n for n in COMPUTE_DECORATORS if n in decorators), None)
+    pinned = decorators.get(pinned_name) if pinned_name else None
+    hint = resources.args if resources else {}
+    args = pinned.args if pinned else {}
+
+    cpu = _max(DEFAULT_CPU, _num(hint.get("cpu")), _num(args.get("cpu")))
+    memory = _max(DEFAULT_MEMORY_MB, _num(hint.get("memory")), _num(args.get("memory")))
+    disk = _max(DEFAULT_DISK_MB, _num(hint.get("disk")), _num(args.get("disk")))
+    gpu = _max(0, _num(hint.get("gpu")), _num(args.get("gpu")))
+    shm = [v for v in (_num(hint.get("shared_memory")), _num(args.get("shared_memory"))) if v is not None]
+    tolerations = args.get("tolerations") or ()
+    return Compute(
+        backend=pinned_name,
+        cpu=cpu if cpu != int(cpu) else float(int(cpu)),
+        memory=int(memory),
+        gpu=int(gpu),
+        disk=int(disk),
+        shared_memory=int(max(shm)) if shm else None,
+        image=args.get("image"),
+        namespace=args.get("namespace"),
+        service_account=args.get("service_account"),
+        node_selector=_pairs(args.get("node_selector")),
+        tolerations=tuple(tuple(sorted(t.items())) for t in tolerations if isinstance(t, dict)),
+        k8s_secrets=_names(args.get("secrets")) if pinned_name == "kubernetes" else (),
+        labels=_pairs(args.get("labels")),
+        annotations=_pairs(args.get("annotations")),
+        gpu_vendor=str(args.get("gpu_vendor") or "nvidia").lower(),
+        image_pull_policy=args.get("image_pull_policy"),
+        persistent_volume_claims=_pairs(args.get("persistent_volume_claims")),
+        queue=args.get("queue"),
+        iam_role=args.get("iam_role"),
+        execution_role=args.get("execution_role"),
+        use_tmpfs=bool(args.get("use_tmpfs") or False),
+        tmpfs_size=int(args["tmpfs_size"]) if args.get("tmpfs_size") is not None else None,
+        tmpfs_path=str(args.get("tmpfs_path") or "/metaflow_temp"),
+        max_swap=int(args["max_swap"]) if args.get("max_swap") is not None else None,
+        swappiness=int(args["swappiness"]) if args.get("swappiness") is not None else None,
+        privileged=bool(args.get("privileged") or False),
+    )
+
+
+def _timeout_seconds(deco: Decorator | WithSpec | None) -> int | None:
+    if deco is None:
+        return None
+    a = deco.args
+    total = (_num(a.get("seconds"), 0) or 0) + 60 * (_num(a.get("minutes"), 0) or 0) + 3600 * (_num(a.get("hours"), 0) or 0)
+    return int(total) if total > 0 else None
+
+
+def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[str, Decorator | WithSpec]:
+    own: dict[str, Decorator | WithSpec] = {}
+    for deco in node.step.decorators if node.step else ():
+        own.setdefault(deco.name, deco)
+    for spec in with_specs:
+        if spec.name in COMPUTE_DECORATORS:
+            if not any(n in own for n in COMPUTE_DECORATORS):
+                own[spec.name] = spec
+        else:
+            own.setdefault(spec.name, spec)
+    return own
+
+
+def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]) -> StepPlan:
+    decos = _step_decorators(node, with_specs)
+    retry = decos.get("retry")
+    catch = decos.get("catch")
+    environment = decos.get("environment")
+    secrets = decos.get("secrets")
+    join_kind = None
+    if node.kind == "join" and node.join_of in graph.nodes:
+        join_kind = "foreach" if graph.nodes[node.join_of].kind in ("foreach", "parallel") else "static"
+    return StepPlan(
+        name=node.name,
+        kind=node.kind,
+        next=list(node.out),
+        in_=list(node.in_),
+        depth=node.foreach_depth,
+        compute=resolve_compute(decos),
+        retry=Retry(
+            times=int(_num(retry.args.get("times"), 3)) if retry else 0,
+            minutes_between=float(_num(retry.args.get("minutes_between_retries"), 2)) if retry else 2.0,
+        ),
+        timeout_seconds=_timeout_seconds(decos.get("timeout")),
+        catch_var=(catch.args.get("var") if catch else None),
+        catch_print=bool(catch.args.get("print_exception", True)) if catch else True,
+        env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},
+        secret_sources=[str(s) for s in ((secrets.args.get("sources") or []) if secrets else [])],
+        foreach_var=node.foreach_var,
+        num_parallel=node.num_parallel,
+        condition=node.condition,
+        cases=dict(node.cases),
+        recursive=node.recursive,
+        join_of=node.join_of,
+        join_kind=join_kind,
+        matching_join=node.matching_join,
+        split_parents=list(node.split_parents),
+        span=node.step.span if node.step else None,
+    )
+
+
+_CRON_SHORTCUTS = (("hourly", "0 * * * *"), ("daily", "0 0 * * *"), ("weekly", "0 0 * * 0"))
+
+
+def lower_schedule(deco: Decorator | None) -> Schedule | None:
+    if deco is None:
+        return None
+    tz = deco.args.get("timezone")
+    cron = deco.args.get("cron")
+    if cron:
+        return Schedule(" ".join(str(cron).split()), tz)
+    for flag, expression in _CRON_SHORTCUTS:
+        if deco.args.get(flag):
+            return Schedule(expression, tz)
+    return Schedule("0 0 * * *", tz)  # Metaflow's @schedule defaults to daily
+
+
+def _default_branch(settings: Any) -> str:
+    if settings is not None and str(getattr(settings, "production", "false")).lower() in ("1", "true", "yes"):
+        return "prod"
+    branch = getattr(settings, "branch", None) if settings is not None else None
+    if branch:
+        return str(branch) if str(branch).startswith(("test.", "prod.")) else "test." + str(branch)
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name on some CI machines
+        user = "unknown"
+    return "user." + user
+
+
+def lower(graph: FlowGraph, settings: Any = None, with_specs: Iterable[WithSpec] = ()) -> FlowPlan:
+    with_specs = list(with_specs)
+    flow = graph.flow
+    project = flow.decorator("project")
+    triggers = [dict(d.args, kind=d.name) for d in flow.decorators if d.name in ("trigger", "trigger_on_finish")]
+    return FlowPlan(
+        flow_name=flow.class_name,
+        flow_file=os.path.basename(flow.path),
+        path=flow.path,
+        start=graph.start,
+        end=graph.end,
+        steps={name: lower_step(node, graph, with_specs) for name, node in graph.nodes.items()},
+        parameters=list(flow.parameters),
+        project=str(project.args.get("name")) if project and project.args.get("name") else None,
+        project_branch=_default_branch(settings) if project else None,
+        schedule=lower_schedule(flow.decorator("schedule")),
+        triggers=triggers,
+        local_modules=list(flow.local_modules),
+        settings=settings,
+        description=flow.docstring,
+    )
+
+
+def with_diagnostics(options: Iterable[str]) -> tuple[list[WithSpec], list[Diagnostic]]:
+    """Parse `--with` options; a bad one is a diagnostic (FC501) rather than an exception."""
+    specs, diagnostics = [], []
+    for option in options:
+        try:
+            specs.append(parse_with(option))
+        except WithError as error:
+            diagnostics.append(Diagnostic("FC501", ERROR, str(error), None))
+    return specs, diagnostics
+
+
+__all__ = ["WithSpec", "parse_with", "lower", "lower_step", "resolve_compute", "with_diagnostics", "Span"]

@@ -1,0 +1,73 @@
+"""The runtime spec (`flowc.json`): the part of the plan that the runtime needs inside a container.
+
+Its format is the contract in docs/runtime-contract.md. Serialized with sorted keys, so the same
+flow gives the same bytes and the same code package hash.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, has_errors
+from compiler.ir import FlowPlan, StepPlan
+from compiler.model import ParameterDecl
+
+FORMAT = 1
+
+
+def _parameter(p: ParameterDecl) -> dict[str, Any]:
+    return {
+        "name": p.name, "attr": p.attr, "kind": p.kind, "type": p.type,
+        "has_default": p.has_default, "default": p.default if p.has_default else None,
+        "required": p.required, "multiple": p.multiple, "separator": p.separator,
+        "is_text": p.is_text, "encoding": p.encoding, "help": p.help,
+    }
+
+
+def _step(s: StepPlan) -> dict[str, Any]:
+    return {
+        "kind": s.kind, "next": list(s.next), "in": list(s.in_), "depth": s.depth,
+        "foreach_var": s.foreach_var, "num_parallel": s.num_parallel,
+        "condition": s.condition, "cases": dict(s.cases), "recursive": s.recursive,
+        "join_of": s.join_of, "matching_join": s.matching_join,
+        "retry": {"times": s.retry.times, "minutes_between": s.retry.minutes_between},
+        "timeout_seconds": s.timeout_seconds, "catch_var": s.catch_var, "catch_print": s.catch_print,
+        "env": dict(s.env),
+    }
+
+
+def build(plan: FlowPlan) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "flow_name": plan.flow_name,
+        "flow_file": plan.flow_file,
+        "start": plan.start,
+        "end": plan.end,
+        "project": {"name": plan.project, "branch": plan.project_branch} if plan.project else None,
+        "parameters": [_parameter(p) for p in plan.parameters],
+        "steps": {name: _step(step) for name, step in plan.steps.items()},
+    }
+
+
+def dumps(spec: dict[str, Any]) -> bytes:
+    return json.dumps(spec, sort_keys=True, indent=1, default=repr).encode("utf-8")
+
+
+def plan_for_file(path: str, flow_name: str | None = None, settings: Any = None,
+                  with_options: tuple[str, ...] = ()) -> tuple[FlowPlan | None, list[Diagnostic]]:
+    """Front end + lowering for one file: the plan, or None and the diagnostics that stop it."""
+    from compiler.api import analyze_file
+    from compiler.lower import lower, with_diagnostics
+
+    analysis = analyze_file(path, flow_name=flow_name)
+    diagnostics = list(analysis.diagnostics)
+    specs, with_diags = with_diagnostics(with_options)
+    diagnostics.extend(with_diags)
+    if has_errors(diagnostics) or analysis.graph is None:
+        return None, diagnostics
+    return lower(analysis.graph, settings, specs), diagnostics
+
+
+def spec_for_file(path: str, flow_name: str | None = None) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    plan, diagnostics = plan_for_file(path, flow_name)
+    return (build(plan) if plan else None), diagnostics

@@ -1,0 +1,142 @@
+"""Settings with provenance: command-line flags > FLOWC_* environment > [tool.flowc] in the nearest
+pyproject.toml > defaults. `flowc compile --show-config` prints each value and where it came from.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+def _int(value: Any) -> int:
+    return int(value)
+
+
+def _str(value: Any) -> str:
+    return str(value)
+
+
+def _list(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    help: str
+    default: Any = None
+    convert: Callable[[Any], Any] = _str
+
+    @property
+    def env_var(self) -> str:
+        return "FLOWC_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("image", "container image of every step without its own", "python:3.11"),
+    SettingSpec("datastore", "datastore root every task reads and writes (s3://bucket/prefix)"),
+    SettingSpec("s3_endpoint", "S3 endpoint URL for an S3-compatible store (passed to tasks as AWS_ENDPOINT_URL)"),
+    SettingSpec("k8s_namespace", "Kubernetes namespace of the workflow templates"),
+    SettingSpec("k8s_service_account", "Kubernetes service account of the pods"),
+    SettingSpec("batch_queue", "AWS Batch job queue of steps without @batch(queue=...)"),
+    SettingSpec("batch_job_role_arn", "IAM role the Batch jobs run as"),
+    SettingSpec("batch_execution_role_arn", "ECS execution role of the Batch jobs (Fargate)"),
+    SettingSpec("sfn_role_arn", "IAM role the state machine runs as"),
+    SettingSpec("eks_cluster", "EKS cluster for @kubernetes steps on Step Functions"),
+    SettingSpec("aws_region", "AWS region of Batch, Step Functions and S3"),
+    SettingSpec("max_workers", "most tasks running at once (Argo parallelism, Map MaxConcurrency)", 100, _int),
+    SettingSpec("workflow_timeout", "seconds a whole run may take (none: unlimited)", None, _int),
+    SettingSpec("ttl_seconds", "seconds a finished Argo workflow is kept", 604800, _int),
+    SettingSpec("pod_gc", "Argo pod garbage collection strategy", "OnPodSuccess"),
+    SettingSpec("concurrency_policy", "what a CronWorkflow does when the previous run is still going (Allow|Forbid|Replace)", "Allow"),
+    SettingSpec("package_include", "globs of files beside the flow to put in the code package", (), _list),
+    SettingSpec("branch", "@project branch (default: user.<name>)"),
+    SettingSpec("production", "deploy to the @project production branch (true/false)", "false"),
+)
+SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+    sources: Mapping[str, str] = field(default_factory=dict)   # name -> "flag" | "env FLOWC_X" | "pyproject.toml" | "default"
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def describe(self) -> list[tuple[str, Any, str]]:
+        return [(spec.name, self.values.get(spec.name), self.sources.get(spec.name, "default")) for spec in SPECS]
+
+    def with_values(self, **overrides: Any) -> "Settings":
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for key, value in overrides.items():
+            values[key] = value
+            sources[key] = "flag"
+        return Settings(values, sources)
+
+
+class SettingsError(ValueError):
+    """A setting has a value that does not convert; the message names the setting and its source."""
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for directory in [start, *start.parents]:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_pyproject_table(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    table = data.get("tool", {}).get("flowc", {})
+    return {str(k).replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def resolve(flags: Mapping[str, Any] | None = None, *, flow_dir: str | os.PathLike | None = None,
+            environ: Mapping[str, str] | None = None) -> Settings:
+    flags = {k: v for k, v in (flags or {}).items() if v is not None and v != ()}
+    environ = os.environ if environ is None else environ
+    pyproject = find_pyproject(Path(flow_dir or ".").resolve())
+    table = _read_pyproject_table(pyproject)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for spec in SPECS:
+        if spec.name in flags:
+            raw, source = flags[spec.name], "flag " + spec.flag
+        elif spec.env_var in environ and environ[spec.env_var] != "":
+            raw, source = environ[spec.env_var], "env " + spec.env_var
+        elif spec.name in table:
+            raw, source = table[spec.name], f"{pyproject} [tool.flowc]"
+        else:
+            values[spec.name], sources[spec.name] = spec.default, "default"
+            continue
+        try:
+            values[spec.name] = spec.convert(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"setting {spec.name} from {source}: cannot read {raw!r}") from None
+        sources[spec.name] = source
+    return Settings(values, sources)
