@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "check": "compiler.commands.check:check",
     "graph": "compiler.commands.graph:graph",
     "explain": "compiler.commands.explain:explain",
+    "compile": "compiler.commands.compile:compile_command",
 }
 
 

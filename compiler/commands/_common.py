@@ -1,0 +1,29 @@
+"""Helpers shared by the commands: diagnostics output and exit codes (0 clean, 1 errors, 2 usage/I/O)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from compiler.diagnostics import has_errors
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def require_file(path: str) -> None:
+    if not os.path.isfile(path):
+        click.echo(f"flowc: error: cannot read {path}: no such file", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def emit_diagnostics(diagnostics, fmt: str = "text") -> None:
+    if not diagnostics:
+        return
+    from compiler.diagnostics import render
+
+    click.echo(render.render(diagnostics, fmt), err=True, nl=False)
+
+
+def exit_code_for(diagnostics) -> int:
+    return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK

@@ -1,0 +1,74 @@
+"""The compile pipeline shared by every target and by deploy:
+analyze -> lower -> target.check -> code package -> target.emit. Each stage returns data; the
+diagnostics of every stage are collected and returned, never raised.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, has_errors
+from compiler.ir import FlowPlan
+from compiler.targets.base import CodePackageRef, OutputFile
+
+
+@dataclass
+class CompileResult:
+    plan: FlowPlan | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[OutputFile] = field(default_factory=list)
+    package: CodePackageRef | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and not has_errors(self.diagnostics)
+
+
+def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
+    """The code package of a plan: flow file, local modules, included files, runtime, flowc.json."""
+    from compiler import codepackage, runtime_spec
+
+    spec_bytes = runtime_spec.dumps(runtime_spec.build(plan))
+    include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
+    package = codepackage.build_package(
+        plan.path, spec_bytes, local_modules=tuple(plan.local_modules), include_globs=include)
+    url = None
+    datastore = getattr(settings, "datastore", None) if settings is not None else None
+    if datastore:
+        url = f"{datastore.rstrip('/')}/{plan.flow_name}/code/{package.sha256}.zip"
+    return CodePackageRef(package.data, package.sha256, url)
+
+
+def compile_file(path: str, target_name: str, *, flow_name: str | None = None, settings: Any = None,
+                 with_options: tuple[str, ...] = ()) -> CompileResult:
+    from compiler.runtime_spec import plan_for_file
+    from compiler.targets import get_target
+
+    plan, diagnostics = plan_for_file(path, flow_name, settings, with_options)
+    if plan is None:
+        return CompileResult(None, diagnostics)
+    target = get_target(target_name)
+    diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan))
+    if has_errors(diagnostics):
+        return CompileResult(plan, diagnostics)
+    package = build_code_package(plan, settings)
+    files = target.emit(plan, package)
+    return CompileResult(plan, diagnostics, files, package)
+
+
+def _with_path(diagnostic: Diagnostic, path: str) -> Diagnostic:
+    from dataclasses import replace
+
+    return replace(diagnostic, path=path)
+
+
+def write_outputs(files: list[OutputFile], out_dir: str) -> list[str]:
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for f in files:
+        target = os.path.join(out_dir, f.name)
+        with open(target, "wb") as handle:
+            handle.write(f.content)
+        written.append(target)
+    return written
