@@ -1,0 +1,21 @@
+"""`python -m runtime_shim task ...`: run one task (see docs/runtime-contract.md)."""
+import sys
+
+
+def _main(argv):
+    if not argv or argv[0] != "task":
+        sys.stderr.write("usage: python -m runtime_shim task --datastore URI --run-id ID "
+                         "--step NAME [--index-path 1,2] [--iteration K] [--attempt N] "
+                         "[--params-json JSON | --params-file PATH] [--output-dir DIR] "
+                         "[--spec PATH]\n")
+        return 2
+    from runtime_shim.task import main
+
+    return main(argv[1:])
+
+
+if __name__ == "__main__":
+    code = _main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)

@@ -1,0 +1,621 @@
+"""Run one task of a flow: `python -m runtime_shim task ...` (see docs/runtime-contract.md).
+
+Exit codes: 0 success (including a @catch-caught failure), 1 the user's step raised or timed out,
+2 bad arguments or spec, 3 the runtime itself failed (a bug or an unreachable datastore).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from runtime_shim.datastore import DatastoreError, FlowDatastore, task_id_for
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad arguments, spec or parameter values (exit 2)."""
+
+
+class UserError(Exception):
+    """The user's code failed outside the step body, e.g. at import (exit 1)."""
+
+
+def log(msg: str) -> None:
+    sys.stderr.write("[flowc] %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# arguments
+
+
+def parse_args(argv):
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m runtime_shim task")
+    p.add_argument("--spec")
+    p.add_argument("--datastore", required=True)
+    p.add_argument("--run-id", required=True)
+    p.add_argument("--step", required=True)
+    p.add_argument("--index-path", default="")
+    p.add_argument("--iteration", type=int, default=0)
+    p.add_argument("--attempt", type=int, default=0)
+    p.add_argument("--params-json")
+    p.add_argument("--params-file")
+    p.add_argument("--output-dir")
+    try:
+        a = p.parse_args(argv)
+    except SystemExit as e:
+        raise UsageError("bad task arguments") from e
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", a.run_id):
+        raise UsageError("bad --run-id %r: use [A-Za-z0-9._-]+" % a.run_id)
+    try:
+        a.index_path = [int(x) for x in a.index_path.split(",") if x.strip() != ""]
+    except ValueError:
+        raise UsageError("bad --index-path %r" % a.index_path) from None
+    if a.iteration < 0 or a.attempt < 0 or any(i < 0 for i in a.index_path):
+        raise UsageError("negative --iteration/--attempt/--index-path")
+    return a
+
+
+# ------------------------------------------------------------------------------------------
+# code package
+
+
+def _package_root():
+    """(zip path or None, directory or None) of the code package holding runtime_shim."""
+    import runtime_shim
+
+    loader = getattr(runtime_shim, "__loader__", None)
+    archive = getattr(loader, "archive", None)
+    if archive:
+        return archive, None
+    return None, os.path.dirname(os.path.dirname(os.path.abspath(runtime_shim.__file__)))
+
+
+def load_spec(path):
+    zpath, root = _package_root()
+    try:
+        if path:
+            with open(path, "rb") as f:
+                return json.loads(f.read())
+        if zpath:
+            import zipfile
+
+            with zipfile.ZipFile(zpath) as z:
+                return json.loads(z.read("flowc.json"))
+        with open(os.path.join(root, "flowc.json"), "rb") as f:
+            return json.loads(f.read())
+    except (OSError, KeyError, ValueError) as e:
+        raise UsageError("cannot read the runtime spec: %s" % e) from None
+
+
+def prepare_flow_dir():
+    """Extract `flow/` from the code package into a private directory; return its path."""
+    import tempfile
+
+    zpath, root = _package_root()
+    work = tempfile.mkdtemp(prefix="flowc-task-")
+    if zpath:
+        import zipfile
+
+        with zipfile.ZipFile(zpath) as z:
+            for info in z.infolist():
+                if info.filename.startswith("flow/") and not info.is_dir():
+                    rel = info.filename[len("flow/"):]
+                    dest = os.path.join(work, *rel.split("/"))
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
+                    with open(dest, "wb") as f:
+                        f.write(z.read(info))
+    else:
+        import shutil
+
+        src = os.path.join(root, "flow")
+        if os.path.isdir(src):
+            shutil.copytree(src, work, dirs_exist_ok=True)
+    return work
+
+
+def import_flow(spec, flow_dir):
+    import importlib.util
+
+    from runtime_shim import api
+
+    api.install()
+    path = os.path.join(flow_dir, spec["flow_file"])
+    if not os.path.exists(path):
+        raise UsageError("flow file %s is not in the code package" % spec["flow_file"])
+    sys.path.insert(0, flow_dir)
+    os.chdir(flow_dir)
+    modspec = importlib.util.spec_from_file_location("flowc_user_flow", path)
+    module = importlib.util.module_from_spec(modspec)
+    sys.modules["flowc_user_flow"] = module
+    try:
+        modspec.loader.exec_module(module)
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc()
+        raise UserError("importing the flow failed: %s" % e) from None
+    cls = getattr(module, spec["flow_name"], None)
+    if not isinstance(cls, type) or not issubclass(cls, api.FlowSpec):
+        raise UsageError("no FlowSpec class %s in %s" % (spec["flow_name"], spec["flow_file"]))
+    return cls
+
+
+# ------------------------------------------------------------------------------------------
+# parameters
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+def convert_value(p, raw):
+    t = p.get("type") or "str"
+    name = p["name"]
+    try:
+        if p.get("kind") == "config":
+            if isinstance(raw, str):
+                raw = json.loads(raw)
+            from runtime_shim.api import ConfigValue
+
+            return ConfigValue(raw) if isinstance(raw, dict) else raw
+        if p.get("kind") == "include_file":
+            if isinstance(raw, str) and not p.get("is_text", True):
+                return raw.encode(p.get("encoding") or "utf-8", "surrogateescape")
+            return raw
+        if p.get("multiple") and isinstance(raw, (list, tuple)):
+            return [convert_value(dict(p, multiple=False), r) for r in raw]
+        if p.get("separator") and isinstance(raw, str):
+            return [convert_value(dict(p, separator=None), r) for r in raw.split(p["separator"])]
+        if t == "json":
+            return json.loads(raw) if isinstance(raw, (str, bytes)) else raw
+        if not isinstance(raw, str):
+            if t == "float" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                return float(raw)
+            if t == "int" and isinstance(raw, int) and not isinstance(raw, bool):
+                return raw
+            if t == "bool" and isinstance(raw, bool):
+                return raw
+            if t == "str" or raw is None:
+                return raw
+            raw = str(raw)
+        if t == "int":
+            return int(raw)
+        if t == "float":
+            return float(raw)
+        if t == "bool":
+            v = raw.strip().lower()
+            if v in _TRUE:
+                return True
+            if v in _FALSE:
+                return False
+            raise ValueError("not a boolean")
+        return raw
+    except (ValueError, TypeError) as e:
+        raise UsageError("bad value %r for parameter '%s' (%s): %s" % (raw, name, t, e)) from None
+
+
+def resolve_parameters(spec, given: dict) -> dict:
+    """attr -> converted value, for every declared parameter."""
+    declared = {p["name"]: p for p in spec.get("parameters", [])}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise UsageError("unknown parameter(s): %s (declared: %s)"
+                         % (", ".join(unknown), ", ".join(sorted(declared)) or "none"))
+    out = {}
+    for name, p in declared.items():
+        if name in given and given[name] is not None:
+            out[p["attr"]] = convert_value(p, given[name])
+        elif p.get("has_default") and p.get("default") is not None:
+            default = p["default"]
+            if p.get("kind") in ("include_file", "config") and isinstance(default, str):
+                # a path: read it from the flow directory (the current directory here)
+                try:
+                    with open(default, "r" if p.get("is_text", True) else "rb") as f:
+                        default = f.read()
+                except OSError as e:
+                    if p.get("kind") == "include_file":
+                        raise UsageError("parameter '%s': cannot read %s: %s"
+                                         % (name, default, e)) from None
+            out[p["attr"]] = convert_value(p, default)
+        elif p.get("required"):
+            raise UsageError("missing required parameter '%s'" % name)
+        else:
+            out[p["attr"]] = None
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# inputs
+
+
+class Context:
+    """What the flow instance needs from the task: blob loading and step facts."""
+
+    def __init__(self, ds: FlowDatastore, is_join: bool):
+        self.ds = ds
+        self.is_join = is_join
+
+    def load(self, sha):
+        return self.ds.load_artifact(sha)
+
+
+class Resolver:
+    def __init__(self, spec, ds: FlowDatastore, run_id: str):
+        self.spec = spec
+        self.steps = spec["steps"]
+        self.ds = ds
+        self.run_id = run_id
+
+    def manifest(self, step, index_path, iteration=0):
+        return self.ds.read_manifest(self.run_id, step, task_id_for(index_path, iteration))
+
+    def need(self, step, index_path, iteration=0):
+        m = self.manifest(step, index_path, iteration)
+        if m is None:
+            raise UsageError("input task %s/%s/%s is not complete"
+                             % (self.run_id, step, task_id_for(index_path, iteration)))
+        return m
+
+    def pred_task(self, pred, index_path):
+        """The completed task of step `pred` at index_path (recursive: highest iteration)."""
+        if self.steps[pred].get("recursive"):
+            k = 0
+            found = None
+            while True:
+                m = self.manifest(pred, index_path, k)
+                if m is None:
+                    break
+                found = m
+                k += 1
+            return found
+        return self.manifest(pred, index_path)
+
+    def branch_order(self, split, preds):
+        """Order static-split join inputs by the split's `next` list."""
+        order = {}
+        for pos, head in enumerate(self.steps[split]["next"]):
+            seen, todo = set(), [head]
+            while todo:
+                s = todo.pop()
+                if s in seen or s not in self.steps:
+                    continue
+                seen.add(s)
+                if s in preds and s not in order:
+                    order[s] = pos
+                if s in preds:
+                    continue
+                todo.extend(self.steps[s].get("next", []))
+        return sorted(preds, key=lambda s: (order.get(s, len(order)), preds.index(s)))
+
+    def inputs_for(self, step, index_path, iteration):
+        """Returns (kind, data): ('start', None) | ('linear', (manifest, stack)) |
+        ('join', [(step, manifest), ...])."""
+        s = self.steps[step]
+        if iteration > 0:
+            return "linear", (self.need(step, index_path, iteration - 1), None)
+        preds = [p for p in s.get("in", []) if p != step]
+        if not preds:
+            return "start", None
+        if s["kind"] == "join":
+            split = s["join_of"]
+            skind = self.steps[split]["kind"] if split in self.steps else "split"
+            if skind in ("foreach", "parallel"):
+                m = self.pred_task(split, index_path)
+                if m is None:
+                    raise UsageError("split task %s at %s is not complete" % (split, index_path))
+                n = int(m.get("num_splits") or 0)
+                pred = preds[0]
+                out = []
+                for i in range(n):
+                    mi = self.pred_task(pred, index_path + [i])
+                    if mi is None:
+                        raise UsageError("input task %s/%s is not complete"
+                                         % (pred, task_id_for(index_path + [i])))
+                    out.append((pred, mi))
+                return "join", out
+            out = []
+            for pred in self.branch_order(split, preds):
+                m = self.pred_task(pred, index_path)
+                if m is None:
+                    raise UsageError("input task %s/%s is not complete"
+                                     % (pred, task_id_for(index_path)))
+                out.append((pred, m))
+            return "join", out
+        depth = s.get("depth", 0)
+        if len(preds) == 1:
+            pred = preds[0]
+            ps = self.steps[pred]
+            if ps["kind"] in ("foreach", "parallel") and ps.get("depth", 0) == depth - 1:
+                if not index_path:
+                    raise UsageError("step %s is in a foreach body: --index-path is required"
+                                     % step)
+                sm = self.pred_task(pred, index_path[:-1])
+                if sm is None:
+                    raise UsageError("split task %s/%s is not complete"
+                                     % (pred, task_id_for(index_path[:-1])))
+                i = index_path[-1]
+                n = int(sm.get("num_splits") or 0)
+                if i >= n:
+                    raise UsageError("index %d out of range: %s has %d splits" % (i, pred, n))
+                if ps["kind"] == "foreach":
+                    var = ps.get("foreach_var") or sm.get("foreach_var")
+                    items = self.ds.load_artifact(sm["artifacts"][var]["sha"])
+                    value = list(items)[i] if not hasattr(items, "__getitem__") else items[i]
+                else:
+                    value = None
+                parent = self.ds.load_artifact(sm["artifacts"]["_foreach_stack"]["sha"]) \
+                    if "_foreach_stack" in sm["artifacts"] else []
+                return "linear", (sm, list(parent) + [(i, n, value)])
+            m = self.pred_task(pred, index_path)
+            if m is None:
+                raise UsageError("input task %s/%s is not complete"
+                                 % (pred, task_id_for(index_path)))
+            return "linear", (m, None)
+        found = [m for m in (self.pred_task(p, index_path) for p in preds) if m is not None]
+        if len(found) != 1:
+            raise UsageError("step %s: expected exactly one completed predecessor among %s, "
+                             "found %d" % (step, ", ".join(preds), len(found)))
+        return "linear", (found[0], None)
+
+
+# ------------------------------------------------------------------------------------------
+# the task
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def run_step(func, seconds, *args):
+    """Call the step; raise api.TimeoutException if it runs longer than `seconds`."""
+    if not seconds:
+        return func(*args)
+    import signal
+
+    from runtime_shim.api import TimeoutException
+
+    def on_alarm(signum, frame):
+        raise TimeoutException("Step %s timed out after %s seconds" % (func.__name__, seconds))
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        return func(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def write_outputs(out_dir, values):
+    if not out_dir:
+        return
+    os.makedirs(out_dir, exist_ok=True)
+    for name, value in values.items():
+        if value is None:
+            continue
+        with open(os.path.join(out_dir, name), "w") as f:
+            f.write(str(value))
+
+
+def execute(a) -> int:
+    spec = load_spec(a.spec)
+    if spec.get("format") != 1:
+        raise UsageError("unsupported runtime spec format %r" % spec.get("format"))
+    steps = spec["steps"]
+    if a.step not in steps:
+        raise UsageError("no step %r in the spec (steps: %s)" % (a.step, ", ".join(sorted(steps))))
+    s = steps[a.step]
+    depth = s.get("depth", 0)
+    if len(a.index_path) != depth:
+        raise UsageError("step %s has foreach depth %d: --index-path needs %d indexes, got %r"
+                         % (a.step, depth, depth, a.index_path))
+    if a.iteration and not s.get("recursive"):
+        raise UsageError("--iteration is only for recursive switch steps")
+    params_given = None
+    if a.params_json or a.params_file:
+        try:
+            if a.params_file:
+                with open(a.params_file) as f:
+                    params_given = json.load(f)
+            else:
+                params_given = json.loads(a.params_json)
+        except (OSError, ValueError) as e:
+            raise UsageError("cannot read parameters: %s" % e) from None
+        if not isinstance(params_given, dict):
+            raise UsageError("parameters must be a JSON object")
+
+    flow_name = spec["flow_name"]
+    task_id = task_id_for(a.index_path, a.iteration)
+    pathspec = "%s/%s/%s" % (a.run_id, a.step, task_id)
+    try:
+        ds = FlowDatastore(a.datastore, flow_name)
+    except DatastoreError as e:
+        raise UsageError(str(e)) from None
+    if ds.attempt_done(a.run_id, a.step, task_id, a.attempt):
+        raise UsageError("%s attempt %d is already complete; a new attempt needs a new --attempt"
+                         % (pathspec, a.attempt))
+    started = time.time()
+    resolver = Resolver(spec, ds, a.run_id)
+    kind, data = resolver.inputs_for(a.step, a.index_path, a.iteration)
+
+    flow_dir = prepare_flow_dir()
+    cls = import_flow(spec, flow_dir)
+    from runtime_shim import api
+
+    is_join = kind == "join"
+    ctx = Context(ds, is_join)
+    inherited = {}
+    stack = []
+    inputs = None
+    param_names = [p["attr"] for p in spec.get("parameters", [])]
+    if kind == "start":
+        values = resolve_parameters(spec, params_given or {})
+        for attr, v in values.items():
+            sha, size = ds.save_artifact(v)
+            inherited[attr] = {"sha": sha, "size": size, "type": type(v).__name__}
+    elif kind == "linear":
+        m, new_stack = data
+        inherited = {k: v for k, v in m["artifacts"].items() if k != "_foreach_stack"}
+        if new_stack is not None:
+            stack = new_stack
+        elif "_foreach_stack" in m["artifacts"]:
+            stack = ds.load_artifact(m["artifacts"]["_foreach_stack"]["sha"])
+        param_names = m.get("parameters", param_names)
+    else:
+        first = data[0][1] if data else None
+        items = [api.InputTask(ctx, st, mi) for st, mi in data]
+        inputs = api.Inputs(items)
+        if first is not None:
+            param_names = first.get("parameters", param_names)
+            inherited = {k: first["artifacts"][k] for k in param_names if k in first["artifacts"]}
+            if "_foreach_stack" in first["artifacts"]:
+                stack = ds.load_artifact(first["artifacts"]["_foreach_stack"]["sha"])
+            split_kind = steps.get(s.get("join_of"), {}).get("kind")
+            if split_kind in ("foreach", "parallel") and stack:
+                stack = list(stack)[:-1]
+
+    api.current._set(
+        flow_name=flow_name, run_id=a.run_id, step_name=a.step, task_id=task_id,
+        retry_count=a.attempt, origin_run_id=None,
+        namespace=os.environ.get("FLOWC_NAMESPACE") or ("user:%s" % _username()),
+        username=_username(), parameter_names=list(param_names),
+        project_name=spec.get("project"), branch_name=None, project_flow_name=None)
+
+    flow = cls.__new__(cls)
+    flow._flowc_init(ctx, inherited, stack, inputs)
+    func = getattr(flow, a.step, None)
+    if func is None:
+        raise UsageError("flow %s has no step method %s" % (flow_name, a.step))
+    retry_times = int((s.get("retry") or {}).get("times") or 0)
+    catch_var = s.get("catch_var")
+    has_catch = bool(s.get("catch")) or catch_var is not None
+    status = "ok"
+    log("%s attempt %d starting" % (pathspec, a.attempt))
+    try:
+        if is_join:
+            run_step(func, s.get("timeout_seconds"), inputs)
+        else:
+            run_step(func, s.get("timeout_seconds"), )
+        if catch_var:
+            flow.__dict__[catch_var] = None
+    except Exception as e:
+        import traceback
+
+        last = a.attempt >= retry_times
+        if has_catch and last:
+            if s.get("catch_print", True):
+                log("@catch caught an exception from %s" % pathspec)
+                for line in traceback.format_exc().splitlines():
+                    sys.stderr.write(">  %s\n" % line)
+            if catch_var:
+                flow.__dict__[catch_var] = api.MetaflowExceptionWrapper(e)
+            status = "caught"
+            flow.__dict__["_flowc_transition"] = {"next": list(s.get("next", [])),
+                                                  "caught": True}
+        else:
+            traceback.print_exc()
+            log("%s attempt %d failed: %s: %s%s" % (
+                pathspec, a.attempt, type(e).__name__, e,
+                "" if last else " (the engine may retry: %d of %d retries left)"
+                % (retry_times - a.attempt, retry_times)))
+            return EXIT_USER
+
+    transition = flow.__dict__.get("_flowc_transition")
+    num_splits = branch = None
+    if s["kind"] != "end" and s.get("next") and transition is None:
+        log("step %s did not call self.next()" % a.step)
+        return EXIT_USER
+    if status == "ok" and s["kind"] == "foreach":
+        var = s.get("foreach_var") or (transition or {}).get("foreach")
+        try:
+            num_splits = len(flow._flowc_artifact(var))
+        except (AttributeError, TypeError) as e:
+            log("foreach over '%s' in step %s: %s" % (var, a.step, e))
+            return EXIT_USER
+    elif status == "ok" and s["kind"] == "parallel":
+        num_splits = int(s.get("num_parallel") or (transition or {}).get("num_parallel") or 0)
+    elif status == "ok" and s["kind"] == "switch":
+        cond = s.get("condition") or (transition or {}).get("condition")
+        cases = s.get("cases") or (transition or {}).get("cases") or {}
+        try:
+            value = flow._flowc_artifact(cond)
+        except AttributeError:
+            log("switch step %s: the condition artifact '%s' is not set" % (a.step, cond))
+            return EXIT_USER
+        if isinstance(value, bool):
+            value_key = str(value)
+        else:
+            value_key = value if isinstance(value, str) else str(value)
+        if value_key not in cases:
+            log("switch step %s: the value %r of '%s' is not a case (cases: %s)"
+                % (a.step, value, cond, ", ".join(sorted(map(str, cases)))))
+            return EXIT_USER
+        branch = cases[value_key]
+
+    # persist: unchanged inherited artifacts by hash, everything set or read in this task anew
+    d = flow.__dict__
+    artifacts = {}
+    for name, entry in d["_flowc_inherited"].items():
+        if name not in d:
+            artifacts[name] = entry
+    for name, value in list(d.items()):
+        if name.startswith("_flowc"):
+            continue
+        sha, size = ds.save_artifact(value)
+        artifacts[name] = {"sha": sha, "size": size, "type": type(value).__name__}
+    sha, size = ds.save_artifact([tuple(f) for f in d["_flowc_stack"]])
+    artifacts["_foreach_stack"] = {"sha": sha, "size": size, "type": "list"}
+    manifest = {
+        "format": 1, "flow_name": flow_name, "run_id": a.run_id, "step": a.step,
+        "task_id": task_id, "attempt": a.attempt, "index_path": a.index_path,
+        "iteration": a.iteration, "artifacts": artifacts, "parameters": list(param_names),
+        "num_splits": num_splits, "branch": branch,
+        "foreach_var": s.get("foreach_var") if s["kind"] == "foreach" else None,
+        "foreach_stack": [[f[0], f[1]] for f in d["_flowc_stack"]],
+        "status": status, "started_at": started, "finished_at": time.time(),
+    }
+    ds.write_task(manifest)
+    write_outputs(a.output_dir, {"num_splits": num_splits, "branch": branch, "task_id": task_id})
+    log("%s attempt %d %s" % (pathspec, a.attempt,
+                              "succeeded" if status == "ok" else "failed, caught by @catch"))
+    return EXIT_OK
+
+
+def _username():
+    for k in ("FLOWC_USER", "METAFLOW_USER", "USER", "USERNAME"):
+        if os.environ.get(k):
+            return os.environ[k]
+    return "unknown"
+
+
+def main(argv) -> int:
+    try:
+        sys.stdout.reconfigure(line_buffering=True)
+        sys.stderr.reconfigure(line_buffering=True)
+    except (AttributeError, ValueError):
+        pass
+    try:
+        a = parse_args(argv)
+        return execute(a)
+    except UsageError as e:
+        log("error: %s" % e)
+        return EXIT_USAGE
+    except UserError as e:
+        log("error: %s" % e)
+        return EXIT_USER
+    except DatastoreError as e:
+        log("datastore error: %s" % e)
+        return EXIT_RUNTIME
+    except Exception as e:  # noqa: BLE001 - anything else is a runtime bug or I/O failure
+        import traceback
+
+        traceback.print_exc()
+        log("runtime error: %s: %s" % (type(e).__name__, e))
+        return EXIT_RUNTIME
