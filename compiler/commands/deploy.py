@@ -1,0 +1,127 @@
+"""`flowc deploy`, `flowc trigger`, `flowc status`: from a flow file to a running workflow."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from compiler.commands.compile import settings_from, settings_options
+
+TARGETS = click.Choice(["argo", "stepfunctions"])
+
+
+def _compiled(flow, target, flow_name, with_options, settings):
+    from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
+    from compiler.pipeline import compile_file
+
+    require_file(flow)
+    result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options))
+    emit_diagnostics(result.diagnostics)
+    if not result.ok:
+        sys.exit(exit_code_for(result.diagnostics))
+    return result
+
+
+def _backend(target):
+    if target == "argo":
+        from compiler.deploy import argo as backend
+    else:
+        from compiler.deploy import stepfunctions as backend
+    return backend
+
+
+def _fail(error) -> None:
+    click.echo(f"flowc: error: {error}", err=True)
+    sys.exit(1)
+
+
+@click.command("deploy")
+@click.argument("flow", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
+@click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]")
+@click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
+@settings_options
+def deploy(flow, target, flow_name, with_options, dry_run, **flags):
+    """Upload the code package, register job definitions, then create or update the workflow."""
+    from compiler.deploy import DeployError, execute
+
+    settings = settings_from(flow, flags)
+    result = _compiled(flow, target, flow_name, with_options, settings)
+    try:
+        plan = _backend(target).build_plan(result.plan.flow_name, result.files, result.package, settings)
+        if dry_run:
+            click.echo("\n".join(plan.describe()))
+            return
+        execute(plan, lambda line: click.echo(line, err=True))
+    except DeployError as error:
+        _fail(error)
+    click.echo(f"deployed {result.plan.flow_name} to {target}")
+
+
+def _checked_params(plan, assignments):
+    from compiler.params import ParamError, check, normalize, parse_assignments
+
+    try:
+        given = parse_assignments(assignments)
+    except ParamError as error:
+        raise click.UsageError(str(error)) from None
+    problems = check(plan.parameters, given)
+    if problems:
+        for problem in problems:
+            click.echo(f"flowc: error: {problem}", err=True)
+        sys.exit(2)
+    return normalize(plan.parameters, given)
+
+
+def _workflow_name(target, result):
+    backend = _backend(target)
+    return backend.template_name(result.files) if target == "argo" else backend.state_machine_name(result.files)
+
+
+@click.command("trigger")
+@click.argument("flow", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--flow", "flow_name", default=None)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A flow parameter; repeat for more.")
+@click.option("--run-id", default=None, help="Name the run (default: the engine names it).")
+@settings_options
+def trigger(flow, target, flow_name, params, run_id, **flags):
+    """Start a run of a deployed flow and print its id."""
+    from compiler.deploy import DeployError
+
+    settings = settings_from(flow, flags)
+    result = _compiled(flow, target, flow_name, (), settings)
+    values = _checked_params(result.plan, params)
+    try:
+        run = _backend(target).trigger(_workflow_name(target, result), values, settings, run_id)
+    except DeployError as error:
+        _fail(error)
+    click.echo(run)
+
+
+@click.command("status")
+@click.argument("flow", type=click.Path(dir_okay=False))
+@click.argument("run", required=False)
+@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--flow", "flow_name", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@settings_options
+def status(flow, run, target, flow_name, as_json, **flags):
+    """Show a run's state per step (the latest run when RUN is not given)."""
+    import json
+
+    from compiler.deploy import DeployError
+
+    settings = settings_from(flow, flags)
+    result = _compiled(flow, target, flow_name, (), settings)
+    try:
+        state = _backend(target).status(_workflow_name(target, result), settings, run)
+    except DeployError as error:
+        _fail(error)
+    if as_json:
+        click.echo(json.dumps(state, indent=2, sort_keys=True))
+        return
+    click.echo(f"run {state['run_id']}: {state['status']}")
+    for step, counts in state["steps"].items():
+        click.echo(f"  {step:<30} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -1,0 +1,158 @@
+"""Deploy to Argo Workflows with the kubernetes client (kubeconfig or in-cluster configuration)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from compiler.deploy import Action, DeployError, DeployPlan
+from compiler.targets.base import CodePackageRef, OutputFile
+
+GROUP, VERSION = "argoproj.io", "v1alpha1"
+PLURALS = {"WorkflowTemplate": "workflowtemplates", "CronWorkflow": "cronworkflows", "Workflow": "workflows"}
+
+
+def api_client(settings: Any):
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        try:
+            config.load_kube_config()
+        except (config.ConfigException, OSError, TypeError) as error:
+            raise DeployError(f"no Kubernetes configuration: {error} (set KUBECONFIG or run in a cluster)") from None
+    return client.ApiClient()
+
+
+def namespace_of(settings: Any, api) -> str:
+    configured = getattr(settings, "k8s_namespace", None)
+    if configured:
+        return str(configured)
+    try:
+        from kubernetes import config
+
+        _, active = config.list_kube_config_contexts()
+        return active.get("context", {}).get("namespace") or "default"
+    except Exception:  # in-cluster or no contexts: the default namespace
+        return "default"
+
+
+def documents(files: list[OutputFile]) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for f in files:
+        docs.extend(d for d in yaml.safe_load_all(f.content) if isinstance(d, dict))
+    return docs
+
+
+def _put_custom(custom, namespace: str, body: dict[str, Any]) -> str:
+    from kubernetes.client.exceptions import ApiException
+
+    plural, name = PLURALS[body["kind"]], body["metadata"]["name"]
+    body = json.loads(json.dumps(body))
+    body["metadata"]["namespace"] = namespace
+    try:
+        current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
+        return "created"
+    if current.get("spec") == body.get("spec") and \
+            current.get("metadata", {}).get("labels") == body["metadata"].get("labels"):
+        return "unchanged"
+    body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+    custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body)
+    return "replaced"
+
+
+def _put_config_map(core, namespace: str, body: dict[str, Any]) -> str:
+    from kubernetes.client.exceptions import ApiException
+
+    name = body["metadata"]["name"]
+    try:
+        core.read_namespaced_config_map(name, namespace)
+        return "unchanged"  # named by the package hash: same name, same content
+    except ApiException as error:
+        if error.status != 404:
+            raise
+    body = json.loads(json.dumps(body))
+    body["metadata"]["namespace"] = namespace
+    core.create_namespaced_config_map(namespace, body)
+    return "created"
+
+
+def _upload_package(package: CodePackageRef, settings: Any) -> str:
+    from compiler.deploy.stepfunctions import _clients, upload_code_package
+
+    return upload_code_package(_clients(settings).client("s3"), package)
+
+
+def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
+    from kubernetes import client
+
+    api = api_client(settings)
+    namespace = namespace_of(settings, api)
+    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    plan = DeployPlan("argo", flow_name)
+    if package.url and package.url.startswith("s3://"):
+        plan.actions.append(Action("code-package", package.url, lambda: _upload_package(package, settings)))
+    docs = documents(files)
+    for doc in docs:
+        if doc.get("kind") == "ConfigMap":
+            plan.actions.append(Action("config-map", doc["metadata"]["name"],
+                                       lambda d=doc: _put_config_map(core, namespace, d)))
+    # The template before the cron workflow that starts it; both switch what runs.
+    for kind in ("WorkflowTemplate", "CronWorkflow"):
+        for doc in docs:
+            if doc.get("kind") == kind:
+                plan.actions.append(Action(kind.lower(), f"{namespace}/{doc['metadata']['name']}",
+                                           lambda d=doc: _put_custom(custom, namespace, d), switches=True))
+    return plan
+
+
+def template_name(files: list[OutputFile]) -> str:
+    return next(d["metadata"]["name"] for d in documents(files) if d.get("kind") == "WorkflowTemplate")
+
+
+def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
+    from kubernetes import client
+
+    api = api_client(settings)
+    namespace = namespace_of(settings, api)
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}", "kind": "Workflow",
+        "metadata": {"name": run_id} if run_id else {"generateName": template + "-"},
+        "spec": {"workflowTemplateRef": {"name": template},
+                 "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(params.items())]}},
+    }
+    created = client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", body)
+    return created["metadata"]["name"]
+
+
+def status(template: str, settings: Any, run_id: str | None = None) -> dict[str, Any]:
+    from kubernetes import client
+
+    api = api_client(settings)
+    namespace = namespace_of(settings, api)
+    custom = client.CustomObjectsApi(api)
+    if run_id is None:
+        listed = custom.list_namespaced_custom_object(
+            GROUP, VERSION, namespace, "workflows", label_selector=f"workflows.argoproj.io/workflow-template={template}")
+        items = sorted(listed.get("items", []), key=lambda w: w["metadata"].get("creationTimestamp") or "")
+        if not items:
+            raise DeployError(f"{template} has no runs yet")
+        workflow = items[-1]
+    else:
+        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", run_id)
+    steps: dict[str, dict[str, int]] = {}
+    for node in (workflow.get("status", {}).get("nodes") or {}).values():
+        if node.get("type") != "Pod":
+            continue
+        step = node.get("templateName") or node.get("displayName", "?")
+        counts = steps.setdefault(step, {})
+        phase = node.get("phase", "Pending")
+        counts[phase] = counts.get(phase, 0) + 1
+    return {"run_id": workflow["metadata"]["name"], "status": workflow.get("status", {}).get("phase", "Pending"),
+            "steps": steps}
