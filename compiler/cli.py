@@ -17,6 +17,9 @@ COMMANDS: dict[str, str] = {
     "graph": "compiler.commands.graph:graph",
     "explain": "compiler.commands.explain:explain",
     "compile": "compiler.commands.compile:compile_command",
+    "deploy": "compiler.commands.deploy:deploy",
+    "trigger": "compiler.commands.deploy:trigger",
+    "status": "compiler.commands.deploy:status",
 }
 
 
