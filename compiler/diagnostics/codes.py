@@ -1,0 +1,245 @@
+"""The registry of diagnostic codes: severity, title and a doc (what, why, example, fix).
+
+Ranges: FC0xx source, syntax and flow class; FC1xx graph and transitions; FC2xx decorators and
+parameters (front end). FC3xx Argo target, FC4xx Step Functions, FC5xx settings/run/deploy:
+other modules add their own with `register(Code(...))` at import time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str          # default severity: "error" | "warning"
+    title: str
+    what: str = ""
+    why: str = ""
+    example: str = ""
+    fix: str = ""
+
+    def doc(self) -> str:
+        parts = [f"{self.code} ({self.severity}): {self.title}", ""]
+        for label, text in (("What", self.what), ("Why", self.why), ("Example", self.example),
+                            ("Fix", self.fix)):
+            if text:
+                parts.append(f"{label}:")
+                parts.extend("    " + line for line in text.strip("\n").splitlines())
+                parts.append("")
+        return "\n".join(parts).rstrip() + "\n"
+
+
+REGISTRY: dict[str, Code] = {}
+
+
+def register(code: Code, *, replace: bool = False) -> Code:
+    """Add a code to the registry. Registering the same code twice is an error unless identical."""
+    old = REGISTRY.get(code.code)
+    if old is not None and old != code and not replace:
+        raise ValueError(f"diagnostic code {code.code} registered twice")
+    REGISTRY[code.code] = code
+    return code
+
+
+def get(code: str) -> Code | None:
+    return REGISTRY.get(code.upper())
+
+
+def all_codes() -> list[Code]:
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+def _c(code, severity, title, what, why, example, fix):
+    register(Code(code, severity, title, what, why, example, fix))
+
+
+# --- FC0xx: source, syntax, flow class ------------------------------------------------------
+_c("FC001", ERROR, "syntax error",
+   "The file is not valid Python.", "flowc reads the source; it cannot analyze what does not parse.",
+   "def end(self)\n    pass", "Fix the syntax at the position shown (here: add the missing ':').")
+_c("FC002", ERROR, "cannot read file",
+   "The flow file could not be read or decoded.", "There is nothing to analyze.",
+   "flowc check missing.py", "Check the path and the file's permissions and encoding.")
+_c("FC003", ERROR, "no flow class",
+   "The file defines no subclass of metaflow.FlowSpec.",
+   "A flow is a class that inherits FlowSpec; without one there is nothing to compile.",
+   "def start():\n    return 1",
+   "Define `class MyFlow(FlowSpec):` with @step methods (import FlowSpec from metaflow).")
+_c("FC004", ERROR, "several flow classes",
+   "The file defines more than one FlowSpec subclass and no --flow option chose one.",
+   "flowc compiles one flow at a time.", "class A(FlowSpec): ...\nclass B(FlowSpec): ...",
+   "Pass --flow NAME, or keep one flow per file.")
+_c("FC005", ERROR, "flow not found",
+   "The flow named with --flow is not a FlowSpec subclass of the file.",
+   "flowc cannot guess which class was meant.", "flowc check flows.py --flow Missing",
+   "Use one of the names listed in the message.")
+
+# --- FC1xx: steps, graph and transitions ----------------------------------------------------
+_c("FC101", ERROR, "reserved step name",
+   "A step uses a name that Metaflow reserves (name, next, input, index, cmd, foreach_stack, ...).",
+   "`self.input`, `self.index`, `self.next` ... are attributes of every flow; a step with that "
+   "name would shadow them.",
+   "@step\ndef input(self): ...", "Rename the step (and every self.next that targets it).")
+_c("FC102", ERROR, "no start step",
+   "The flow has no step named `start` and no @step(start=True).",
+   "Every run begins at the start step.", "@step\ndef begin(self): ...",
+   "Name the first step `start` or decorate it with @step(start=True).")
+_c("FC103", ERROR, "no end step",
+   "The flow has no step named `end` and no @step(end=True).",
+   "Every run finishes at the end step.", "@step\ndef finish(self): pass",
+   "Name the last step `end` or decorate it with @step(end=True).")
+_c("FC104", ERROR, "ambiguous start or end step",
+   "Several steps are marked @step(start=True) (or end=True), or a marked step coexists with a "
+   "step named `start` (or `end`).", "A flow has exactly one start and one end.",
+   "@step(start=True)\ndef begin(self): ...\n@step\ndef start(self): ...",
+   "Keep exactly one start and one end step.")
+_c("FC105", ERROR, "start or end step in the wrong place",
+   "The end step calls self.next(), or a step transitions into the start step.",
+   "The end step terminates the run; the start step has no predecessor.",
+   "@step\ndef end(self):\n    self.next(self.start)", "Remove the transition.")
+_c("FC106", ERROR, "missing or misplaced self.next",
+   "A step other than end does not end with a self.next(...) call as its last statement "
+   "(for example the call sits inside an if, a loop or a try).",
+   "The graph is read from the source before the flow runs: each step has one static transition.",
+   "if self.ok:\n    self.next(self.a)\nelse:\n    self.next(self.b)",
+   "Make self.next(...) the last statement of the step; for a run-time choice use a switch: "
+   "self.next({\"a\": self.a, \"b\": self.b}, condition=\"route\").")
+_c("FC107", ERROR, "wrong number of step arguments",
+   "A step takes other arguments than `self` (or `self, inputs` for a join).",
+   "Metaflow calls steps with self, and joins with self and the inputs.",
+   "@step\ndef a(self, x, y): ...", "Use `def a(self)`, or `def join(self, inputs)` for a join.")
+_c("FC108", ERROR, "transition is not static",
+   "An argument of self.next(...) is not `self.<step>` (or a switch dict of them).",
+   "The graph must be known without running the flow.", "self.next(getattr(self, name))",
+   "Name the target step directly: self.next(self.target).")
+_c("FC109", ERROR, "unknown step in transition",
+   "self.next(self.x) names a step that the flow does not define.",
+   "The run would fail at that transition.", "self.next(self.evaluate)  # the step is `evaluation`",
+   "Use the name of an existing step (see the suggestion), or define the step.")
+_c("FC110", ERROR, "loop in the graph",
+   "The transitions form a cycle. Metaflow allows a loop only as a switch with itself among its "
+   "cases (a recursive switch).", "A workflow engine needs a DAG; an unbounded loop never ends.",
+   "def b(self):\n    self.next(self.a)  # a -> b -> a",
+   "Break the loop, or express it as a recursive switch: "
+   "self.next({\"again\": self.b, \"done\": self.c}, condition=\"state\") inside step b.")
+_c("FC111", ERROR, "unreachable step",
+   "No path from the start step leads to this step.", "It would never run; often a typo in a "
+   "transition.", "@step\ndef orphan(self): ...", "Add a transition to it, or remove it.")
+_c("FC112", ERROR, "split never joined",
+   "A split (static branch, foreach or num_parallel) is still open when the end step is reached.",
+   "Every split must be closed by a join step (one taking `inputs`) before end.",
+   "self.next(self.work, foreach=\"items\")  # work -> end, no join",
+   "Add a join step: def join(self, inputs): ... self.next(self.end).")
+_c("FC113", ERROR, "branches meet in a step without inputs",
+   "Several branches of a split lead to a step that does not take an `inputs` argument.",
+   "Only a join step (def j(self, inputs)) can receive the results of several branches.",
+   "@step\ndef merge(self):  # reached from a and b",
+   "Add the `inputs` argument: def merge(self, inputs).")
+_c("FC114", ERROR, "join does not match a split",
+   "A join step (taking `inputs`) is not preceded by a split, or the paths reaching it are not "
+   "all the branches of the innermost open split.",
+   "A join collects exactly the branches of one split.",
+   "@step\ndef j(self, inputs):  # after a plain linear step",
+   "Make every branch of the split lead to the join, or remove the `inputs` argument.")
+_c("FC115", ERROR, "join across unrelated splits",
+   "A join receives steps that belong to different splits.",
+   "Each split needs its own join; joining across scopes has no meaning.",
+   "mixed joins a1 (branch of a) and b (branch of start)",
+   "Join the inner split first, then join its result with the outer branches.")
+_c("FC116", ERROR, "empty foreach",
+   "A foreach split is followed directly by a join step.",
+   "A foreach needs at least one step to run per item.",
+   "self.next(self.join, foreach=\"items\")", "Add a step between the split and the join.")
+_c("FC117", ERROR, "invalid foreach or num_parallel",
+   "foreach= is not a string literal naming an artifact, num_parallel= is not a positive "
+   "integer, or the transition has several targets or an unknown keyword.",
+   "The engine reads the artifact named by foreach= to know how many tasks to start.",
+   "self.next(self.work, foreach=self.items)",
+   "Write the artifact name as a string: self.next(self.work, foreach=\"items\").")
+_c("FC118", ERROR, "invalid switch",
+   "A conditional transition self.next({...}, condition=...) has fewer than two cases, a "
+   "condition that is not a string literal, case keys that are not literals, or values that "
+   "are not `self.<step>`.", "The cases must be known statically.",
+   "self.next({\"a\": self.a}, condition=\"route\")",
+   "Give at least two cases and condition=\"<artifact name>\".")
+_c("FC119", ERROR, "conditional path straight to a join",
+   "A case of a switch leads directly to a join step.",
+   "Metaflow refuses it: the join could not tell which of its inputs ran.",
+   "self.next({\"a\": self.join, \"b\": self.b}, condition=\"c\")",
+   "Add an intermediate, unconditional step on that path before the join.")
+_c("FC120", ERROR, "invalid @parallel usage",
+   "self.next(..., num_parallel=N) targets a step without @parallel, a @parallel step is reached "
+   "otherwise, or a @parallel step is not followed by a join.",
+   "Gang-scheduled (@parallel) steps run only under num_parallel and are joined afterwards.",
+   "self.next(self.train, num_parallel=4)  # train has no @parallel",
+   "Decorate the target with @parallel and follow it with a join step.")
+_c("FC121", ERROR, "invalid step name",
+   "A step name contains characters other than lowercase ascii letters, digits and underscores, "
+   "or starts with an underscore.", "Metaflow uses step names in paths and CLI arguments.",
+   "@step\ndef Train(self): ...", "Use a lowercase name: def train(self).")
+_c("FC122", ERROR, "step defined twice",
+   "Two methods of the flow class have the same name.",
+   "The later definition silently replaces the earlier one.",
+   "@step\ndef a(self): ...\n@step\ndef a(self): ...", "Rename or remove one of them.")
+
+# --- FC2xx: decorators and parameters -------------------------------------------------------
+_c("FC201", ERROR, "argument not known before the run",
+   "A decorator or Parameter argument needs execution to evaluate (a function call, an "
+   "environment read, an attribute of an unknown object).",
+   "flowc reads the source and never imports the flow; compiled workflows need the values now.",
+   "@resources(memory=pick_memory())",
+   "Use a literal, a module-level constant, arithmetic on constants or a constant imported from "
+   "a module beside the flow.")
+_c("FC202", ERROR, "invalid decorator argument value",
+   "A known decorator argument has the wrong type or an out-of-range value.",
+   "The value would be rejected by the backend or silently misread.",
+   "@resources(memory=\"lots\")   @resources(cpu=-2)",
+   "Give a value of the documented type (memory and disk in MB as numbers, cpu > 0, ...).")
+_c("FC203", ERROR, "unknown decorator argument",
+   "A known decorator is given an argument it does not have. (An error, as in Metaflow, which "
+   "refuses unknown attributes when the flow starts.)",
+   "A misspelt argument would otherwise be ignored.", "@resources(memroy=8000)",
+   "Use one of the arguments listed in the message.")
+_c("FC204", WARNING, "unknown decorator",
+   "A decorator on a step or on the flow is not one flowc knows; it is kept but ignored by "
+   "every target.", "Extensions' decorators (@checkpoint, @model, ...) have no meaning to flowc.",
+   "@checkpoint\n@step\ndef train(self): ...",
+   "Remove it, or accept that compiled workflows do not apply it.")
+_c("FC205", ERROR, "decorator not imported",
+   "A decorator name is used but never imported or defined in the file.",
+   "The flow would fail with a NameError when imported.", "@resources(cpu=2)  # no import",
+   "Add it to the import: from metaflow import resources.")
+_c("FC206", ERROR, "duplicate parameter name",
+   "Two Parameter/IncludeFile/Config declarations use the same name.",
+   "Run-time arguments are passed by name; two parameters cannot share one.",
+   "rate = Parameter(\"rate\")\nrate_again = Parameter(\"rate\")", "Give each parameter its own name.")
+_c("FC207", ERROR, "parameter name clashes",
+   "A parameter name is reserved by Metaflow's command line (params, with, tag, namespace, "
+   "run-id, ...), or equals the name of a step or a reserved attribute.",
+   "The name would shadow a step or a command line option.",
+   "tag = Parameter(\"tag\")", "Rename the parameter.")
+_c("FC208", ERROR, "invalid parameter declaration",
+   "A Parameter/IncludeFile/Config call has no name, a name that is not a string, an unknown "
+   "type=, or a default that does not match its type.",
+   "The compiled workflow declares parameters with their names and types.",
+   "Parameter(default=3)", "Write Parameter(\"name\", default=..., type=int|float|str|bool|JSONType).")
+_c("FC209", ERROR, "decorator applied twice",
+   "The same decorator appears twice on one step or on the flow.",
+   "Metaflow refuses it; which one applies would be ambiguous.",
+   "@retry(times=1)\n@retry(times=2)", "Keep one.")
+_c("FC210", ERROR, "decorator in the wrong place",
+   "A flow decorator (@schedule, @project, @trigger, ...) is on a step, or a step decorator is on "
+   "the flow class, or a step has no @step decorator.",
+   "Step and flow decorators are different kinds.", "@schedule(daily=True)\n@step\ndef start(self): ...",
+   "Move the decorator to the flow class (or onto a step).")
+_c("FC211", ERROR, "conflicting compute decorators",
+   "A step has both @kubernetes and @batch.", "A step runs on one compute backend.",
+   "@kubernetes\n@batch\n@step\ndef train(self): ...", "Keep one of them (or use @resources).")
+_c("FC212", WARNING, "method without @step",
+   "A method of the flow is the target of a transition but lacks @step, or a @step-looking "
+   "method lacks the decorator.", "Only @step methods are steps.",
+   "def helper(self):\n    self.next(self.end)", "Add @step.")

@@ -1,0 +1,468 @@
+"""Static evaluation of decorator and Parameter arguments, read from libcst nodes.
+
+Supported: literals, containers, unary/binary arithmetic, boolean operators, comparisons,
+conditional expressions, f-strings of constants, implicit string concatenation, module-level
+constants (assigned once at module level), `dict(...)`, `**CONST` in calls, names imported from
+sibling modules of the flow (parsed with libcst, never imported), and well-known metaflow names
+such as `JSONType`. Everything else raises NotStatic carrying the offending node.
+"""
+from __future__ import annotations
+
+import operator
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+
+class NotStatic(Exception):
+    """The expression needs execution to evaluate. `node` is the offending sub-expression."""
+
+    def __init__(self, reason: str, node: cst.CSTNode):
+        super().__init__(reason)
+        self.reason = reason
+        self.node = node
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name that stands for a known object rather than a value (e.g. metaflow.JSONType, int)."""
+
+    qualname: str
+
+    def __repr__(self) -> str:
+        return self.qualname
+
+
+BUILTIN_SYMBOLS = {"int": "int", "float": "float", "str": "str", "bool": "bool",
+                   "dict": "dict", "list": "list"}
+METAFLOW_SYMBOLS = {"JSONType", "FlowSpec", "Parameter", "IncludeFile", "Config", "current",
+                    "step", "config_expr"}
+
+_BINOPS = {
+    cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+    cst.Power: operator.pow, cst.LeftShift: operator.lshift, cst.RightShift: operator.rshift,
+    cst.BitOr: operator.or_, cst.BitAnd: operator.and_, cst.BitXor: operator.xor,
+}
+_CMPOPS = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt,
+    cst.GreaterThanEqual: operator.ge, cst.In: lambda a, b: a in b,
+    cst.NotIn: lambda a, b: a not in b, cst.Is: operator.is_, cst.IsNot: operator.is_not,
+}
+
+
+def _safe_pow(a, b):
+    if isinstance(b, (int, float)) and abs(b) > 256:
+        raise OverflowError("exponent too large")
+    return operator.pow(a, b)
+
+
+@dataclass
+class Scope:
+    """Module-level names of one file: constants (as nodes) and imports."""
+
+    directory: str | None
+    assigns: dict[str, cst.BaseExpression] = field(default_factory=dict)   # assigned exactly once
+    reassigned: set[str] = field(default_factory=set)
+    imports: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
+    # local name -> (module, attribute or None, relative level)
+    functions: set[str] = field(default_factory=set)
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _modules: dict[str, "Scope | None"] = field(default_factory=dict)
+    _evaluating: set[str] = field(default_factory=set)
+    depth: int = 0
+
+    @classmethod
+    def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0) -> "Scope":
+        scope = cls(directory=directory, depth=depth)
+        for stmt in module.body:
+            scope._collect(stmt)
+        return scope
+
+    def _collect(self, stmt) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        self._assign(target.target, small.value)
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    self._assign(small.target, small.value)
+                elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                    self.reassigned.add(small.target.value)
+                elif isinstance(small, cst.ImportFrom):
+                    self._import_from(small)
+                elif isinstance(small, cst.Import):
+                    for alias in small.names:
+                        full = dotted(alias.name)
+                        if full is None:
+                            continue
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                            self.imports[alias.asname.name.value] = (full, None, 0)
+                        else:
+                            top = full.split(".")[0]
+                            self.imports[top] = (top, None, 0)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            self.functions.add(stmt.name.value)
+            self.reassigned.add(stmt.name.value)
+        elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
+            # names bound inside compound statements are not static constants
+            for name in _bound_names(stmt):
+                self.reassigned.add(name)
+
+    def _assign(self, target, value) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value
+            if name in self.assigns or name in self.imports:
+                self.reassigned.add(name)
+            self.assigns[name] = value
+        else:
+            for n in _target_names(target):
+                self.reassigned.add(n)
+
+    def _import_from(self, node: cst.ImportFrom) -> None:
+        level = len(node.relative)
+        module = dotted(node.module) if node.module is not None else ""
+        if module is None or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            local = alias.asname.name.value if (alias.asname is not None and
+                                                isinstance(alias.asname.name, cst.Name)) else name
+            self.imports[local] = (module, name, level)
+
+    # --- sibling modules -------------------------------------------------------------------
+    def sibling_path(self, module: str, level: int) -> str | None:
+        """The file of a module beside the flow (level 0 or 1 relative imports only)."""
+        if self.directory is None or level > 1 or not module:
+            return None
+        base = os.path.join(self.directory, *module.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+        return None
+
+    def sibling_scope(self, module: str, level: int) -> "Scope | None":
+        key = f"{level}:{module}"
+        if key in self._modules:
+            return self._modules[key]
+        result = None
+        path = self.sibling_path(module, level)
+        if path is not None and self.depth < 8:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    mod = cst.parse_module(fh.read())
+                result = Scope.from_module(mod, os.path.dirname(path), self.depth + 1)
+            except Exception:
+                result = None
+        self._modules[key] = result
+        return result
+
+    # --- evaluation ------------------------------------------------------------------------
+    def lookup(self, name: str, node: cst.CSTNode) -> Any:
+        if name in self._cache:
+            return self._cache[name]
+        if name in self.imports:
+            module, attr, level = self.imports[name]
+            if name not in self.assigns or name in self.reassigned:
+                value = self._imported(name, module, attr, level, node)
+                self._cache[name] = value
+                return value
+        if name in self.assigns and name not in self.reassigned:
+            if name in self._evaluating:
+                raise NotStatic(f"`{name}` is defined in terms of itself", node)
+            self._evaluating.add(name)
+            try:
+                value = evaluate(self.assigns[name], self)
+            except NotStatic as exc:
+                raise NotStatic(f"`{name}` is not a constant: {exc.reason}", node) from None
+            finally:
+                self._evaluating.discard(name)
+            self._cache[name] = value
+            return value
+        if name in self.reassigned:
+            raise NotStatic(f"`{name}` is assigned more than once or inside a block, so its "
+                            "value is only known when the flow runs", node)
+        if name in BUILTIN_SYMBOLS:
+            return Symbol(BUILTIN_SYMBOLS[name])
+        if name in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[name]
+        raise NotStatic(f"`{name}` is not a module-level constant", node)
+
+    def _imported(self, name, module, attr, level, node):
+        top = module.split(".")[0] if module else ""
+        if top == "metaflow" and level == 0:
+            return Symbol(f"{module}.{attr}" if attr else module)
+        if attr is None:
+            return Symbol(module)
+        sib = self.sibling_scope(module, level)
+        if sib is None:
+            raise NotStatic(f"`{name}` comes from module `{'.' * level}{module}`, which is not a "
+                            "module beside the flow that flowc can read", node)
+        try:
+            return sib.lookup(attr, node)
+        except NotStatic as exc:
+            raise NotStatic(f"`{name}` from `{'.' * level}{module}`: {exc.reason}", node) from None
+
+
+def dotted(node) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _target_names(target) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out = []
+        for el in target.elements:
+            out.extend(_target_names(el.value))
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _bound_names(stmt) -> list[str]:
+    names: list[str] = []
+
+    class V(cst.CSTVisitor):
+        def visit_Assign(self, node):
+            for t in node.targets:
+                names.extend(_target_names(t.target))
+
+        def visit_AnnAssign(self, node):
+            names.extend(_target_names(node.target))
+
+        def visit_AugAssign(self, node):
+            names.extend(_target_names(node.target))
+
+        def visit_ImportAlias(self, node):
+            if node.asname is not None and isinstance(node.asname.name, cst.Name):
+                names.append(node.asname.name.value)
+            else:
+                d = dotted(node.name)
+                if d:
+                    names.append(d.split(".")[0])
+
+        def visit_FunctionDef(self, node):
+            names.append(node.name.value)
+            return False
+
+        def visit_ClassDef(self, node):
+            names.append(node.name.value)
+            return False
+
+    stmt.visit(V())
+    return names
+
+
+def string_value(node) -> Any:
+    """The value of a simple/concatenated string literal node, or raise NotStatic."""
+    return evaluate(node, Scope(directory=None))
+
+
+def evaluate(node: cst.BaseExpression, scope: Scope) -> Any:
+    """Evaluate `node` statically; raise NotStatic(reason, offending node)."""
+    ev = evaluate
+    if isinstance(node, cst.Integer) or isinstance(node, cst.Float) or isinstance(node, cst.Imaginary):
+        return node.evaluated_value
+    if isinstance(node, cst.SimpleString):
+        try:
+            return node.evaluated_value
+        except Exception:
+            raise NotStatic("string literal cannot be decoded", node) from None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = ev(node.left, scope), ev(node.right, scope)
+        try:
+            return left + right
+        except TypeError:
+            raise NotStatic("cannot concatenate these literals", node) from None
+    if isinstance(node, cst.FormattedString):
+        out = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value.replace("{{", "{").replace("}}", "}"))
+            else:
+                value = ev(part.expression, scope)
+                spec = ""
+                if part.format_spec:
+                    spec = "".join(p.value for p in part.format_spec
+                                   if isinstance(p, cst.FormattedStringText))
+                    if any(not isinstance(p, cst.FormattedStringText) for p in part.format_spec):
+                        raise NotStatic("nested f-string format spec", part)
+                if part.conversion == "r":
+                    value = repr(value)
+                elif part.conversion == "s":
+                    value = str(value)
+                elif part.conversion == "a":
+                    value = ascii(value)
+                try:
+                    out.append(format(value, spec))
+                except Exception:
+                    raise NotStatic("invalid format spec", part) from None
+        return "".join(out)
+    if isinstance(node, cst.Name):
+        return scope.lookup(node.value, node)
+    if isinstance(node, cst.Attribute):
+        base = dotted(node)
+        if base is not None:
+            top = base.split(".")[0]
+            if top in scope.imports:
+                module, attr, level = scope.imports[top]
+                if attr is None and (module == "metaflow" or module.startswith("metaflow.")):
+                    return Symbol(module + base[len(top):])
+                if attr is None:
+                    # `import consts` / `import pkg.consts as c` then consts.X
+                    rest = base[len(top) + 1:].split(".")
+                    sib = scope.sibling_scope(module, 0)
+                    if sib is not None and len(rest) == 1:
+                        return sib.lookup(rest[0], node)
+        raise NotStatic("an attribute of an object that is only known when the flow runs", node)
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        items = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                items.extend(_iter(ev(el.value, scope), el.value))
+            else:
+                items.append(ev(el.value, scope))
+        if isinstance(node, cst.List):
+            return items
+        if isinstance(node, cst.Tuple):
+            return tuple(items)
+        try:
+            return set(items)
+        except TypeError:
+            raise NotStatic("unhashable set element", node) from None
+    if isinstance(node, cst.Dict):
+        out = {}
+        for el in node.elements:
+            if isinstance(el, cst.StarredDictElement):
+                value = ev(el.value, scope)
+                if not isinstance(value, dict):
+                    raise NotStatic("** of something that is not a dict", el.value)
+                out.update(value)
+            else:
+                key = ev(el.key, scope)
+                try:
+                    out[key] = ev(el.value, scope)
+                except TypeError:
+                    raise NotStatic("unhashable dict key", el.key) from None
+        return out
+    if isinstance(node, cst.UnaryOperation):
+        value = ev(node.expression, scope)
+        try:
+            if isinstance(node.operator, cst.Minus):
+                return -value
+            if isinstance(node.operator, cst.Plus):
+                return +value
+            if isinstance(node.operator, cst.Not):
+                return not value
+            if isinstance(node.operator, cst.BitInvert):
+                return ~value
+        except TypeError:
+            raise NotStatic("invalid operand for unary operator", node) from None
+    if isinstance(node, cst.BinaryOperation):
+        left, right = ev(node.left, scope), ev(node.right, scope)
+        fn = _BINOPS.get(type(node.operator))
+        if fn is operator.pow:
+            fn = _safe_pow
+        if fn is None:
+            raise NotStatic("unsupported operator", node)
+        if isinstance(left, Symbol) or isinstance(right, Symbol):
+            raise NotStatic("arithmetic on a name that is not a value", node)
+        if fn is operator.mul and (isinstance(left, (str, list, tuple)) or
+                                   isinstance(right, (str, list, tuple))):
+            other = right if isinstance(left, (str, list, tuple)) else left
+            if isinstance(other, int) and other > 100000:
+                raise NotStatic("sequence repetition too large", node)
+        try:
+            return fn(left, right)
+        except Exception as exc:
+            raise NotStatic(f"evaluating this fails ({type(exc).__name__})", node) from None
+    if isinstance(node, cst.BooleanOperation):
+        left = ev(node.left, scope)
+        if isinstance(node.operator, cst.And):
+            return ev(node.right, scope) if left else left
+        return left if left else ev(node.right, scope)
+    if isinstance(node, cst.Comparison):
+        left = ev(node.left, scope)
+        for target in node.comparisons:
+            right = ev(target.comparator, scope)
+            fn = _CMPOPS.get(type(target.operator))
+            try:
+                if fn is None or not fn(left, right):
+                    return False
+            except Exception:
+                raise NotStatic("comparison cannot be evaluated", node) from None
+            left = right
+        return True
+    if isinstance(node, cst.IfExp):
+        return ev(node.body, scope) if ev(node.test, scope) else ev(node.orelse, scope)
+    if isinstance(node, cst.Call):
+        return _call(node, scope)
+    if isinstance(node, cst.Subscript):
+        value = ev(node.value, scope)
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = ev(node.slice[0].slice.value, scope)
+            try:
+                return value[key]
+            except Exception:
+                raise NotStatic("subscript cannot be evaluated", node) from None
+        raise NotStatic("slices are not evaluated statically", node)
+    raise NotStatic(f"a {type(node).__name__} expression is only known when the flow runs", node)
+
+
+def _iter(value, node):
+    if isinstance(value, (list, tuple, set, str, dict)):
+        return list(value)
+    raise NotStatic("* of something that is not a sequence", node)
+
+
+def _call(node: cst.Call, scope: Scope) -> Any:
+    func = node.func
+    target = None
+    if isinstance(func, cst.Name):
+        if func.value == "dict" and "dict" not in scope.assigns and "dict" not in scope.imports:
+            target = "dict"
+        elif func.value in ("list", "tuple", "set") and func.value not in scope.assigns:
+            target = func.value
+    if target is None:
+        raise NotStatic("a call to a function is only evaluated when the flow runs", node)
+    args, kwargs = call_arguments(node, scope)
+    try:
+        if target == "dict":
+            return dict(*args, **kwargs)
+        if kwargs or len(args) > 1:
+            raise TypeError
+        return {"list": list, "tuple": tuple, "set": set}[target](*args)
+    except NotStatic:
+        raise
+    except Exception:
+        raise NotStatic(f"invalid arguments to {target}()", node) from None
+
+
+def call_arguments(node: cst.Call, scope: Scope):
+    """Evaluate all arguments of a call: (positional list, keyword dict), expanding * and **."""
+    args, kwargs = [], {}
+    for arg in node.args:
+        if arg.star == "*":
+            args.extend(_iter(evaluate(arg.value, scope), arg.value))
+        elif arg.star == "**":
+            value = evaluate(arg.value, scope)
+            if not isinstance(value, dict):
+                raise NotStatic("** of something that is not a dict", arg.value)
+            kwargs.update(value)
+        elif arg.keyword is not None:
+            kwargs[arg.keyword.value] = evaluate(arg.value, scope)
+        else:
+            args.append(evaluate(arg.value, scope))
+    return args, kwargs
