@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "deploy": "compiler.commands.deploy:deploy",
     "trigger": "compiler.commands.deploy:trigger",
     "status": "compiler.commands.deploy:status",
+    "run": "compiler.commands.run:run",
+    "show": "compiler.commands.show:show",
 }
 
 

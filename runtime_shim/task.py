@@ -69,13 +69,11 @@ def parse_args(argv):
 
 def _package_root():
     """(zip path or None, directory or None) of the code package holding runtime_shim."""
-    import runtime_shim
-
-    loader = getattr(runtime_shim, "__loader__", None)
+    loader = globals().get("__loader__")
     archive = getattr(loader, "archive", None)
     if archive:
         return archive, None
-    return None, os.path.dirname(os.path.dirname(os.path.abspath(runtime_shim.__file__)))
+    return None, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_spec(path):
@@ -167,7 +165,7 @@ def convert_value(p, raw):
             return ConfigValue(raw) if isinstance(raw, dict) else raw
         if p.get("kind") == "include_file":
             if isinstance(raw, str) and not p.get("is_text", True):
-                return raw.encode(p.get("encoding") or "utf-8", "surrogateescape")
+                return raw.encode("utf-8", "surrogateescape")
             return raw
         if p.get("multiple") and isinstance(raw, (list, tuple)):
             return [convert_value(dict(p, multiple=False), r) for r in raw]
@@ -481,12 +479,17 @@ def execute(a) -> int:
             if split_kind in ("foreach", "parallel") and stack:
                 stack = list(stack)[:-1]
 
+    project = spec.get("project") or {}
+    if isinstance(project, str):
+        project = {"name": project, "branch": None}
     api.current._set(
         flow_name=flow_name, run_id=a.run_id, step_name=a.step, task_id=task_id,
         retry_count=a.attempt, origin_run_id=None,
         namespace=os.environ.get("FLOWC_NAMESPACE") or ("user:%s" % _username()),
         username=_username(), parameter_names=list(param_names),
-        project_name=spec.get("project"), branch_name=None, project_flow_name=None)
+        project_name=project.get("name"), branch_name=project.get("branch"),
+        project_flow_name=("%s.%s.%s" % (project.get("name"), project.get("branch"), flow_name)
+                           if project.get("name") else None))
 
     flow = cls.__new__(cls)
     flow._flowc_init(ctx, inherited, stack, inputs)

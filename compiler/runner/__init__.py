@@ -1,0 +1,215 @@
+"""`flowc run`: run a whole flow locally with the same runtime and code package as the targets.
+
+prepare_run() checks everything (spec, parameters, IncludeFile files) before any task starts;
+run_flow() builds the code package and runs the tasks (compiler.runner.local).
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+import time
+
+# Files beside the flow that go into the package by default (non-recursive, not hidden, small):
+# flows read local data files from their own directory (e.g. `open("US.data")`).
+DEFAULT_INCLUDE_MAX_BYTES = 1 << 20
+
+
+class RunError(Exception):
+    """A problem with the user's input, found before any task starts (exit 2)."""
+
+
+def spec_for(flow_path: str, flow_name: str | None = None):
+    """(spec, diagnostics). Uses compiler.runtime_spec when the front end is available, else the
+    runner's own ast-based builder (compiler.runner.specgen)."""
+    try:
+        from compiler.runtime_spec import spec_for_file
+
+        return spec_for_file(flow_path, flow_name)
+    except ImportError:
+        from compiler.runner.specgen import SpecError, build_spec
+
+        try:
+            return build_spec(flow_path, flow_name), []
+        except SpecError as e:
+            raise RunError(str(e)) from None
+
+
+def default_datastore(flow_path: str) -> str:
+    env = os.environ.get("FLOWC_DATASTORE")
+    if env:
+        return env
+    return "file://" + os.path.join(os.path.dirname(os.path.abspath(flow_path)), ".flowc")
+
+
+def normalize_datastore(uri: str) -> str:
+    if uri.startswith("s3://") or uri.startswith("file://"):
+        if uri.startswith("file://") and not uri[len("file://"):].startswith("/"):
+            return "file://" + os.path.abspath(uri[len("file://"):])
+        return uri
+    return "file://" + os.path.abspath(uri)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex()
+
+
+def parse_params(pairs) -> dict:
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise RunError("bad --param %r: use name=value" % pair)
+        k, v = pair.split("=", 1)
+        k = k.strip()
+        if not k:
+            raise RunError("bad --param %r: empty name" % pair)
+        out[k] = v
+    return out
+
+
+def resolve_run_params(spec: dict, given: dict, flow_dir: str) -> dict:
+    """Validate parameters like the start task will, and turn IncludeFile values into contents.
+
+    Returns the raw values to pass to the start task (strings; IncludeFile: the file's content).
+    """
+    from runtime_shim.task import UsageError, resolve_parameters
+
+    declared = {p["name"]: p for p in spec.get("parameters", [])}
+    # accept attr names too (label_with_dash for label-with-dash)
+    by_attr = {p["attr"]: p["name"] for p in declared.values()}
+    given = {(k if k in declared else by_attr.get(k, k)): v for k, v in given.items()}
+    out = dict(given)
+    for name, p in declared.items():
+        if p.get("kind") != "include_file":
+            continue
+        path = given.get(name)
+        if path is None and p.get("has_default") and p.get("default") is not None:
+            path = p["default"]
+            candidates = [path, os.path.join(flow_dir, path)]
+        elif path is not None:
+            candidates = [path]
+        else:
+            continue
+        found = next((c for c in candidates if os.path.isfile(c)), None)
+        if found is None:
+            raise RunError("parameter '%s': no such file %s" % (name, path))
+        with open(found, "rb") as f:
+            data = f.read()
+        if p.get("is_text", True):
+            try:
+                out[name] = data.decode(p.get("encoding") or "utf-8")
+            except UnicodeDecodeError as e:
+                raise RunError("parameter '%s': %s is not %s text: %s"
+                               % (name, found, p.get("encoding"), e)) from None
+        else:
+            # bytes travel as a str with surrogate escapes; the runtime encodes them back
+            out[name] = data.decode("utf-8", "surrogateescape")
+    try:
+        # dry run of the conversion (defaults of include files are already content here)
+        probe = {k: v for k, v in out.items()}
+        check_spec = dict(spec)
+        check_spec["parameters"] = [dict(p, has_default=False, default=None)
+                                    if p.get("kind") == "include_file" and p["name"] in probe
+                                    else p for p in spec.get("parameters", [])]
+        cwd = os.getcwd()
+        try:
+            os.chdir(flow_dir)
+            resolve_parameters(check_spec, probe)
+        finally:
+            os.chdir(cwd)
+    except UsageError as e:
+        raise RunError(str(e)) from None
+    return out
+
+
+def default_includes(flow_dir: str) -> list[str]:
+    out = []
+    for p in sorted(glob.glob(os.path.join(flow_dir, "*"))):
+        name = os.path.basename(p)
+        if name.startswith(".") or not os.path.isfile(p) or name.endswith((".pyc", ".pyo")):
+            continue
+        if os.path.getsize(p) <= DEFAULT_INCLUDE_MAX_BYTES:
+            out.append(name)
+    return out
+
+
+def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
+             run_id=None, package_include=(), stream=None, tty=None, echo=None) -> int:
+    """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input)."""
+    from compiler import codepackage
+    from compiler.runner.local import LocalRunner
+
+    echo = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if not os.path.isfile(flow_path):
+        echo("flowc: error: cannot read %s: no such file" % flow_path)
+        return 2
+    flow_path = os.path.abspath(flow_path)
+    flow_dir = os.path.dirname(flow_path)
+    try:
+        spec, diagnostics = spec_for(flow_path, flow_name)
+        if diagnostics:
+            _print_diagnostics(diagnostics, echo)
+        if spec is None or any(getattr(d, "is_error", False) for d in diagnostics):
+            return 1
+        raw = resolve_run_params(spec, parse_params(params), flow_dir)
+        if run_id is not None:
+            import re
+
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
+                raise RunError("bad --run-id %r: use [A-Za-z0-9._-]+" % run_id)
+        root = normalize_datastore(datastore or default_datastore(flow_path))
+        from runtime_shim.datastore import DatastoreError, FlowDatastore
+
+        try:
+            ds = FlowDatastore(root, spec["flow_name"])
+        except DatastoreError as e:
+            raise RunError(str(e)) from None
+        run_id = run_id or new_run_id()
+        if ds.list_steps(run_id):
+            raise RunError("run %s/%s already exists in %s" % (spec["flow_name"], run_id, root))
+    except RunError as e:
+        echo("flowc: error: %s" % e)
+        return 2
+    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
+    includes = list(default_includes(flow_dir)) + list(package_include or ())
+    pkg = codepackage.build_package(flow_path, spec_bytes, include_globs=includes)
+    if root.startswith("file://"):
+        ds.save_code(pkg.data, pkg.sha256)
+        zip_path = os.path.join(root[len("file://"):], spec["flow_name"], "code",
+                                pkg.sha256 + ".zip")
+    else:
+        import tempfile
+
+        ds.save_code(pkg.data, pkg.sha256)
+        zip_path = os.path.join(tempfile.gettempdir(), "flowc-code-%s.zip" % pkg.sha256)
+        if not os.path.exists(zip_path):
+            tmp = zip_path + ".tmp-%d" % os.getpid()
+            with open(tmp, "wb") as f:
+                f.write(pkg.data)
+            os.replace(tmp, zip_path)
+    echo("flowc: running %s/%s (datastore %s, package %s)"
+         % (spec["flow_name"], run_id, root, pkg.sha256[:12]))
+    runner = LocalRunner(spec, zip_path, root, run_id, raw, max_workers=max_workers,
+                         cwd=flow_dir, stream=stream, tty=tty)
+    t0 = time.monotonic()
+    ok = runner.run()
+    echo("flowc: run %s/%s %s in %.1fs" % (spec["flow_name"], run_id,
+                                            "succeeded" if ok else "FAILED",
+                                            time.monotonic() - t0))
+    print(run_id, file=stream or sys.stdout, flush=True)
+    return 0 if ok else 1
+
+
+def _print_diagnostics(diagnostics, echo):
+    try:
+        from compiler.diagnostics import render
+
+        echo(render.render(diagnostics, "text").rstrip("\n"))
+        return
+    except Exception:  # noqa: BLE001 - fall back to a plain line per diagnostic
+        pass
+    for d in diagnostics:
+        span = getattr(d, "span", None)
+        line, col = (span.line, span.col) if span else (1, 1)
+        echo("%s:%d:%d: %s %s" % (getattr(d, "path", ""), line, col, d.code, d.message))
