@@ -1,0 +1,83 @@
+"""The front end's entry points: analyze_file / analyze_source -> Analysis.
+
+No exception escapes for any input: an unexpected failure becomes an FC000 internal-error
+diagnostic carrying the traceback (the CLI turns it into exit code 70).
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+from compiler.diagnostics import ERROR, Diagnostic, has_errors
+from compiler.diagnostics.codes import Code, register
+from compiler.model import FlowGraph, FlowModel
+
+register(Code("FC000", ERROR, "internal error",
+              "flowc failed unexpectedly while analyzing the file.", "This is a bug in flowc.",
+              "", "Please report it with the file and the traceback (set FLOWC_DEBUG=1)."))
+
+
+@dataclass
+class Analysis:
+    path: str
+    source: str
+    model: FlowModel | None
+    graph: FlowGraph | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    internal_error: str | None = None       # traceback text when flowc itself failed
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def _key(d: Diagnostic):
+    s = d.span
+    return (s.line if s else 0, s.col if s else 0, d.code, d.message)
+
+
+def analyze_source(text: str, path: str = "<string>", flow_name: str | None = None) -> Analysis:
+    try:
+        from compiler.graph import build
+        from compiler.lint import run_all
+        from compiler.parse import parse_source
+
+        parsed = parse_source(text, path, flow_name)
+        diags = list(parsed.diagnostics)
+        graph = None
+        if parsed.model is not None:
+            graph, facts = build(parsed.model)
+            diags.extend(run_all(parsed, graph, facts))
+        seen = set()
+        unique = []
+        for d in sorted(diags, key=_key):
+            k = (d.code, d.span, d.message)
+            if k not in seen:
+                seen.add(k)
+                unique.append(d)
+        return Analysis(path, text, parsed.model, graph, unique)
+    except BaseException as exc:  # noqa: BLE001 - the contract is: never raise
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        tb = traceback.format_exc()
+        d = Diagnostic("FC000", ERROR, f"internal error: {type(exc).__name__}: {exc}"[:500], None, path=path)
+        return Analysis(path, text, None, None, [d], internal_error=tb)
+
+
+def analyze_file(path, flow_name: str | None = None) -> Analysis:
+    path = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        d = Diagnostic("FC002", ERROR, f"cannot decode {path} as UTF-8: {exc.reason}", None, path=path)
+        return Analysis(path, "", None, None, [d])
+    except OSError as exc:
+        d = Diagnostic("FC002", ERROR, f"cannot read {path}: {exc.strerror or exc}", None, path=path)
+        return Analysis(path, "", None, None, [d])
+    return analyze_source(text, path, flow_name)
+
+
+def check_file(path, flow_name: str | None = None) -> Analysis:
+    return analyze_file(path, flow_name)
