@@ -582,7 +582,7 @@ def execute(a) -> int:
         "num_splits": num_splits, "branch": branch,
         "foreach_var": s.get("foreach_var") if s["kind"] == "foreach" else None,
         "foreach_stack": [[f[0], f[1]] for f in d["_flowc_stack"]],
-        "status": status, "started_at": started, "finished_at": time.time(),
+        "is_end": a.step == spec.get("end"), "status": status, "started_at": started, "finished_at": time.time(),
     }
     ds.write_task(manifest)
     write_outputs(a.output_dir, {"num_splits": num_splits, "branch": branch, "task_id": task_id})
