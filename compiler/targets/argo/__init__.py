@@ -1,0 +1,170 @@
+"""The Argo Workflows target: a WorkflowTemplate (one DAG), a CronWorkflow for @schedule and a
+ConfigMap holding the code package, as multi-document YAML.
+
+Pipeline: check (diagnostics first) -> layout (names, scopes) -> templates (one per step) ->
+dag (main, foreach bodies, recursive switches) -> documents -> serialize.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from compiler.diagnostics import ERROR, WARNING, Diagnostic
+from compiler.ir import FlowPlan
+from compiler.targets import serialize
+from compiler.targets.argo import codes, cron, dag, names, resources, templates
+from compiler.targets.base import CodePackageRef, OutputFile
+
+CONFIGMAP_LIMIT = 1024 * 1024        # Kubernetes: a ConfigMap holds at most 1 MiB
+MANAGED_BY = {"app.kubernetes.io/managed-by": "flowc"}
+
+
+def _parameter_value(p) -> str | None:
+    """Workflow argument default: strings as given, JSON as text, None stays absent."""
+    if not p.has_default or p.default is None or p.required:
+        return None
+    value = p.default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+class ArgoTarget:
+    name = "argo"
+    capabilities = frozenset({
+        "foreach", "nested-foreach", "static-split", "switch", "recursive-switch", "switch-in-foreach",
+        "parameters", "schedule", "project", "retry", "catch", "timeout", "environment", "resources",
+        "kubernetes", "batch", "secrets-k8s", "embedded-code-package",
+    })
+
+    # --- check ------------------------------------------------------------------------------
+    def check(self, plan: FlowPlan) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+
+        def diag(code, severity, message, span=None):
+            out.append(Diagnostic(code, severity, message, span))
+
+        settings = plan.settings
+        for p in plan.parameters:
+            if not names.is_param_name(p.name):
+                diag(codes.BAD_PARAMETER_NAME, ERROR, f"parameter {p.name!r}: Argo parameter names allow only letters, digits, '-' and '_'", p.span)
+            if p.name.startswith("flowc-"):
+                diag(codes.RESERVED_PARAMETER, ERROR, f"parameter {p.name!r}: names beginning with 'flowc-' are reserved", p.span)
+        for step in plan.steps.values():
+            c = step.compute
+            for key, value in c.labels:
+                if not names.is_label_key(key):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: label key {key!r} is not a valid Kubernetes label key", step.span)
+                if not names.is_label_value(value):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: label value {value!r} (key {key!r}) is not a valid Kubernetes label value", step.span)
+            for key, _ in c.annotations:
+                if not names.is_annotation_key(key):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: annotation key {key!r} is not a valid Kubernetes annotation key", step.span)
+            namespace = getattr(settings, "k8s_namespace", None)
+            if c.namespace and c.namespace != namespace:
+                diag(codes.NAMESPACE_IGNORED, WARNING, f"step {step.name}: namespace {c.namespace!r} is ignored; every pod runs in the workflow's namespace ({namespace or 'the namespace it is submitted to'})", step.span)
+            if c.backend == "batch" and not (c.queue or getattr(settings, "batch_queue", None)):
+                diag(codes.BATCH_NO_QUEUE, ERROR, f"step {step.name}: @batch needs a job queue (queue=... or the batch_queue setting)", step.span)
+        for step, why in dag.unsupported(plan):
+            diag(codes.UNSUPPORTED_SHAPE, ERROR, why, step.span)
+        problem = cron.schedule_problem(plan)
+        if problem:
+            diag(codes.BAD_SCHEDULE, ERROR, problem)
+        if not getattr(settings, "datastore", None):
+            diag(codes.NO_DATASTORE, WARNING, "no datastore setting: submissions must pass the argument flowc-datastore")
+        size = self._package_size(plan)
+        if size is not None and size > CONFIGMAP_LIMIT:
+            diag(codes.PACKAGE_TOO_LARGE, ERROR,
+                 f"the code package is {size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT}: "
+                 "use `flowc deploy --target argo`, which stores it in the datastore")
+        return out
+
+    @staticmethod
+    def _package_size(plan: FlowPlan) -> int | None:
+        try:
+            from compiler.pipeline import build_code_package
+            return len(build_code_package(plan, plan.settings).data)
+        except Exception:      # the package cannot be built here (missing files): emit reports it
+            return None
+
+    # --- emit -------------------------------------------------------------------------------
+    def documents(self, plan: FlowPlan, package: CodePackageRef) -> list[dict[str, Any]]:
+        settings = plan.settings
+        wt_name = names.workflow_template_name(plan)
+        cm_name = "flowc-code-" + package.sha256[:12]
+        namespace = getattr(settings, "k8s_namespace", None)
+        meta_common: dict[str, Any] = {}
+        if namespace:
+            meta_common["namespace"] = str(namespace)
+        configmap = {"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": cm_name, **meta_common, "labels": dict(MANAGED_BY)},
+                     "binaryData": {resources.CODE_FILE: base64.b64encode(package.data).decode("ascii")}}
+        lay = dag.layout(plan)
+        step_templates = [templates.step_template(plan, plan.steps[s], lay.templates[s], package.sha256)
+                          for s in plan.steps]
+        annotations = {"flowc.dev/flow-name": plan.flow_name,
+                       "flowc.dev/step-templates": json.dumps({v: k for k, v in lay.templates.items() if k != v},
+                                                              sort_keys=True, separators=(",", ":")),
+                       "flowc.dev/code-sha256": package.sha256}
+        if plan.project:
+            annotations["flowc.dev/project"] = plan.project
+            annotations["flowc.dev/project-branch"] = str(plan.project_branch)
+        if annotations["flowc.dev/step-templates"] == "{}":
+            del annotations["flowc.dev/step-templates"]
+        wt_meta = {"name": wt_name, **meta_common, "labels": dict(MANAGED_BY), "annotations": annotations}
+        workflow_template = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+                             "metadata": wt_meta, "spec": self._spec(plan, lay, cm_name, step_templates)}
+        docs = [configmap, workflow_template]
+        if plan.schedule is not None:
+            docs.append(cron.cron_workflow(plan, wt_name, {**meta_common, "labels": dict(MANAGED_BY)}))
+        return docs
+
+    def _spec(self, plan: FlowPlan, lay: dag.Layout, cm_name: str, step_templates: list) -> dict[str, Any]:
+        settings = plan.settings
+        params: list[dict[str, Any]] = []
+        for p in plan.parameters:
+            entry: dict[str, Any] = {"name": p.name}
+            value = _parameter_value(p)
+            if value is not None:
+                entry["value"] = value
+            elif not p.required:
+                entry["value"] = ""      # not required, no default: "" means "not given"
+            if p.help:
+                entry["description"] = str(p.help)
+            params.append(entry)
+        datastore = {"name": templates.DATASTORE_PARAM}
+        if getattr(settings, "datastore", None):
+            datastore["value"] = str(settings.datastore)
+        params.append(datastore)
+        env = []
+        if getattr(settings, "s3_endpoint", None):
+            env.append({"name": "AWS_ENDPOINT_URL", "value": str(settings.s3_endpoint)})
+        if getattr(settings, "aws_region", None):
+            env.append({"name": "AWS_DEFAULT_REGION", "value": str(settings.aws_region)})
+        spec: dict[str, Any] = {"entrypoint": dag.MAIN, "arguments": {"parameters": params}}
+        if getattr(settings, "k8s_service_account", None):
+            spec["serviceAccountName"] = str(settings.k8s_service_account)
+        if getattr(settings, "max_workers", None):
+            spec["parallelism"] = int(settings.max_workers)
+        if getattr(settings, "workflow_timeout", None):
+            spec["activeDeadlineSeconds"] = int(settings.workflow_timeout)
+        if getattr(settings, "ttl_seconds", None) is not None:
+            spec["ttlStrategy"] = {"secondsAfterCompletion": int(settings.ttl_seconds)}
+        if getattr(settings, "pod_gc", None):
+            spec["podGC"] = {"strategy": str(settings.pod_gc)}
+        spec["volumes"] = resources.workflow_volumes(cm_name)
+        spec["templateDefaults"] = {"container": resources.default_container(settings, env)}
+        spec["templates"] = dag.dag_templates(plan, lay) + step_templates
+        return spec
+
+    def emit(self, plan: FlowPlan, code_package: CodePackageRef) -> list[OutputFile]:
+        docs = self.documents(plan, code_package)
+        base = names.workflow_template_name(plan)
+        suffix = {"ConfigMap": "-code", "WorkflowTemplate": "", "CronWorkflow": "-cron"}
+        return [OutputFile(f"{base}{suffix[d['kind']]}.yaml", serialize.to_yaml(d).encode("utf-8")) for d in docs]
+
+
+__all__ = ["ArgoTarget"]

@@ -1,0 +1,66 @@
+"""FC3xx: what the Argo target cannot express. Registered in the shared registry at import."""
+from __future__ import annotations
+
+from compiler.diagnostics.codes import ERROR, WARNING, Code, register
+
+PACKAGE_TOO_LARGE = "FC301"
+BAD_LABEL = "FC302"
+BAD_PARAMETER_NAME = "FC303"
+NAMESPACE_IGNORED = "FC304"
+UNSUPPORTED_SHAPE = "FC305"
+BATCH_NO_QUEUE = "FC306"
+NO_DATASTORE = "FC307"
+RESERVED_PARAMETER = "FC308"
+BAD_SCHEDULE = "FC309"
+
+_CODES = (
+    Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
+         "The code package (flow file, local modules, included files, runtime) is larger than the "
+         "1 MiB that Kubernetes allows in one ConfigMap.",
+         "`flowc compile --target argo` embeds the package in a ConfigMap so that `kubectl apply` "
+         "is enough on its own; Kubernetes refuses ConfigMaps over 1 MiB.",
+         "package_include = [\"data/*.csv\"]  # 5 MB of data files",
+         "Use `flowc deploy --target argo`, which stores the package in the datastore, or include "
+         "fewer files in the package."),
+    Code(BAD_LABEL, ERROR, "label or annotation not valid in Kubernetes",
+         "A label or annotation of @kubernetes(labels=..., annotations=...) breaks the Kubernetes "
+         "rules: keys are `[prefix/]name` with a name of at most 63 characters of [A-Za-z0-9-_.]; "
+         "label values are at most 63 such characters, beginning and ending alphanumeric.",
+         "The Kubernetes API server would refuse the pod at run time, after earlier steps ran.",
+         "@kubernetes(labels={\"team\": \"data science\"})",
+         "Use a value such as \"data-science\", or move free text to an annotation."),
+    Code(BAD_PARAMETER_NAME, ERROR, "parameter name not valid in Argo",
+         "Argo parameter names consist of letters, digits, '-' and '_' only.",
+         "Parameters become Argo workflow arguments with the same name.",
+         "x = Parameter(\"my param\")", "Rename the parameter, e.g. Parameter(\"my-param\")."),
+    Code(NAMESPACE_IGNORED, WARNING, "per-step namespace ignored on Argo",
+         "@kubernetes(namespace=...) names a namespace; Argo runs every pod of a workflow in the "
+         "workflow's namespace.", "Argo cannot place one step's pod in another namespace.",
+         "@kubernetes(namespace=\"ml-jobs\")",
+         "Set the workflow namespace with the k8s_namespace setting instead."),
+    Code(UNSUPPORTED_SHAPE, ERROR, "graph shape not supported by the Argo target",
+         "A step is both a case of a switch and reached from another step.",
+         "Argo's `when` applies to the whole task; it cannot say 'run if the switch chose me or "
+         "the other predecessor ran'.", "self.next({\"a\": self.end, \"b\": self.b}, ...)",
+         "Put a step between the switch and the converging step."),
+    Code(BATCH_NO_QUEUE, ERROR, "@batch step without a job queue",
+         "A @batch step on Argo is submitted to AWS Batch; it needs a job queue, from "
+         "@batch(queue=...) or the batch_queue setting.",
+         "flowc never runs a @batch step as a pod with other resources.",
+         "@batch(cpu=4)", "Pass queue=... or set batch_queue (FLOWC_BATCH_QUEUE)."),
+    Code(NO_DATASTORE, WARNING, "no datastore configured",
+         "No datastore setting: the workflow template gets a required argument `flowc-datastore` "
+         "that each submission must provide.", "Every task reads and writes the datastore.",
+         "flowc compile flow.py --target argo", "Set datastore (FLOWC_DATASTORE=s3://bucket/prefix)."),
+    Code(RESERVED_PARAMETER, ERROR, "parameter name reserved by flowc on Argo",
+         "Parameter names beginning with `flowc-` are used by the compiled workflow itself.",
+         "The workflow argument would be ambiguous.", "x = Parameter(\"flowc-datastore\")",
+         "Rename the parameter."),
+    Code(BAD_SCHEDULE, ERROR, "schedule not valid for a CronWorkflow",
+         "The cron expression of @schedule does not have five fields.",
+         "Argo CronWorkflows take standard five-field cron expressions.",
+         "@schedule(cron=\"0 6 * * * *\")", "Write five fields: minute hour day month weekday."),
+)
+
+for _code in _CODES:
+    register(_code)
