@@ -1,0 +1,333 @@
+"""FlowPlan -> Amazon States Language (JSONPath query language), built as plain dicts.
+
+Shape (see compiler/targets/stepfunctions/README.md for the why):
+- `Init` (Pass): the state data every task reads: {"ip": "", "tid": "t", "defaults": {...},
+  "input": $$.Execution.Input}; the start task merges them with States.JsonMerge.
+- each step: a `batch:submitJob.sync` Task (or `eks:runJob.sync` for @kubernetes steps) whose
+  ContainerOverrides.Command is built with States.Array from $$.Execution.Name, the index path
+  `$.ip` and `$$.State.RetryCount` (the attempt). ResultSelector keeps JobId/Status only and
+  ResultPath null drops even that: state data stays the small context object.
+- static split: Parallel, one branch per target, each ending before the join.
+- foreach: a DISTRIBUTED Map whose ItemReader reads the split task's foreach.json from S3, key
+  built with States.Format from $$.Execution.Name and the task id; ItemSelector extends the index
+  path; ResultWriter keeps child outputs out of the state (width-independent).
+- switch: aws-sdk:s3:getObject of switch.json, States.StringToJson in ResultSelector, a Choice.
+  A recursive case goes through a Pass that increments the step's iteration (States.MathAdd).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler.ir import FlowPlan, StepPlan
+from compiler.targets.stepfunctions import batch as batchmod
+
+BATCH_SUBMIT = "arn:aws:states:::batch:submitJob.sync"
+EKS_RUN = "arn:aws:states:::eks:runJob.sync"
+EKS_DESCRIBE = "arn:aws:states:::aws-sdk:eks:describeCluster"
+S3_GET = "arn:aws:states:::aws-sdk:s3:getObject"
+S3_ITEMS = "arn:aws:states:::s3:getObject"
+S3_RESULTS = "arn:aws:states:::s3:putObject"
+
+# Step Functions state names may not hold these; step names are Python identifiers, helper
+# states add a suffix after '.'.
+SUFFIX_FOREACH = ".foreach"
+SUFFIX_SPLIT = ".split"
+SUFFIX_READ = ".read"
+SUFFIX_CHOOSE = ".choose"
+SUFFIX_LOOP = ".loop"
+SUFFIX_CLUSTER = ".cluster"
+
+
+def esc(text: str) -> str:
+    """A literal for an intrinsic function argument: ', {, }, \\ escaped with a backslash."""
+    out = []
+    for ch in text:
+        if ch in "'{}\\":
+            out.append("\\")
+        out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    rest = uri[len("s3://"):] if uri.startswith("s3://") else uri
+    bucket, _, prefix = rest.partition("/")
+    return bucket, prefix.strip("/")
+
+
+def param_default_strings(plan: FlowPlan) -> dict[str, str]:
+    """Parameter defaults as the raw strings a user would pass (the runtime converts by type).
+
+    IncludeFile defaults are paths on the machine that starts the run: they are not part of the
+    defaults (the runtime applies its own default; a remote run passes the content).
+    """
+    out: dict[str, str] = {}
+    for p in plan.parameters:
+        if not p.has_default or p.default is None or p.kind == "include_file":
+            continue
+        value = p.default
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            text = json.dumps(value, sort_keys=True)
+        else:
+            text = str(value)
+        out[p.name] = text
+    return out
+
+
+class AslBuilder:
+    def __init__(self, plan: FlowPlan, settings: Any, *, jobdef_names: dict[str, str],
+                 state_machine_name: str, code_sha256: str = "", code_url: str | None = None):
+        self.plan = plan
+        self.code_sha256 = code_sha256
+        self.code_url = code_url
+        self.settings = settings
+        self.jobdef_names = jobdef_names              # step -> job definition name
+        self.name = state_machine_name
+        datastore = str(getattr(settings, "datastore", None) or "s3://flowc-datastore")
+        self.bucket, self.prefix = split_s3(datastore)
+        self.max_workers = int(getattr(settings, "max_workers", None) or 100)
+        self.recursive = [s.name for s in plan.steps.values() if s.kind == "switch" and s.recursive]
+
+    # --- keys in S3 --------------------------------------------------------------------------
+    def _run_key_format(self, step: str, leaf: str) -> str:
+        parts = [p for p in (self.prefix, self.plan.flow_name, "runs") if p]
+        head = "/".join(esc(part)[1:-1] for part in parts)
+        return f"{head}/{{}}/{esc(step)[1:-1]}/{{}}/{esc(leaf)[1:-1]}"
+
+    def results_prefix(self) -> str:
+        return "/".join(p for p in (self.prefix, self.plan.flow_name, "sfn-map-results") if p)
+
+    # --- context object ----------------------------------------------------------------------
+    def _iter_key(self, step: str) -> str:
+        return "it_" + step
+
+    def _tid_expr(self, step: StepPlan) -> str:
+        """JSONPath of the task id of `step` in the current state data."""
+        return f"$.{self._iter_key(step.name)}.tid" if step.recursive and step.kind == "switch" else "$.tid"
+
+    def initial_state(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"ip": "", "tid": "t"}
+        for name in self._recursive_at_depth(0):
+            params[self._iter_key(name)] = {"n": 0, "tid": "t"}
+        params["defaults"] = param_default_strings(self.plan)
+        params["input.$"] = "$$.Execution.Input"
+        return {"Type": "Pass", "Comment": "flowc: run context (index path, task id, parameters)",
+                "Parameters": params}
+
+    def _recursive_at_depth(self, depth: int) -> list[str]:
+        return [n for n in self.recursive if self.plan.steps[n].depth == depth]
+
+    # --- the graph walk ----------------------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        states: dict[str, Any] = {"Init": self.initial_state()}
+        first = self.chain(self.plan.start, stop=set(), states=states)
+        states["Init"]["Next"] = first
+        definition: dict[str, Any] = {
+            "Comment": f"flowc: {self.plan.flow_name} ({self.plan.flow_file})",
+            "StartAt": "Init",
+            "States": states,
+        }
+        workflow_timeout = getattr(self.settings, "workflow_timeout", None)
+        if workflow_timeout:
+            definition["TimeoutSeconds"] = int(workflow_timeout)
+        return definition
+
+    def chain(self, name: str, *, stop: set[str], states: dict[str, Any]) -> str:
+        """Add the states of `name` and of everything after it up to (not including) a step in
+        `stop`; return the name of the first state."""
+        step = self.plan.steps[name]
+        if name in states:
+            return self._entry_state(step)
+        self.step_states(step, stop=stop, states=states)
+        return self._entry_state(step)
+
+    def _entry_state(self, step: StepPlan) -> str:
+        if step.compute.backend == "kubernetes":
+            return step.name + SUFFIX_CLUSTER
+        return step.name
+
+    def _after(self, nxt: str | None, stop: set[str], states: dict[str, Any]) -> dict[str, Any]:
+        if nxt is None or nxt in stop:
+            return {"End": True}
+        return {"Next": self.chain(nxt, stop=stop, states=states)}
+
+    def step_states(self, step: StepPlan, *, stop: set[str], states: dict[str, Any]) -> None:
+        task = self.task_state(step, states)
+        states[step.name] = task   # reserve the name before recursing (convergent switch cases)
+        if step.kind in ("split",):
+            join = step.matching_join
+            branches = []
+            for target in step.next:
+                sub: dict[str, Any] = {}
+                start = self.chain(target, stop={join}, states=sub)
+                branches.append({"StartAt": start, "States": sub})
+            par = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
+            task["Next"] = step.name + SUFFIX_SPLIT
+            states[step.name + SUFFIX_SPLIT] = par
+            par.update(self._after(join, stop, states))
+        elif step.kind in ("foreach", "parallel"):
+            join = step.matching_join
+            task["Next"] = step.name + SUFFIX_FOREACH
+            states[step.name + SUFFIX_FOREACH] = self.map_state(step)
+            states[step.name + SUFFIX_FOREACH].update(self._after(join, stop, states))
+        elif step.kind == "switch":
+            self.switch_states(step, task, stop=stop, states=states)
+        else:
+            nxt = step.next[0] if step.next else None
+            task.update(self._after(nxt, stop, states))
+
+    def map_state(self, step: StepPlan) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        first = self.chain(step.next[0], stop={step.matching_join}, states=body)
+        depth = step.depth + 1
+        if step.depth == 0:
+            ip = "States.Format('{}', $$.Map.Item.Value)"
+        else:
+            ip = "States.Format('{},{}', $.ip, $$.Map.Item.Value)"
+        tid = "States.Format('{}-{}', $.tid, $$.Map.Item.Value)"
+        selector: dict[str, Any] = {"ip.$": ip, "tid.$": tid}
+        for name in self._recursive_at_depth(depth):
+            selector[self._iter_key(name)] = {"n": 0, "tid.$": tid}
+        key = self._run_key_format(step.name, "foreach.json")
+        return {
+            "Type": "Map",
+            "Comment": f"flowc: foreach over {step.foreach_var or 'num_parallel'} of {step.name}",
+            "ItemReader": {
+                "Resource": S3_ITEMS,
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {
+                    "Bucket": self.bucket,
+                    "Key.$": f"States.Format('{key}', $$.Execution.Name, $.tid)",
+                },
+            },
+            "ItemSelector": selector,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": first,
+                "States": body,
+            },
+            "MaxConcurrency": self.max_workers,
+            "ResultWriter": {
+                "Resource": S3_RESULTS,
+                "Parameters": {"Bucket": self.bucket, "Prefix": self.results_prefix()},
+            },
+            "ResultPath": None,
+        }
+
+    def switch_states(self, step: StepPlan, task: dict[str, Any], *, stop: set[str],
+                      states: dict[str, Any]) -> None:
+        read, choose = step.name + SUFFIX_READ, step.name + SUFFIX_CHOOSE
+        task["Next"] = read
+        key = self._run_key_format(step.name, "switch.json")
+        states[read] = {
+            "Type": "Task",
+            "Comment": f"flowc: the branch {step.name} chose",
+            "Resource": S3_GET,
+            "Parameters": {
+                "Bucket": self.bucket,
+                "Key.$": f"States.Format('{key}', $$.Execution.Name, {self._tid_expr(step)})",
+            },
+            "ResultSelector": {"value.$": "States.StringToJson($.Body)"},
+            "ResultPath": "$.switch",
+            "Retry": [{"ErrorEquals": ["S3.NoSuchKeyException", "S3.NoSuchKey"], "IntervalSeconds": 1,
+                       "MaxAttempts": 3, "BackoffRate": 2.0}],
+            "Next": choose,
+        }
+        choices = []
+        states[choose] = {"Type": "Choice", "Choices": choices}
+        targets: list[str] = []
+        for target in step.cases.values() or step.next:
+            if target not in targets:
+                targets.append(target)
+        for target in targets:
+            if target == step.name:
+                loop = step.name + SUFFIX_LOOP
+                k = self._iter_key(step.name)
+                states[loop] = {
+                    "Type": "Pass",
+                    "Comment": f"flowc: next iteration of {step.name}",
+                    "Parameters": {
+                        "n.$": f"States.MathAdd($.{k}.n, 1)",
+                        "tid.$": f"States.Format('{{}}.{{}}', $.tid, States.MathAdd($.{k}.n, 1))",
+                    },
+                    "ResultPath": f"$.{k}",
+                    "Next": self._entry_state(step),
+                }
+                nxt = loop
+            elif target in stop:
+                nxt = None
+            else:
+                nxt = self.chain(target, stop=stop, states=states)
+            if nxt is None:
+                raise ValueError(f"switch {step.name} jumps out of its scope to {target}")
+            choices.append({"Variable": "$.switch.value.branch", "StringEquals": target, "Next": nxt})
+
+    # --- one task ----------------------------------------------------------------------------
+    def command_expr(self, step: StepPlan) -> str:
+        parts = [esc(p) for p in batchmod.COMMAND_PREFIX]
+        parts += [esc("task"), esc("--run-id"), "$$.Execution.Name", esc("--step"), esc(step.name),
+                  esc("--index-path"), "$.ip", esc("--attempt"), "States.Format('{}', $$.State.RetryCount)"]
+        if step.kind == "switch" and step.recursive:
+            parts += [esc("--iteration"), f"States.Format('{{}}', $.{self._iter_key(step.name)}.n)"]
+        if step.name == self.plan.start:
+            parts += [esc("--params-json"), "States.JsonToString(States.JsonMerge($.defaults, $.input, false))"]
+        return "States.Array(" + ", ".join(parts) + ")"
+
+    def retry(self, step: StepPlan) -> list[dict[str, Any]]:
+        if step.retry.times <= 0:
+            return []
+        interval = max(1, int(round(step.retry.minutes_between * 60)))
+        return [{"ErrorEquals": ["States.TaskFailed", "States.Timeout"], "IntervalSeconds": interval,
+                 "MaxAttempts": int(step.retry.times), "BackoffRate": 1.0}]
+
+    def task_state(self, step: StepPlan, states: dict[str, Any]) -> dict[str, Any]:
+        if step.compute.backend == "kubernetes":
+            from compiler.targets.stepfunctions import eks
+
+            return eks.task_states(self, step, states)
+        overrides: dict[str, Any] = {
+            "Command.$": self.command_expr(step),
+            "ResourceRequirements": batchmod.resource_requirements(step.compute, key_case="pascal"),
+        }
+        if step.env:
+            overrides["Environment"] = [{"Name": k, "Value": v} for k, v in step.env.items()]
+        queue = step.compute.queue or getattr(self.settings, "batch_queue", None) or "flowc-default-queue"
+        params: dict[str, Any] = {
+            "JobName": self.job_name(step),
+            "JobQueue": queue,
+            "JobDefinition": self.jobdef_names[step.name],
+            "ContainerOverrides": overrides,
+        }
+        batch_timeout = batchmod.batch_timeout_seconds(step)
+        if batch_timeout:
+            params["Timeout"] = {"AttemptDurationSeconds": batch_timeout}
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": BATCH_SUBMIT,
+            "Parameters": params,
+            "ResultSelector": {"JobId.$": "$.JobId", "Status.$": "$.Status"},
+            "ResultPath": None,
+        }
+        if batch_timeout:
+            # Per attempt; generous because the time spent queued in Batch counts too.
+            state["TimeoutSeconds"] = batch_timeout + 600
+        retry = self.retry(step)
+        if retry:
+            state["Retry"] = retry
+        return state
+
+    def job_name(self, step: StepPlan) -> str:
+        # Batch job names: [A-Za-z0-9_-]{1,128}, first character alphanumeric.
+        import re
+
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{self.plan.flow_name}-{step.name}")
+        return name[:128]
+
+
+def build_definition(plan: FlowPlan, settings: Any, *, jobdef_names: dict[str, str],
+                     state_machine_name: str, code_sha256: str = "",
+                     code_url: str | None = None) -> dict[str, Any]:
+    return AslBuilder(plan, settings, jobdef_names=jobdef_names, state_machine_name=state_machine_name,
+                      code_sha256=code_sha256, code_url=code_url).build()

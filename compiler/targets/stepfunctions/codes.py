@@ -1,0 +1,67 @@
+"""FC4xx: what the Step Functions + Batch target cannot express, registered at import."""
+from __future__ import annotations
+
+from compiler.diagnostics import codes as _codes
+from compiler.diagnostics.codes import ERROR, WARNING, Code
+
+# AWS limits this target checks before emitting anything.
+MAX_DEFINITION_BYTES = 1024 * 1024          # state machine definition: 1 MB
+MAX_STATE_MACHINE_NAME = 80
+MAX_STATE_NAME = 80
+MAX_JOB_DEFINITION_NAME = 128
+MAX_CONTAINER_OVERRIDES = 8192               # SubmitJob containerOverrides, characters
+MAX_SCHEDULE_NAME = 64
+
+NO_DATASTORE = "FC401"
+NO_EKS_CLUSTER = "FC402"
+DEFINITION_TOO_LARGE = "FC403"
+NAME_TOO_LONG = "FC404"
+OVERRIDES_TOO_LARGE = "FC405"
+SCHEDULE_NO_ROLE = "FC406"
+SECRETS_UNSUPPORTED = "FC407"
+NO_BATCH_QUEUE = "FC408"
+TRIGGERS_UNSUPPORTED = "FC409"
+
+_ALL = (
+    Code(NO_DATASTORE, ERROR, "Step Functions needs an S3 datastore",
+         "The datastore setting is not an s3:// URI.",
+         "Every Batch task reads and writes artifacts in the datastore, and the state machine reads "
+         "foreach.json / switch.json from S3; a local path cannot be reached from AWS.",
+         "flowc compile flow.py --target stepfunctions      # no FLOWC_DATASTORE set",
+         "Set FLOWC_DATASTORE=s3://bucket/prefix (or `datastore` in [tool.flowc], or --datastore)."),
+    Code(NO_EKS_CLUSTER, ERROR, "@kubernetes step without an EKS cluster",
+         "A step pinned to Kubernetes runs on EKS through eks:runJob.sync, and no cluster is set.",
+         "flowc never runs a @kubernetes step silently as a Batch job with other resources.",
+         "@kubernetes(cpu=8)\n@step\ndef train(self): ...",
+         "Set FLOWC_EKS_CLUSTER=<cluster name> (or `eks_cluster` in [tool.flowc]), or use @batch on the step."),
+    Code(DEFINITION_TOO_LARGE, ERROR, "state machine definition too large",
+         "The compiled definition exceeds Step Functions' 1 MB limit.",
+         "CreateStateMachine would reject it.", "",
+         "Split the flow, or move large constants (e.g. @environment values) out of decorators."),
+    Code(NAME_TOO_LONG, ERROR, "name exceeds an AWS limit",
+         "A state machine (80), state (80), job definition (128) or schedule (64) name is too long.",
+         "AWS rejects the deployment.", "",
+         "Shorten the flow, @project or step name named in the message."),
+    Code(OVERRIDES_TOO_LARGE, ERROR, "Batch container overrides too large",
+         "A step's SubmitJob container overrides may exceed Batch's 8,192-character limit.",
+         "Batch rejects the job at run time.", "@environment(vars={...very large...})",
+         "Move large values out of @environment (into an artifact or a file in the code package)."),
+    Code(SCHEDULE_NO_ROLE, WARNING, "schedule without a role",
+         "@schedule compiles to an EventBridge Scheduler schedule, whose target needs a role.",
+         "Without sfn_role_arn the schedule's RoleArn and the state machine's account are placeholders.",
+         "", "Set FLOWC_SFN_ROLE_ARN=arn:aws:iam::<account>:role/<role>."),
+    Code(SECRETS_UNSUPPORTED, WARNING, "@secrets is not applied on Step Functions",
+         "The step's @secrets sources are not yet injected into Batch jobs by this target.",
+         "The step runs without those secrets.", "@secrets(sources=['db'])",
+         "Read the secret in the step with boto3, or run the flow on Argo."),
+    Code(NO_BATCH_QUEUE, WARNING, "no AWS Batch job queue",
+         "A step has no @batch(queue=...) and the batch_queue setting is unset.",
+         "The definition names a placeholder queue `flowc-default-queue`.", "",
+         "Set FLOWC_BATCH_QUEUE=<queue> or @batch(queue=...)."),
+    Code(TRIGGERS_UNSUPPORTED, WARNING, "@trigger is not compiled for Step Functions",
+         "Event triggers are not emitted by this target.", "The flow only runs when started or scheduled.",
+         "", "Start the state machine from an EventBridge rule you define."),
+)
+
+for _code in _ALL:
+    _codes.register(_code)
