@@ -303,7 +303,7 @@ class Parser:
         if not flows:
             self.diags.append(Diagnostic(
                 "FC003", ERROR, "the file defines no FlowSpec subclass (class MyFlow(FlowSpec): ...)",
-                None, path=self.source.path))
+                Span.point(1, 1), path=self.source.path))
             return None
         if self.flow_name is not None:
             if self.flow_name in flows:

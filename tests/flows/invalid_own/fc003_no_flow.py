@@ -1,0 +1,3 @@
+# expect: FC003 at line 1
+class NotAFlow:
+    pass

@@ -1,0 +1,16 @@
+from metaflow import FlowSpec, schedule, step
+
+
+@schedule(daily=True)
+class ScheduledTriggerFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    ScheduledTriggerFlow()
