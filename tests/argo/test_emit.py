@@ -1,0 +1,216 @@
+"""The Argo emitter: every document validates (strict Hera models, strict schema when available,
+name rules), output is byte-identical to golden/argo, sizes stay small."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from compiler.targets import serialize
+from compiler.targets.argo import ArgoTarget, names
+from compiler.targets.base import CodePackageRef
+from . import plans
+from .helpers import (GOLDEN_DIR, GOLDEN_PACKAGE, documents, golden_text, own_flows, plan_of,
+                                settings, shared_flows)
+from .validate import strict_models, validate_all, validate_hera, validate_schema
+
+ALL_FLOWS = shared_flows() + own_flows()
+
+
+def _id(path):
+    return os.path.relpath(path, os.path.dirname(os.path.dirname(path)))
+
+
+@pytest.mark.parametrize("path", ALL_FLOWS, ids=_id)
+def test_documents_validate(path):
+    from compiler.pipeline import compile_file
+
+    result = compile_file(path, "argo", settings=settings())
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    kinds = []
+    for f in result.files:
+        doc = yaml.safe_load(f.content)
+        validate_all(doc)
+        kinds.append(doc["kind"])
+        assert f.name.endswith(".yaml")
+    assert kinds[:2] == ["ConfigMap", "WorkflowTemplate"]
+    assert len({f.name for f in result.files}) == len(result.files)
+
+
+@pytest.mark.parametrize("make", [plans.recursive_switch, plans.switch_in_foreach])
+def test_hand_built_plans_validate(make):
+    plan = make(settings())
+    assert not [d for d in ArgoTarget().check(plan) if d.is_error]
+    for doc in ArgoTarget().documents(plan, GOLDEN_PACKAGE):
+        validate_all(doc)
+
+
+def test_strict_models_refuse_unknown_fields():
+    strict_models()
+    doc = documents(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py"))[1]
+    doc["spec"]["templates"][0]["bogus"] = 1
+    with pytest.raises(Exception):
+        validate_hera(doc)
+    if validate_schema(documents(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py"))[1]):
+        with pytest.raises(AssertionError):
+            validate_schema(doc)
+
+
+@pytest.mark.parametrize("path", shared_flows(), ids=_id)
+def test_golden(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    golden = os.path.join(GOLDEN_DIR, name + ".yaml")
+    text = golden_text(path)
+    if os.environ.get("FLOWC_REGENERATE_GOLDEN") == "1":
+        os.makedirs(GOLDEN_DIR, exist_ok=True)
+        with open(golden, "w", encoding="utf-8") as f:
+            f.write(text)
+    with open(golden, "rb") as f:
+        assert f.read() == text.encode("utf-8"), f"{golden} differs: FLOWC_REGENERATE_GOLDEN=1 to accept"
+
+
+def test_byte_identical_between_runs():
+    from compiler.pipeline import compile_file
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "nested_foreach.py")
+    a = compile_file(path, "argo", settings=settings())
+    b = compile_file(path, "argo", settings=settings())
+    assert [(f.name, f.content) for f in a.files] == [(f.name, f.content) for f in b.files]
+
+
+def _wide(tmp_path, width):
+    src = open(os.path.join(os.path.dirname(shared_flows()[0]), "wide_foreach.py")).read()
+    import re
+    new, n = re.subn(r"(Parameter\(\s*\"width\".*?default\s*=\s*)\d+", r"\g<1>%d" % width, src, flags=re.S)
+    assert n == 1
+    p = tmp_path / f"wide{width}" / "wide_foreach.py"
+    p.parent.mkdir()
+    p.write_text(new)
+    return golden_text(str(p))
+
+
+def test_wide_foreach_size_does_not_grow(tmp_path):
+    small, large = _wide(tmp_path, 10), _wide(tmp_path, 10000)
+    assert large.replace("10000", "10") == small
+    assert abs(len(large) - len(small)) <= 3
+
+
+def test_resources_bytes_per_step():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "resources.py")
+    plan = plan_of(path)
+    wt = ArgoTarget().documents(plan, GOLDEN_PACKAGE)[1]
+    size = len(serialize.to_yaml(wt))
+    per_step = size / len(plan.steps)
+    print(f"resources.py: {size} bytes of WorkflowTemplate YAML, {len(plan.steps)} steps, {per_step:.0f} bytes/step")
+    assert per_step <= 1536
+
+
+def test_resources_requests():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "resources.py")
+    wt = documents(path)[1]
+    t = {x["name"]: x for x in wt["spec"]["templates"]}
+    defaults = wt["spec"]["templateDefaults"]["container"]
+    assert defaults["resources"]["requests"] == {"cpu": "1", "memory": "4096Mi", "ephemeral-storage": "10240Mi"}
+    assert t["small"]["container"]["resources"]["requests"] == {"cpu": "2", "memory": "8000Mi"}
+    gpu = t["gpu-train"]
+    assert gpu["container"]["resources"] == {"requests": {"cpu": "8", "memory": "32000Mi", "ephemeral-storage": "20480Mi"},
+                                             "limits": {"nvidia.com/gpu": "1"}}
+    assert gpu["container"]["image"] == "python:3.11-slim"
+    assert gpu["nodeSelector"] == {"pool": "gpu"}
+    assert gpu["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    assert gpu["container"]["env"] == [{"name": "MODE", "value": "train"}, {"name": "THREADS", "value": "8"}]
+    batch = t["on-batch"]["container"]["args"]
+    assert batch[0] == "batch-submit" and batch[batch.index("--queue") + 1] == "gpu-queue"
+    assert batch[batch.index("--gpu") + 1] == "2" and batch[batch.index("--memory") + 1] == "16000"
+
+
+def test_cloud_options():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "cloud_options.py")
+    t = {x["name"]: x for x in documents(path)[1]["spec"]["templates"]}
+    k8s = t["on-k8s"]
+    assert k8s["serviceAccountName"] == "trainer"
+    assert k8s["container"]["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    assert k8s["metadata"] == {"labels": {"team": "forecast"}, "annotations": {"owner": "ml"}}
+    assert k8s["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2048Mi"}}]
+    assert {"name": "dshm", "mountPath": "/dev/shm"} in k8s["container"]["volumeMounts"]
+    args = t["on-batch"]["container"]["args"]
+    assert args[args.index("--job-role") + 1] == "arn:aws:iam::123456789012:role/flow-task"
+
+
+def test_parameters():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "parameters.py")
+    wt = documents(path)[1]
+    params = {p["name"]: p for p in wt["spec"]["arguments"]["parameters"]}
+    assert "value" not in params["who"]                       # required: no default
+    assert params["alpha"]["value"] == "0.01" and params["rounds"]["value"] == "3"
+    assert params["verbose"]["value"] == "false"
+    assert params["label-with-dash"]["value"] == "ok"
+    assert "null" not in yaml.safe_dump(wt)
+    start = next(t for t in wt["spec"]["templates"] if t["name"] == "start")
+    args = start["container"]["args"]
+    assert "label-with-dash={{workflow.parameters.label-with-dash}}" in args
+    text = yaml.safe_dump(wt)
+    assert "{{=" not in text and "sh" not in start["container"].get("command", [])
+
+
+def test_switch_when_and_depends():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "switch.py")
+    main = documents(path)[1]["spec"]["templates"][0]
+    tasks = {t["name"]: t for t in main["dag"]["tasks"]}
+    assert tasks["large"]["when"] == "'{{tasks.start.outputs.parameters.branch}}' == 'large'"
+    assert tasks["end"]["depends"] in ("large.Succeeded || small.Succeeded", "small.Succeeded || large.Succeeded")
+
+
+def test_scheduled_cron_and_project():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "scheduled.py")
+    docs = documents(path, settings(concurrency_policy="Forbid"))
+    cron = docs[2]
+    assert cron["kind"] == "CronWorkflow"
+    assert cron["spec"]["schedules"] == ["0 6 * * *"] and cron["spec"]["timezone"] == "Europe/Paris"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert docs[1]["metadata"]["name"] == "forecasting.test.golden.dailyforecastflow"
+    assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] == docs[1]["metadata"]["name"]
+    assert len(cron["metadata"]["name"]) <= 52
+
+
+def test_step_named_join_and_names():
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "hybrid_cloud.py")
+    wt = documents(path)[1]
+    assert "join" in [t["name"] for t in wt["spec"]["templates"]]
+    assert names.k8s_name("prepare_data") == "prepare-data"
+    long = "a" * 80
+    assert len(names.k8s_name(long)) <= 63 and names.k8s_name(long) != names.k8s_name(long + "b")
+    ns = names.Namespace()
+    assert ns.add("Foo") != ns.add("foo")
+    assert names.k8s_name("_private").startswith("private-")
+    assert len(names.k8s_name("x" * 70, names.CRON_NAME_LIMIT, dots=True, fold_case=True)) <= 52
+
+
+def test_check_reports_bad_label_and_large_package(tmp_path):
+    from dataclasses import replace
+
+    from compiler.targets.argo import codes
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "cloud_options.py")
+    plan = plan_of(path)
+    step = plan.steps["on_k8s"]
+    step.compute = replace(step.compute, labels=(("team", "data science"),))
+    found = {d.code for d in ArgoTarget().check(plan)}
+    assert codes.BAD_LABEL in found
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "flow.py").write_text(open(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py")).read())
+    (big / "blob.bin").write_bytes(os.urandom(1200 * 1024))
+    plan = plan_of(str(big / "flow.py"), settings(package_include=["*.bin"]))
+    diags = ArgoTarget().check(plan)
+    assert any(d.code == codes.PACKAGE_TOO_LARGE and "flowc deploy" in d.message for d in diags)
+
+
+def test_batch_without_queue_is_refused():
+    from compiler import settings as S
+    from compiler.targets.argo import codes
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "big_sum_batch.py")
+    plan = plan_of(path, S.resolve({"datastore": "s3://b/p"}, flow_dir="/", environ={}))
+    assert codes.BATCH_NO_QUEUE in {d.code for d in ArgoTarget().check(plan)}
