@@ -309,14 +309,19 @@ class Resolver:
                 if m is None:
                     raise UsageError("split task %s at %s is not complete" % (split, index_path))
                 n = int(m.get("num_splits") or 0)
-                pred = preds[0]
                 out = []
                 for i in range(n):
-                    mi = self.pred_task(pred, index_path + [i])
-                    if mi is None:
+                    # several predecessors: the cases of a switch inside the body converge here
+                    found = None
+                    for pred in preds:
+                        mi = self.pred_task(pred, index_path + [i])
+                        if mi is not None:
+                            found = (pred, mi)
+                            break
+                    if found is None:
                         raise UsageError("input task %s/%s is not complete"
-                                         % (pred, task_id_for(index_path + [i])))
-                    out.append((pred, mi))
+                                         % ("|".join(preds), task_id_for(index_path + [i])))
+                    out.append(found)
                 return "join", out
             out = []
             for pred in self.branch_order(split, preds):

@@ -65,5 +65,7 @@ class Package:
             cmd += ["--output-dir", str(output_dir)]
         e = dict(os.environ)
         e["PYTHONPATH"] = self.zip
+        e["PYTHONSAFEPATH"] = "1"   # never pick up a runtime_shim from the current directory
         e.update(env or {})
-        return subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout,
+                              cwd=os.path.dirname(self.zip))

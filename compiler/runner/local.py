@@ -86,6 +86,7 @@ class LocalRunner:
         self.base_env = dict(os.environ if env is None else env)
         self.base_env["PYTHONPATH"] = zip_path
         self.base_env["PYTHONUNBUFFERED"] = "1"
+        self.base_env["PYTHONSAFEPATH"] = "1"   # the cwd must not shadow the package's runtime
         self.base_env.pop("PYTHONHOME", None)
         self.cwd = cwd
         self.python = python or sys.executable
