@@ -48,6 +48,9 @@ def normalize_datastore(uri: str) -> str:
         if uri.startswith("file://") and not uri[len("file://"):].startswith("/"):
             return "file://" + os.path.abspath(uri[len("file://"):])
         return uri
+    if "://" in uri:
+        raise RunError("unsupported datastore %r (use file:///abs/path or s3://bucket/prefix)"
+                       % uri)
     return "file://" + os.path.abspath(uri)
 
 
