@@ -41,6 +41,11 @@ def balance(ctx):
             tops = {s[-1][0] if s else None for s in states}
             if len(tops) == 1 and None not in tops and len({s[:-1] for s in states}) == 1:
                 split = next(iter(tops))
+                if step.num_args > 1:
+                    ctx.report("FC113", f"step `{u}` takes `inputs` but its transition is a "
+                               f"{node.kind}: a step cannot both join and split; join in `{u}` "
+                               "and split in a following step", step.span)
+                    continue
                 ctx.report("FC113", f"step `{u}` receives {len(preds)} branches of split `{split}` but "
                            f"takes no `inputs` argument; write `def {u}(self, inputs)`", step.span)
             else:
