@@ -17,7 +17,8 @@ What is real and what is simulated (keep this honest):
 - moto 5.2.x's Batch `.sync` integration hands the ASL's PascalCase parameters (JobName, ...)
   to botocore unchanged (its `_normalise_parameters` is a no-op), which serialises nothing and
   fails with KeyError 'JobName' / 'JobId'. Likewise its aws-sdk integration returns S3
-  GetObject's Body as a stream object (Step Functions returns a string). Real Step Functions maps them onto the API's
+  GetObject's Body as a stream object (Step Functions returns a string), and a Retry of a
+  `.sync` Batch task times out at once (a stale task-token wait); both patched, see below. Real Step Functions maps them onto the API's
   camelCase members. We patch that normalisation in (both ways, using botocore's own service
   model, as moto's aws-sdk integration already does) -- a fix to the test double, not to flowc.
 """
@@ -85,6 +86,17 @@ def _patch_batch_integration() -> None:
 
     cls._normalise_parameters = _normalise_parameters
     cls._normalise_response = _normalise_response
+
+    # moto listens for a task-token callback even on `.sync` Batch tasks, on an endpoint keyed by
+    # the state's token, and interrupts it when an attempt ends; a Retry attempt of the same state
+    # then finds the endpoint interrupted and "times out" at once (States.Timeout). `.sync` has no
+    # task token on AWS: poll DescribeJobs only.
+    original_eval_sync = cls._eval_sync
+
+    def _eval_sync(self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint):
+        return original_eval_sync(self, env, sync_resolver, timeout_seconds, None, heartbeat_endpoint)
+
+    cls._eval_sync = _eval_sync
 
     # The aws-sdk integration hands back botocore's streaming Body (a StreamingChecksumBody with
     # current botocore) where Step Functions returns the body as a string; read it.
