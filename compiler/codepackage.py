@@ -43,6 +43,21 @@ def runtime_files() -> dict[str, str]:
     return out
 
 
+def _pyc(name: str, source: bytes) -> bytes:
+    """Unchecked-hash pyc (PEP 552) of a runtime module, next to its source in the zip.
+
+    zipimport cannot cache bytecode, so without this every task would compile the runtime anew.
+    Deterministic (no timestamp); a Python with another magic number ignores it and compiles
+    the .py instead.
+    """
+    import importlib.util
+    from importlib import _bootstrap_external
+
+    code = compile(source, name, "exec", dont_inherit=True)
+    return bytes(_bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source),
+                                                       False))
+
+
 def _module_paths(flow_dir: str, dotted: str) -> list[str]:
     """Relative paths (to flow_dir) for a top-level module or package name that lives there."""
     top = dotted.split(".")[0]
@@ -118,6 +133,7 @@ def build(flow_path: str, spec_bytes: bytes, local_modules=(), include_globs=(),
     for name, full in runtime_files().items():
         with open(full, "rb") as f:
             entries[name] = f.read()
+        entries[name + "c"] = _pyc(name, entries[name])
     rels = set(local_modules or ())
     if discover:
         rels.update(discover_local_modules(flow_path))

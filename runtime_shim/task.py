@@ -95,10 +95,10 @@ def load_spec(path):
 
 def prepare_flow_dir():
     """Extract `flow/` from the code package into a private directory; return its path."""
-    import tempfile
-
     zpath, root = _package_root()
-    work = tempfile.mkdtemp(prefix="flowc-task-")
+    base = os.environ.get("TMPDIR") or "/tmp"
+    work = os.path.join(base, "flowc-task-%d-%s" % (os.getpid(), os.urandom(6).hex()))
+    os.makedirs(work, mode=0o700)
     if zpath:
         import zipfile
 

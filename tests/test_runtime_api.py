@@ -301,7 +301,8 @@ from metaflow import FlowSpec, step
 class WhichFlow(FlowSpec):
     @step
     def start(self):
-        assert metaflow.__file__.endswith("runtime_shim/api.py"), metaflow.__file__
+        assert metaflow.__file__.endswith(("runtime_shim/api.py", "runtime_shim/api.pyc")), metaflow.__file__
+        assert ".zip" in metaflow.__file__, metaflow.__file__   # the runtime of the code package
         self.next(self.end)
 
     @step
