@@ -22,7 +22,14 @@ def emit_diagnostics(diagnostics, fmt: str = "text") -> None:
         return
     from compiler.diagnostics import render
 
-    click.echo(render.render(diagnostics, fmt), err=True, nl=False)
+    sources = {}
+    for path in {d.path for d in diagnostics if d.path}:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                sources[path] = handle.read()
+        except (OSError, UnicodeDecodeError):
+            pass
+    click.echo(render.render(diagnostics, fmt, sources), err=True, nl=False)
 
 
 def exit_code_for(diagnostics) -> int:

@@ -60,3 +60,12 @@ def render_github(diags) -> str:
         props.append(f"title={_esc_prop(d.code)}")
         out.append(f"::{level} {','.join(props)}::{_esc(d.message)}")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def render(diags, fmt: str = "text", sources: dict[str, str] | None = None) -> str:
+    """One entry point for every command: fmt is "text", "json" or "github"."""
+    if fmt == "json":
+        return render_json(diags)
+    if fmt == "github":
+        return render_github(diags)
+    return render_text(diags, sources)
