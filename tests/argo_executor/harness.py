@@ -30,3 +30,44 @@ def run_flow(path: str, tmp_path, arguments=None, *, hooks=(), extra_env=None, *
     ex.hooks.extend(hooks)
     root = ex.run()
     return ex, root, lines
+
+
+def runtime_accepts_param() -> bool:
+    """Whether runtime_shim's task CLI takes `--param NAME=VALUE` (what the Argo target emits)."""
+    import runtime_shim.task as task
+
+    import inspect
+    return '"--param"' in inspect.getsource(task.parse_args)
+
+
+def param_adapter():
+    """A documented stand-in until the runtime's task CLI accepts `--param NAME=VALUE`: the pod's
+    argv is run for real, except that the `--param` pairs are turned into one `--params-json`
+    (built with json.dumps, so values stay data). An empty value means "not given" (the workflow
+    argument of a parameter whose default is None is ""). Returns None when the runtime has it."""
+    import subprocess
+    import json as _json
+
+    from .executor import PodHook
+
+    if runtime_accepts_param():
+        return None
+
+    def match(template):
+        return "--param" in (template.get("container") or {}).get("args", [])
+
+    def run(template, argv, env):
+        out, params, i = [], {}, 0
+        while i < len(argv):
+            if argv[i] == "--param":
+                name, _, value = argv[i + 1].partition("=")
+                if value != "":
+                    params[name] = value
+                i += 2
+            else:
+                out.append(argv[i])
+                i += 1
+        out += ["--params-json", _json.dumps(params)]
+        return subprocess.run(out, env=env, cwd=env.get("HOME")).returncode
+
+    return PodHook(match, run)

@@ -20,8 +20,34 @@ CONFIGMAP_LIMIT = 1024 * 1024        # Kubernetes: a ConfigMap holds at most 1 M
 MANAGED_BY = {"app.kubernetes.io/managed-by": "flowc"}
 
 
-def _parameter_value(p) -> str | None:
-    """Workflow argument default: strings as given, JSON as text, None stays absent."""
+INCLUDE_LIMIT = 256 * 1024          # an IncludeFile default carried in the workflow arguments
+
+
+def include_file_content(plan_path: str, p) -> tuple[str | None, str | None]:
+    """(content, problem) of an IncludeFile default, read relative to the flow's directory."""
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.abspath(plan_path)), str(p.default))
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return None, f"IncludeFile {p.name!r}: cannot read its default {p.default!r}: {e.strerror}"
+    if len(data) > INCLUDE_LIMIT:
+        return None, f"IncludeFile {p.name!r}: {p.default!r} is {len(data)} bytes, more than {INCLUDE_LIMIT} fit in a workflow argument"
+    try:
+        return data.decode(p.encoding or "utf-8"), None
+    except (UnicodeDecodeError, LookupError):
+        return None, f"IncludeFile {p.name!r}: {p.default!r} is not text; a workflow argument carries text only"
+
+
+def _parameter_value(p, plan_path: str = "") -> str | None:
+    """Workflow argument default: strings as given, JSON as text, None stays absent.
+
+    IncludeFile defaults are paths on the compiling machine: like Metaflow, the compiled workflow
+    carries the file's content (a remote run receives content, docs/runtime-contract.md)."""
+    if p.kind == "include_file":
+        return include_file_content(plan_path, p)[0] if p.has_default and p.default else None
     if not p.has_default or p.default is None or p.required:
         return None
     value = p.default
@@ -53,6 +79,10 @@ class ArgoTarget:
                 diag(codes.BAD_PARAMETER_NAME, ERROR, f"parameter {p.name!r}: Argo parameter names allow only letters, digits, '-' and '_'", p.span)
             if p.name.startswith("flowc-"):
                 diag(codes.RESERVED_PARAMETER, ERROR, f"parameter {p.name!r}: names beginning with 'flowc-' are reserved", p.span)
+            if p.kind == "include_file" and p.has_default and p.default:
+                problem = include_file_content(plan.path, p)[1]
+                if problem:
+                    diag(codes.INCLUDE_FILE, ERROR, problem + " (use `flowc deploy`, or pass the content when submitting)", p.span)
         for step in plan.steps.values():
             c = step.compute
             for key, value in c.labels:
@@ -127,7 +157,7 @@ class ArgoTarget:
         params: list[dict[str, Any]] = []
         for p in plan.parameters:
             entry: dict[str, Any] = {"name": p.name}
-            value = _parameter_value(p)
+            value = _parameter_value(p, plan.path)
             if value is not None:
                 entry["value"] = value
             elif not p.required:

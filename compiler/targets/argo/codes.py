@@ -12,6 +12,7 @@ BATCH_NO_QUEUE = "FC306"
 NO_DATASTORE = "FC307"
 RESERVED_PARAMETER = "FC308"
 BAD_SCHEDULE = "FC309"
+INCLUDE_FILE = "FC310"
 
 _CODES = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -60,6 +61,12 @@ _CODES = (
          "The cron expression of @schedule does not have five fields.",
          "Argo CronWorkflows take standard five-field cron expressions.",
          "@schedule(cron=\"0 6 * * * *\")", "Write five fields: minute hour day month weekday."),
+    Code(INCLUDE_FILE, ERROR, "IncludeFile default cannot travel in the workflow",
+         "The compiled workflow carries an IncludeFile's default content as a workflow argument; "
+         "the file is missing, not text, or larger than 256 KiB.",
+         "Argo parameters are text, and the whole WorkflowTemplate must fit in etcd (1.5 MiB).",
+         "data = IncludeFile(\"data\", default=\"big.parquet\", is_text=False)",
+         "Use `flowc deploy`, or give no default and pass the content when submitting."),
 )
 
 for _code in _CODES:
