@@ -174,6 +174,8 @@ class ArgoTarget:
             env.append({"name": "AWS_ENDPOINT_URL", "value": str(settings.s3_endpoint)})
         if getattr(settings, "aws_region", None):
             env.append({"name": "AWS_DEFAULT_REGION", "value": str(settings.aws_region)})
+        if any(step.compute.backend == "batch" for step in plan.steps.values()):
+            env.append({"name": "FLOWC_BOOTSTRAP", "value": resources.bootstrap_source()})
         spec: dict[str, Any] = {"entrypoint": dag.MAIN, "arguments": {"parameters": params}}
         if getattr(settings, "k8s_service_account", None):
             spec["serviceAccountName"] = str(settings.k8s_service_account)

@@ -63,6 +63,19 @@ def default_container(settings: Any, datastore_env: list[dict[str, str]]) -> dic
     }
 
 
+def bootstrap_source() -> str:
+    """templates/bootstrap.py.j2 (the container bootstrap of docs/runtime-contract.md), comments
+    dropped: the Batch jobs that @batch steps submit run it to fetch the code package."""
+    from pathlib import Path
+
+    import jinja2
+
+    path = Path(__file__).resolve().parents[3] / "templates" / "bootstrap.py.j2"
+    text = jinja2.Template(path.read_text(encoding="utf-8"), keep_trailing_newline=True).render()
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return "\n".join(lines) + "\n"
+
+
 def workflow_volumes(configmap_name: str) -> list[dict[str, Any]]:
     return [{"name": CODE_VOLUME, "configMap": {"name": configmap_name}},
             {"name": OUT_VOLUME, "emptyDir": {}}]

@@ -63,6 +63,8 @@ def batch_args(plan: FlowPlan, step: StepPlan, code_sha: str) -> list[str]:
         args += ["--swappiness", str(c.swappiness)]
     if c.privileged:
         args += ["--privileged"]
+    if step.timeout_seconds:
+        args += ["--timeout", str(step.timeout_seconds + TIMEOUT_MARGIN_SECONDS)]
     for k, v in sorted(step.env.items()):
         args += ["--env", f"{k}={v}"]
     return args + ["--", *task_args(plan, step)]
