@@ -3,6 +3,10 @@ import sys
 
 
 def _main(argv):
+    if argv and argv[0] == "batch-submit":  # Argo @batch steps (runtime_shim/batch_submit.py)
+        from runtime_shim.batch_submit import main as batch_submit
+
+        return batch_submit(argv[1:])
     if not argv or argv[0] != "task":
         sys.stderr.write("usage: python -m runtime_shim task --datastore URI --run-id ID "
                          "--step NAME [--index-path 1,2] [--iteration K] [--attempt N] "
