@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from runtime_fixtures import REPO, SHARED_VALID, file_root, run, write_flow
+from tests.runtime_fixtures import REPO, SHARED_VALID, file_root, run, write_flow
 
 
 @pytest.mark.parametrize("flow,params,message", [

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from runtime_fixtures import SHARED_VALID, file_root, run
+from tests.runtime_fixtures import SHARED_VALID, file_root, run
 
 RUNS = [
     ("hello.py", ()),

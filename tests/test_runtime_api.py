@@ -2,7 +2,7 @@
 parameters, catch/timeout/retry, recursive switches, custom start/end steps."""
 import pytest
 
-from runtime_fixtures import file_root, run, write_flow
+from tests.runtime_fixtures import file_root, run, write_flow
 
 
 def _run_ok(tmp_path, source, *params):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from runtime_fixtures import Package, file_root, write_flow
+from tests.runtime_fixtures import Package, file_root, write_flow
 from runtime_shim.datastore import (FlowDatastore, deserialize, parse_task_id, serialize,
                                     task_id_for)
 

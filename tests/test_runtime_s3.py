@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from runtime_fixtures import SHARED_VALID, Package, run, write_flow
+from tests.runtime_fixtures import SHARED_VALID, Package, run, write_flow
 from runtime_shim.datastore import FlowDatastore
 
 
