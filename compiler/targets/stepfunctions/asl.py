@@ -1,15 +1,15 @@
 """FlowPlan -> Amazon States Language (JSONPath query language), built as plain dicts.
 
 Shape (see compiler/targets/stepfunctions/README.md for the why):
-- `Init` (Pass): the state data every task reads: {"ip": "", "tid": "t", "defaults": {...},
-  "input": $$.Execution.Input}; the start task merges them with States.JsonMerge.
+- `Init` (Pass): the state data every task reads: {"run": $$.Execution.Name, "ip": "", "tid": "t",
+  "defaults": {...}, "input": $$.Execution.Input}; the start task merges them with States.JsonMerge.
 - each step: a `batch:submitJob.sync` Task (or `eks:runJob.sync` for @kubernetes steps) whose
-  ContainerOverrides.Command is built with States.Array from $$.Execution.Name, the index path
+  ContainerOverrides.Command is built with States.Array from the run id `$.run`, the index path
   `$.ip` and `$$.State.RetryCount` (the attempt). ResultSelector keeps JobId/Status only and
   ResultPath null drops even that: state data stays the small context object.
 - static split: Parallel, one branch per target, each ending before the join.
 - foreach: a DISTRIBUTED Map whose ItemReader reads the split task's foreach.json from S3, key
-  built with States.Format from $$.Execution.Name and the task id; ItemSelector extends the index
+  built with States.Format from the run id and the task id; ItemSelector extends the index
   path; ResultWriter keeps child outputs out of the state (width-independent).
 - switch: aws-sdk:s3:getObject of switch.json, States.StringToJson in ResultSelector, a Choice.
   A recursive case goes through a Pass that increments the step's iteration (States.MathAdd).
@@ -108,7 +108,9 @@ class AslBuilder:
         return f"$.{self._iter_key(step.name)}.tid" if step.recursive and step.kind == "switch" else "$.tid"
 
     def initial_state(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"ip": "", "tid": "t"}
+        # The run id travels in the state data: inside a distributed Map every item runs as a child
+        # execution whose $$.Execution.Name is its own, not the run's.
+        params: dict[str, Any] = {"run.$": "$$.Execution.Name", "ip": "", "tid": "t"}
         for name in self._recursive_at_depth(0):
             params[self._iter_key(name)] = {"n": 0, "tid": "t"}
         params["defaults"] = param_default_strings(self.plan)
@@ -187,7 +189,7 @@ class AslBuilder:
         else:
             ip = "States.Format('{},{}', $.ip, $$.Map.Item.Value)"
         tid = "States.Format('{}-{}', $.tid, $$.Map.Item.Value)"
-        selector: dict[str, Any] = {"ip.$": ip, "tid.$": tid}
+        selector: dict[str, Any] = {"run.$": "$.run", "ip.$": ip, "tid.$": tid}
         for name in self._recursive_at_depth(depth):
             selector[self._iter_key(name)] = {"n": 0, "tid.$": tid}
         key = self._run_key_format(step.name, "foreach.json")
@@ -199,7 +201,7 @@ class AslBuilder:
                 "ReaderConfig": {"InputType": "JSON"},
                 "Parameters": {
                     "Bucket": self.bucket,
-                    "Key.$": f"States.Format('{key}', $$.Execution.Name, $.tid)",
+                    "Key.$": f"States.Format('{key}', $.run, $.tid)",
                 },
             },
             "ItemSelector": selector,
@@ -227,7 +229,7 @@ class AslBuilder:
             "Resource": S3_GET,
             "Parameters": {
                 "Bucket": self.bucket,
-                "Key.$": f"States.Format('{key}', $$.Execution.Name, {self._tid_expr(step)})",
+                "Key.$": f"States.Format('{key}', $.run, {self._tid_expr(step)})",
             },
             "ResultSelector": {"value.$": "States.StringToJson($.Body)"},
             "ResultPath": "$.switch",
@@ -267,7 +269,7 @@ class AslBuilder:
     # --- one task ----------------------------------------------------------------------------
     def command_expr(self, step: StepPlan) -> str:
         parts = [esc(p) for p in batchmod.COMMAND_PREFIX]
-        parts += [esc("task"), esc("--run-id"), "$$.Execution.Name", esc("--step"), esc(step.name),
+        parts += [esc("task"), esc("--run-id"), "$.run", esc("--step"), esc(step.name),
                   esc("--index-path"), "$.ip", esc("--attempt"), "States.Format('{}', $$.State.RetryCount)"]
         if step.kind == "switch" and step.recursive:
             parts += [esc("--iteration"), f"States.Format('{{}}', $.{self._iter_key(step.name)}.n)"]
