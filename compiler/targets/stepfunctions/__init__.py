@@ -88,11 +88,20 @@ def _account(settings: Any) -> str:
     return parts[4] if len(parts) > 4 and parts[4] else "${AWS::AccountId}"
 
 
+def schedule_name(name: str) -> str:
+    """EventBridge Scheduler names hold 64 characters: longer ones keep a prefix and a stable hash."""
+    if len(name) <= codes.MAX_SCHEDULE_NAME:
+        return name
+    import hashlib
+
+    return name[: codes.MAX_SCHEDULE_NAME - 13] + "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
 def schedule_request(plan: FlowPlan, settings: Any, name: str) -> dict[str, Any]:
     region = getattr(settings, "aws_region", None) or "us-east-1"
     role = getattr(settings, "sfn_role_arn", None) or f"arn:aws:iam::{_account(settings)}:role/flowc-scheduler"
     request: dict[str, Any] = {
-        "Name": name[:codes.MAX_SCHEDULE_NAME],
+        "Name": schedule_name(name),
         "Description": f"flowc: {plan.flow_name} on {plan.schedule.cron}",
         "ScheduleExpression": aws_cron(plan.schedule.cron),
         "ScheduleExpressionTimezone": plan.schedule.timezone or "UTC",

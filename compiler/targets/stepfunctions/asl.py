@@ -87,7 +87,8 @@ class AslBuilder:
         self.name = state_machine_name
         datastore = str(getattr(settings, "datastore", None) or "s3://flowc-datastore")
         self.bucket, self.prefix = split_s3(datastore)
-        self.max_workers = int(getattr(settings, "max_workers", None) or 100)
+        # Distributed Map allows MaxConcurrency up to 10,000.
+        self.max_workers = max(1, min(10_000, int(getattr(settings, "max_workers", None) or 100)))
         self.recursive = [s.name for s in plan.steps.values() if s.kind == "switch" and s.recursive]
 
     # --- keys in S3 --------------------------------------------------------------------------
