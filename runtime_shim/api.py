@@ -85,6 +85,19 @@ class _Card(list):
         del self[:]
 
 
+class ParallelInfo:
+    """`current.parallel` in the body of a `num_parallel` split (run locally: one host)."""
+
+    def __init__(self, num_nodes, node_index):
+        self.num_nodes = num_nodes
+        self.node_index = node_index
+        self.main_ip = "127.0.0.1"
+        self.control_task_id = None
+
+    def __repr__(self):
+        return "ParallelInfo(num_nodes=%d, node_index=%d)" % (self.num_nodes, self.node_index)
+
+
 class Current:
     def __init__(self):
         self._is_running = False
@@ -102,6 +115,7 @@ class Current:
         self.project_flow_name = None
         self.is_production = False
         self.card = _Card()
+        self.parallel = None
 
     def _set(self, **kw):
         self.__dict__.update(kw)

@@ -539,6 +539,14 @@ def execute(a) -> int:
         project_flow_name=("%s.%s.%s" % (project.get("name"), project.get("branch"), flow_name)
                            if project.get("name") else None))
 
+    parallel = None
+    if stack and kind == "linear" and data[1] is not None and \
+            steps[s["in"][0]]["kind"] == "parallel":
+        parallel = api.ParallelInfo(num_nodes=stack[-1][1], node_index=stack[-1][0])
+    elif kind != "start" and s["kind"] != "join" and stack and any(
+            steps.get(p_, {}).get("kind") == "parallel" for p_ in s.get("in", [])):
+        parallel = api.ParallelInfo(num_nodes=stack[-1][1], node_index=stack[-1][0])
+    api.current.parallel = parallel
     flow = cls.__new__(cls)
     flow._flowc_init(ctx, inherited, stack, inputs)
     func = getattr(flow, a.step, None)

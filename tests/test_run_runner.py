@@ -165,3 +165,57 @@ def test_task_startup_imports_are_light(tmp_path):
             "if m in sys.modules]; print(bad)")
     p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert p.stdout.strip() == "[]", p.stdout + p.stderr
+
+
+PARALLEL = '''
+from metaflow import FlowSpec, step, parallel, current
+
+class ParFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.train, num_parallel=3)
+
+    @parallel
+    @step
+    def train(self):
+        self.node = current.parallel.node_index
+        assert current.parallel.num_nodes == 3
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.nodes = [i.node for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        assert self.nodes == [0, 1, 2], self.nodes
+'''
+
+
+def test_num_parallel(tmp_path):
+    code, rid, out = run(write_flow(tmp_path, PARALLEL), datastore=file_root(tmp_path))
+    assert code == 0, out
+
+
+def test_normal_site_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWC_RUN_SITE", "1")
+    code, rid, out = run(os.path.join(SHARED_VALID, "hello.py"), datastore=file_root(tmp_path))
+    assert code == 0, out
+
+
+def test_progress_on_a_tty():
+    import io
+
+    from compiler.runner.local import Progress
+
+    buf = io.StringIO()
+    p = Progress(["start", "end"], stream=buf, tty=True)
+    p.update("start", running=1)
+    p.line("[r/start/t] hello")
+    p.update("start", running=-1, done=1)
+    p.update("end", failed=1)
+    p.close()
+    text = buf.getvalue()
+    assert "\r\x1b[K" in text and "[r/start/t] hello\n" in text
+    assert text.rstrip("\n").endswith("[flowc] start 1  end 0 !1")
