@@ -11,3 +11,18 @@ def sfn_moto():
         yield double
     finally:
         double.stop()
+
+
+@pytest.fixture(autouse=True)
+def _sfn_job_runner():
+    """Other test doubles (the Argo executor's) patch the same process-wide moto Job.run: make
+    sure ours runs during these tests, and give theirs back afterwards."""
+    from moto.batch import models as batch_models
+
+    from tests.stepfunctions.moto_sfn import install_job_runner
+
+    previous = install_job_runner()
+    try:
+        yield
+    finally:
+        batch_models.Job.run = previous

@@ -170,6 +170,16 @@ def _run_job_locally(self) -> None:   # replaces moto.batch.models.Job.run
         self._mark_stopped(success=False)
 
 
+def install_job_runner():
+    """Make moto's Batch run jobs with `_run_job_locally`; returns what was installed before.
+    moto's backends (and so Job.run) are process-wide, shared with other test doubles."""
+    from moto.batch import models as batch_models
+
+    previous = batch_models.Job.run
+    batch_models.Job.run = _run_job_locally
+    return previous
+
+
 class MotoSfn:
     """The running server plus helpers to deploy a compiled flow and run it."""
 
@@ -185,7 +195,8 @@ class MotoSfn:
         default_user_config["batch"]["use_docker"] = True
         # Jobs stay in the status our runner sets; moto would otherwise advance them itself.
         state_manager.set_transition("batch::job", {"progression": "manual", "times": 10 ** 9})
-        batch_models.Job.run = _run_job_locally
+        self._saved_run = batch_models.Job.run
+        install_job_runner()
         _patch_batch_integration()
 
         self.port = _free_port()
@@ -203,6 +214,9 @@ class MotoSfn:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def stop(self) -> None:
+        from moto.batch import models as batch_models
+
+        batch_models.Job.run = self._saved_run
         self.server.stop()
 
     # --- infrastructure ----------------------------------------------------------------------
@@ -220,6 +234,10 @@ class MotoSfn:
         except iam.exceptions.EntityAlreadyExistsException:
             role = iam.get_role(RoleName="flowc-batch-service")["Role"]["Arn"]
         batch = self.client("batch")
+        existing = batch.describe_job_queues(jobQueues=[name])["jobQueues"]
+        if existing:   # moto's backends are process-wide: another fixture may have made it
+            self._queues[name] = existing[0]["jobQueueArn"]
+            return self._queues[name]
         env = batch.create_compute_environment(computeEnvironmentName=f"ce-{name}", type="UNMANAGED",
                                                state="ENABLED", serviceRole=role)
         arn = batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1,
