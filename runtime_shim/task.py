@@ -564,7 +564,7 @@ def execute(a) -> int:
             run_step(func, s.get("timeout_seconds"), )
         if catch_var:
             flow.__dict__[catch_var] = None
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         import traceback
 
         last = a.attempt >= retry_times
@@ -624,10 +624,17 @@ def execute(a) -> int:
     for name, entry in d["_flowc_inherited"].items():
         if name not in d:
             artifacts[name] = entry
+    import pickle
+
     for name, value in list(d.items()):
         if name.startswith("_flowc"):
             continue
-        sha, size = ds.save_artifact(value)
+        try:
+            sha, size = ds.save_artifact(value)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            log("step %s: artifact '%s' (%s) cannot be stored: %s"
+                % (a.step, name, type(value).__name__, e))
+            return EXIT_USER
         artifacts[name] = {"sha": sha, "size": size, "type": type(value).__name__}
     sha, size = ds.save_artifact([tuple(f) for f in d["_flowc_stack"]])
     artifacts["_foreach_stack"] = {"sha": sha, "size": size, "type": "list"}

@@ -346,3 +346,24 @@ def test_parameter_defaults_and_required():
         resolve_parameters(spec, {})
     with pytest.raises(UsageError, match="unknown"):
         resolve_parameters(spec, {"who": "x", "zzz": "1"})
+
+
+def test_unpicklable_artifact_and_sys_exit_fail_cleanly(tmp_path):
+    for body, message in [("self.fh = __import__('threading').Lock()", "cannot be stored"),
+                          ("import sys; sys.exit(0)", "SystemExit")]:
+        path = write_flow(tmp_path, '''
+from metaflow import FlowSpec, step
+
+class BadArtFlow(FlowSpec):
+    @step
+    def start(self):
+        %s
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''' % body)
+        code, rid, out = run(path, datastore=file_root(tmp_path))
+        assert code == 1, out
+        assert message in out, out
