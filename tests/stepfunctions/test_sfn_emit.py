@@ -297,3 +297,42 @@ def test_job_definition_shape_for_batch_options():
 ])
 def test_cron(cron, expected):
     assert aws_cron(cron) == expected
+
+
+def test_ten_thousand_way_foreach_compiles_to_the_same_definition(tmp_path):
+    """A real flow file with a 10,000-item foreach and one with 2 items: identical definitions."""
+    template = '''from metaflow import FlowSpec, step
+
+
+class WideFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(%d))
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.v = self.input
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.total = sum(i.v for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+    sizes = {}
+    for width in (2, 10_000):
+        (tmp_path / str(width)).mkdir()
+        path = tmp_path / str(width) / "wide.py"
+        path.write_text(template % width)
+        files, diags = h.emit(str(path))
+        assert files, [(d.code, d.message) for d in diags]
+        definition = files[0].content
+        (tmp_path / str(width) / "wide.asl.json").write_bytes(definition)
+        h.asl_validate([str(tmp_path / str(width) / "wide.asl.json")])
+        sizes[width] = len(definition)
+    assert sizes[2] == sizes[10_000] < 16_000
