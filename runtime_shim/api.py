@@ -85,6 +85,9 @@ class _Card(list):
         del self[:]
 
 
+_CREATED_DIRS: list = []   # removed by the task when it ends
+
+
 class ParallelInfo:
     """`current.parallel` in the body of a `num_parallel` split (run locally: one host)."""
 
@@ -133,13 +136,11 @@ class Current:
 
     @property
     def tempdir(self):
-        d = os.environ.get("FLOWC_TASK_TMPDIR")
-        if not d:
+        if not _CREATED_DIRS:
             import tempfile
 
-            d = tempfile.mkdtemp(prefix="flowc-tmp-")
-            os.environ["FLOWC_TASK_TMPDIR"] = d
-        return d
+            _CREATED_DIRS.append(tempfile.mkdtemp(prefix="flowc-tmp-"))
+        return _CREATED_DIRS[0]
 
     def get(self, name, default=None):
         return getattr(self, name, default)

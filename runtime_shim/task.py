@@ -492,6 +492,7 @@ def execute(a) -> int:
     kind, data = resolver.inputs_for(a.step, a.index_path, a.iteration)
 
     flow_dir = prepare_flow_dir()
+    _CLEANUP.append(flow_dir)
     cls = import_flow(spec, flow_dir)
     from runtime_shim import api
 
@@ -661,7 +662,39 @@ def _username():
     return "unknown"
 
 
+_CLEANUP: list = []
+
+
+def _remove_tree(path):
+    """Remove the task's private directory (shutil would cost an import on every task)."""
+    if os.environ.get("FLOWC_KEEP_TASK_DIR") == "1":
+        return
+    try:
+        os.chdir("/")
+        for dirpath, dirs, files in os.walk(path, topdown=False):
+            for f in files:
+                os.unlink(os.path.join(dirpath, f))
+            for d in dirs:
+                full = os.path.join(dirpath, d)
+                if os.path.islink(full):
+                    os.unlink(full)
+                else:
+                    os.rmdir(full)
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
 def main(argv) -> int:
+    try:
+        return _main(argv)
+    finally:
+        api = sys.modules.get("runtime_shim.api")
+        for path in _CLEANUP + list(getattr(api, "_CREATED_DIRS", [])):
+            _remove_tree(path)
+
+
+def _main(argv) -> int:
     try:
         sys.stdout.reconfigure(line_buffering=True)
         sys.stderr.reconfigure(line_buffering=True)

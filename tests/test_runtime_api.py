@@ -1,5 +1,7 @@
 """The metaflow API subset inside tasks: merge_artifacts, inputs, foreach_stack, current,
 parameters, catch/timeout/retry, recursive switches, custom start/end steps."""
+import os
+
 import pytest
 
 from tests.runtime_fixtures import file_root, run, write_flow
@@ -367,3 +369,28 @@ class BadArtFlow(FlowSpec):
         code, rid, out = run(path, datastore=file_root(tmp_path))
         assert code == 1, out
         assert message in out, out
+
+
+def test_task_directories_are_removed(tmp_path, monkeypatch):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    r, _ = _run_ok(tmp_path, '''
+import os
+from metaflow import FlowSpec, step, current
+
+class TmpFlow(FlowSpec):
+    @step
+    def start(self):
+        assert os.path.isfile("flow.py")          # the flow directory is the cwd
+        open("scratch.txt", "w").write("x")
+        with open(os.path.join(current.tempdir, "t"), "w") as f:
+            f.write("y")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        assert not os.path.exists("scratch.txt")  # every task has its own directory
+''')
+    assert r.successful
+    assert os.listdir(str(tmp)) == []
