@@ -165,6 +165,7 @@ class Executor:
         self.spec = self.wt["spec"]
         self.templates = {t["name"]: t for t in self.spec["templates"]}
         self.workdir = workdir or tempfile.mkdtemp(prefix="argo-exec-")
+        os.makedirs(self.workdir, exist_ok=True)
         self.backoff_scale = backoff_scale
         self.secrets = secrets or {}
         self.extra_env = extra_env or {}
@@ -227,7 +228,7 @@ class Executor:
                 self._run_container(template, inputs, node)
             else:
                 raise WorkflowError(f"template {template_name}: unsupported type")
-        except WorkflowError as e:
+        except (WorkflowError, OSError) as e:
             node.phase, node.message = ERRORED, str(e)
             self.log(f"{node_name}: Error: {e}")
         return node
@@ -260,7 +261,10 @@ class Executor:
             return list(task.get("dependencies", []))
 
         def run_task(task, scope):
-            result = self._run_task(task, scope, inputs, nodes)
+            try:
+                result = self._run_task(task, scope, inputs, nodes)
+            except Exception as e:  # a bug in the executor must not hang the DAG
+                result = Node(task["name"], ERRORED, message=f"executor: {type(e).__name__}: {e}")
             with cond:
                 nodes[task["name"]] = result
                 cond.notify_all()
@@ -363,6 +367,12 @@ class Executor:
         children: list[Node | None] = [None] * len(items)
 
         def child(i, item):
+            try:
+                _child(i, item)
+            except Exception as e:
+                children[i] = Node(f"{name}({i})", ERRORED, message=f"executor: {type(e).__name__}: {e}")
+
+        def _child(i, item):
             s = dict(scope)
             if isinstance(item, dict):
                 # docs/loops.md: {{item.<key>}} for maps

@@ -82,3 +82,50 @@ def test_failing_required_parameter(tmp_path):
 
     with pytest.raises(WorkflowError):
         run_flow(os.path.join(SHARED, "parameters.py"), tmp_path, {})
+
+
+@pytest.fixture
+def moto_batch():
+    from .moto_batch import RAN, MotoBatch
+
+    RAN.clear()
+    mb = MotoBatch()
+    try:
+        yield mb
+    finally:
+        mb.stop()
+
+
+def test_hybrid_cloud_batch_steps_run_on_batch(tmp_path, moto_batch):
+    """@batch steps go through `runtime_shim batch-submit` against moto; @kubernetes steps are pods."""
+    from .moto_batch import RAN
+
+    moto_batch.create_queues("gpu-queue", "cpu-queue")
+    s3 = moto_batch.client("s3")
+    s3.create_bucket(Bucket="flowc-hybrid")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_SESSION_TOKEN": "testing", "FLOWC_BATCH_POLL_SECONDS": "0.2"}
+    path = os.path.join(SHARED, "hybrid_cloud.py")
+    from .harness import compile_docs
+    from .executor import Executor
+
+    docs = compile_docs(path, "s3://flowc-hybrid/root", s3_endpoint=moto_batch.endpoint, aws_region="us-east-1", package_include=["*.data"])
+    lines = []
+    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env, log=lines.append)
+    root = ex.run()
+    assert root.phase == SUCCEEDED, root.message + "\n" + "\n".join(lines[-60:]) + repr(RAN)[-3000:]
+    jobs = [j for j in RAN if "error" not in j]
+    assert len([j for j in jobs if j["queue"] == "gpu-queue"]) == 3      # train, once per country
+    assert len([j for j in jobs if j["queue"] == "cpu-queue"]) == 1      # the step named `join`
+    assert all(j["exit"] == 0 for j in jobs)
+    train = next(j for j in jobs if j["queue"] == "gpu-queue")
+    assert {"type": "GPU", "value": "2"} in train["resources"]
+    join = next(j for j in jobs if j["queue"] == "cpu-queue")
+    assert {"type": "MEMORY", "value": "16000"} in join["resources"]
+    # one job definition (identical ones are reused), the code package uploaded once
+    assert len({j["definition"] for j in jobs}) == 1
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="flowc-hybrid", Prefix="root/HybridCloudFlow/code/").get("Contents", [])]
+    assert len(keys) == 1
+    submitters = [p for p in ex.pods if "batch-submit" in p["argv"]]
+    assert len(submitters) == 4 and all("task" in p["argv"] for p in submitters)
+    assert any("[batch-submit] job" in line and "SUCCEEDED" in line for line in lines)

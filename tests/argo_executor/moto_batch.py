@@ -1,0 +1,93 @@
+"""A moto server (127.0.0.1, in this process) whose AWS Batch jobs run as local processes.
+
+What is real and what is simulated:
+- S3 and the Batch API (RegisterJobDefinition, DescribeJobDefinitions, SubmitJob, DescribeJobs)
+  are moto's, reached over HTTP by `python -m runtime_shim batch-submit` running in the executor's
+  pod process. S3 is the datastore (the bootstrap fetches the code package from it).
+- moto would run a job's image with docker, which is not available here. `Job.run` (the thread
+  moto starts for each submitted job) is replaced by `_run_locally`: it marks the job RUNNING, runs
+  the job's REAL command (job definition command replaced by the SubmitJob override command, as
+  Batch does) with the definition's environment under the override's (moto's own merge,
+  `_get_container_property("environment")`) as a subprocess of this interpreter (`python` is
+  sys.executable; the image is not used), adds the credentials a job role would give, enforces
+  `timeout.attemptDurationSeconds`, and marks the job SUCCEEDED (exit 0) or FAILED with moto's
+  `_mark_stopped`. Resources (VCPU/MEMORY/GPU) are recorded, not enforced.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+RAN: list[dict] = []
+_lock = threading.Lock()
+
+
+def _run_locally(self) -> None:
+    try:
+        self.job_started_at = datetime.now()
+        self._start_attempt()
+        self.status = "RUNNING"
+        command = list(self._get_container_property("command", []))
+        env_list = self._get_container_property("environment", [])
+        env = {"PATH": os.environ.get("PATH", ""), **CREDENTIALS,
+               **{e["name"]: e["value"] for e in env_list}}
+        if command and command[0] == "python":
+            command[0] = sys.executable
+        timeout = (self.timeout or {}).get("attemptDurationSeconds")
+        requirements = self.container_overrides.get("resourceRequirements", [])
+        try:
+            proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, timeout=timeout, cwd="/tmp")
+            code, out = proc.returncode, proc.stdout
+        except subprocess.TimeoutExpired:
+            code, out = 137, "timeout"
+        with _lock:
+            RAN.append({"name": self.job_name, "queue": self.job_queue.name,
+                        "definition": self.job_definition.name, "command": command,
+                        "resources": requirements, "exit": code, "log": out})
+        self.exit_code = code
+        self._mark_stopped(success=code == 0)
+    except Exception as e:  # never leave a job RUNNING forever
+        with _lock:
+            RAN.append({"name": getattr(self, "job_name", "?"), "error": repr(e)})
+        self._mark_stopped(success=False)
+
+
+class MotoBatch:
+    def __init__(self):
+        from moto.batch import models
+        from moto.server import ThreadedMotoServer
+
+        self._saved_run = models.Job.run
+        models.Job.run = _run_locally
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+
+    def client(self, service):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def create_queues(self, *names):
+        iam = self.client("iam")
+        role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        batch = self.client("batch")
+        env = batch.create_compute_environment(computeEnvironmentName="local", type="UNMANAGED",
+                                               state="ENABLED", serviceRole=role)["computeEnvironmentArn"]
+        for name in names:
+            batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1,
+                                   computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env}])
+
+    def stop(self):
+        from moto.batch import models
+
+        models.Job.run = self._saved_run
+        self.server.stop()
