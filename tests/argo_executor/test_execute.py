@@ -129,3 +129,37 @@ def test_hybrid_cloud_batch_steps_run_on_batch(tmp_path, moto_batch):
     submitters = [p for p in ex.pods if "batch-submit" in p["argv"]]
     assert len(submitters) == 4 and all("task" in p["argv"] for p in submitters)
     assert any("[batch-submit] job" in line and "SUCCEEDED" in line for line in lines)
+
+
+def test_package_in_datastore_mode_runs_with_bootstrap(tmp_path, moto_batch):
+    """`flowc deploy` mode: no ConfigMap; each pod fetches the package from S3 with the bootstrap."""
+    import yaml
+
+    from compiler import settings as S
+    from compiler.pipeline import build_code_package
+    from compiler.runtime_spec import plan_for_file
+    from compiler.targets import serialize
+    from compiler.targets.argo import ArgoTarget
+
+    from ..argo.validate import validate_all
+    from .executor import Executor
+
+    s3 = moto_batch.client("s3")
+    s3.create_bucket(Bucket="flowc-deployed")
+    st = S.resolve({"datastore": "s3://flowc-deployed/root", "s3_endpoint": moto_batch.endpoint,
+                    "aws_region": "us-east-1"}, flow_dir="/", environ={})
+    plan, _ = plan_for_file(os.path.join(SHARED, "foreach.py"), None, st)
+    target = ArgoTarget(package_in_datastore=True)
+    assert not [d for d in target.check(plan) if d.is_error]
+    package = build_code_package(plan, st)
+    bucket, _, key = package.url[len("s3://"):].partition("/")
+    s3.put_object(Bucket=bucket, Key=key, Body=package.data)           # what `flowc deploy` does
+    docs = [yaml.safe_load(f.content) for f in target.emit(plan, package)]
+    assert [d["kind"] for d in docs] == ["WorkflowTemplate"]
+    for d in docs:
+        validate_all(d)
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env)
+    root = ex.run()
+    assert root.phase == SUCCEEDED, root.message
+    assert all(p["argv"][1] == "-c" for p in ex.pods)

@@ -59,12 +59,18 @@ def _parameter_value(p, plan_path: str = "") -> str | None:
 
 
 class ArgoTarget:
+    """`package_in_datastore=True` (for `flowc deploy`, which uploads the package): no ConfigMap;
+    every container fetches the package with the bootstrap from the datastore URL."""
+
     name = "argo"
     capabilities = frozenset({
         "foreach", "nested-foreach", "static-split", "switch", "recursive-switch", "switch-in-foreach",
         "parameters", "schedule", "project", "retry", "catch", "timeout", "environment", "resources",
         "kubernetes", "batch", "secrets-k8s", "embedded-code-package",
     })
+
+    def __init__(self, package_in_datastore: bool = False):
+        self.package_in_datastore = package_in_datastore
 
     # --- check ------------------------------------------------------------------------------
     def check(self, plan: FlowPlan) -> list[Diagnostic]:
@@ -105,7 +111,9 @@ class ArgoTarget:
             diag(codes.BAD_SCHEDULE, ERROR, problem)
         if not getattr(settings, "datastore", None):
             diag(codes.NO_DATASTORE, WARNING, "no datastore setting: submissions must pass the argument flowc-datastore")
-        size = self._package_size(plan)
+        size = None if self.package_in_datastore else self._package_size(plan)
+        if self.package_in_datastore and not str(getattr(settings, "datastore", None) or "").startswith("s3://"):
+            diag(codes.NO_DATASTORE, ERROR, "the code package goes to the datastore: set an s3:// datastore")
         if size is not None and size > CONFIGMAP_LIMIT:
             diag(codes.PACKAGE_TOO_LARGE, ERROR,
                  f"the code package is {size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT}: "
@@ -129,9 +137,13 @@ class ArgoTarget:
         meta_common: dict[str, Any] = {}
         if namespace:
             meta_common["namespace"] = str(namespace)
-        configmap = {"apiVersion": "v1", "kind": "ConfigMap",
+        code_url = package.url if self.package_in_datastore else None
+        if self.package_in_datastore and not code_url:
+            raise ValueError("package_in_datastore needs the package's datastore URL (check() reports it)")
+        configmap = None if code_url else {"apiVersion": "v1", "kind": "ConfigMap",
                      "metadata": {"name": cm_name, **meta_common, "labels": dict(MANAGED_BY)},
                      "binaryData": {resources.CODE_FILE: base64.b64encode(package.data).decode("ascii")}}
+        self._sha = package.sha256
         lay = dag.layout(plan)
         step_templates = [templates.step_template(plan, plan.steps[s], lay.templates[s], package.sha256)
                           for s in plan.steps]
@@ -146,13 +158,15 @@ class ArgoTarget:
             del annotations["flowc.dev/step-templates"]
         wt_meta = {"name": wt_name, **meta_common, "labels": dict(MANAGED_BY), "annotations": annotations}
         workflow_template = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
-                             "metadata": wt_meta, "spec": self._spec(plan, lay, cm_name, step_templates)}
-        docs = [configmap, workflow_template]
+                             "metadata": wt_meta,
+                             "spec": self._spec(plan, lay, None if code_url else cm_name, step_templates, code_url)}
+        docs = [d for d in (configmap, workflow_template) if d is not None]
         if plan.schedule is not None:
             docs.append(cron.cron_workflow(plan, wt_name, {**meta_common, "labels": dict(MANAGED_BY)}))
         return docs
 
-    def _spec(self, plan: FlowPlan, lay: dag.Layout, cm_name: str, step_templates: list) -> dict[str, Any]:
+    def _spec(self, plan: FlowPlan, lay: dag.Layout, cm_name: str | None, step_templates: list,
+              code_url: str | None) -> dict[str, Any]:
         settings = plan.settings
         params: list[dict[str, Any]] = []
         for p in plan.parameters:
@@ -174,7 +188,9 @@ class ArgoTarget:
             env.append({"name": "AWS_ENDPOINT_URL", "value": str(settings.s3_endpoint)})
         if getattr(settings, "aws_region", None):
             env.append({"name": "AWS_DEFAULT_REGION", "value": str(settings.aws_region)})
-        if any(step.compute.backend == "batch" for step in plan.steps.values()):
+        if code_url:
+            env.append({"name": "FLOWC_CODE_SHA256", "value": self._sha})
+        if code_url or any(step.compute.backend == "batch" for step in plan.steps.values()):
             env.append({"name": "FLOWC_BOOTSTRAP", "value": resources.bootstrap_source()})
         spec: dict[str, Any] = {"entrypoint": dag.MAIN, "arguments": {"parameters": params}}
         if getattr(settings, "k8s_service_account", None):
@@ -188,7 +204,7 @@ class ArgoTarget:
         if getattr(settings, "pod_gc", None):
             spec["podGC"] = {"strategy": str(settings.pod_gc)}
         spec["volumes"] = resources.workflow_volumes(cm_name)
-        spec["templateDefaults"] = {"container": resources.default_container(settings, env)}
+        spec["templateDefaults"] = {"container": resources.default_container(settings, env, code_url=code_url)}
         spec["templates"] = dag.dag_templates(plan, lay) + step_templates
         return spec
 

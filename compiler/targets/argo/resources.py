@@ -49,17 +49,29 @@ def step_resources(compute: Compute) -> dict[str, Any] | None:
     return out or None
 
 
-def default_container(settings: Any, datastore_env: list[dict[str, str]]) -> dict[str, Any]:
-    """`templateDefaults.container`: what every step's container shares."""
-    env = [{"name": "PYTHONPATH", "value": f"{CODE_MOUNT}/{CODE_FILE}"},
-           {"name": "PYTHONUNBUFFERED", "value": "1"}, *datastore_env]
+BOOTSTRAP_COMMAND = ["python", "-c", 'import os;exec(os.environ["FLOWC_BOOTSTRAP"])']
+
+
+def default_container(settings: Any, extra_env: list[dict[str, str]], *, code_url: str | None = None) -> dict[str, Any]:
+    """`templateDefaults.container`: what every step's container shares.
+
+    Embedded package (default): the ConfigMap zip is mounted and on PYTHONPATH. Package in the
+    datastore (`flowc deploy`): the bootstrap fetches it (docs/runtime-contract.md)."""
+    mounts = [{"name": OUT_VOLUME, "mountPath": OUT_MOUNT}]
+    if code_url is None:
+        env = [{"name": "PYTHONPATH", "value": f"{CODE_MOUNT}/{CODE_FILE}"}]
+        command = ["python", "-m", "runtime_shim"]
+        mounts.insert(0, {"name": CODE_VOLUME, "mountPath": CODE_MOUNT, "readOnly": True})
+    else:
+        env = [{"name": "FLOWC_CODE_URL", "value": code_url}]
+        command = list(BOOTSTRAP_COMMAND)
+    env += [{"name": "PYTHONUNBUFFERED", "value": "1"}, *extra_env]
     return {
         "image": str(getattr(settings, "image", None) or "python:3.11"),
-        "command": ["python", "-m", "runtime_shim"],
+        "command": command,
         "env": env,
         "resources": {"requests": dict(DEFAULT_REQUESTS)},
-        "volumeMounts": [{"name": CODE_VOLUME, "mountPath": CODE_MOUNT, "readOnly": True},
-                         {"name": OUT_VOLUME, "mountPath": OUT_MOUNT}],
+        "volumeMounts": mounts,
     }
 
 
@@ -76,9 +88,11 @@ def bootstrap_source() -> str:
     return "\n".join(lines) + "\n"
 
 
-def workflow_volumes(configmap_name: str) -> list[dict[str, Any]]:
-    return [{"name": CODE_VOLUME, "configMap": {"name": configmap_name}},
-            {"name": OUT_VOLUME, "emptyDir": {}}]
+def workflow_volumes(configmap_name: str | None) -> list[dict[str, Any]]:
+    volumes: list[dict[str, Any]] = [{"name": OUT_VOLUME, "emptyDir": {}}]
+    if configmap_name:
+        volumes.insert(0, {"name": CODE_VOLUME, "configMap": {"name": configmap_name}})
+    return volumes
 
 
 def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step: StepPlan,
