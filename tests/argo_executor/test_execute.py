@@ -163,3 +163,11 @@ def test_package_in_datastore_mode_runs_with_bootstrap(tmp_path, moto_batch):
     root = ex.run()
     assert root.phase == SUCCEEDED, root.message
     assert all(p["argv"][1] == "-c" for p in ex.pods)
+
+
+def test_parameter_values_are_data(tmp_path):
+    """A user value with quotes, tags and shell syntax reaches the runtime unchanged, in one argv entry."""
+    value = "{{=sprig.env('HOME')}} {{workflow.name}} '\"; rm -rf / $(id)"
+    ex, _ = _run(os.path.join(SHARED, "parameters.py"), tmp_path, {"who": value})
+    start = next(p for p in ex.pods if "--param" in p["argv"])
+    assert "who=" + value in start["argv"]
