@@ -198,12 +198,6 @@ def test_num_parallel(tmp_path):
     assert code == 0, out
 
 
-def test_normal_site_start(tmp_path, monkeypatch):
-    monkeypatch.setenv("FLOWC_RUN_SITE", "1")
-    code, rid, out = run(os.path.join(SHARED_VALID, "hello.py"), datastore=file_root(tmp_path))
-    assert code == 0, out
-
-
 def test_progress_on_a_tty():
     import io
 

@@ -21,45 +21,6 @@ import time
 from runtime_shim.datastore import task_id_for
 
 
-_HARMLESS_PTH = ("__editable__.flowc", "__editable___flowc", "distutils-precedence", "_virtualenv")
-
-
-def fast_start_path() -> list[str] | None:
-    """sys.path entries for a task started with `python -S` (no site: ~3x faster start-up in a
-    venv with editable installs), or None when site must run (a .pth file with import hooks
-    other than flowc's own, or FLOWC_RUN_SITE=1).
-
-    The task sees the runner's own sys.path (so the same packages, including path-based editable
-    installs), minus the directories that provide `compiler` / `runtime_shim` (the runtime comes
-    from the code package only).
-    """
-    if os.environ.get("FLOWC_RUN_SITE") == "1":
-        return None
-    import glob
-    import site
-
-    dirs = list(site.getsitepackages()) + [site.getusersitepackages()]
-    for d in dirs:
-        for pth in glob.glob(os.path.join(d, "*.pth")):
-            if os.path.basename(pth).startswith(_HARMLESS_PTH):
-                continue
-            try:
-                with open(pth, encoding="utf-8", errors="replace") as f:
-                    if any(line.startswith(("import ", "import\t")) for line in f):
-                        return None
-            except OSError:
-                return None
-    out = []
-    for entry in sys.path:
-        if not entry or not os.path.isdir(entry):
-            continue
-        if os.path.isdir(os.path.join(entry, "runtime_shim")) or \
-                os.path.isdir(os.path.join(entry, "compiler")):
-            continue
-        out.append(entry)
-    return out
-
-
 def default_workers() -> int:
     return max(2, min(16, (os.cpu_count() or 2) * 2))
 
@@ -123,13 +84,7 @@ class LocalRunner:
         self.params = params
         self.max_workers = max_workers or default_workers()
         self.base_env = dict(os.environ if env is None else env)
-        self.python_flags = []
-        fast = fast_start_path()
-        if fast is not None:
-            self.python_flags = ["-S"]
-            self.base_env["PYTHONPATH"] = os.pathsep.join([zip_path] + fast)
-        else:
-            self.base_env["PYTHONPATH"] = zip_path
+        self.base_env["PYTHONPATH"] = zip_path
         self.base_env["PYTHONUNBUFFERED"] = "1"
         self.base_env["PYTHONSAFEPATH"] = "1"   # the cwd must not shadow the package's runtime
         self.base_env.pop("PYTHONHOME", None)
@@ -217,7 +172,7 @@ class LocalRunner:
         self.ready.append((step, ip, iteration, 0))
 
     def _command(self, step, ip, iteration, attempt, out_dir):
-        cmd = [self.python] + self.python_flags + ["-m", "runtime_shim", "task", "--datastore", self.datastore,
+        cmd = [self.python, "-m", "runtime_shim", "task", "--datastore", self.datastore,
                "--run-id", self.run_id, "--step", step,
                "--index-path", ",".join(str(i) for i in ip),
                "--attempt", str(attempt), "--output-dir", out_dir]
