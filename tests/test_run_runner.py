@@ -213,3 +213,11 @@ def test_progress_on_a_tty():
     text = buf.getvalue()
     assert "\r\x1b[K" in text and "[r/start/t] hello\n" in text
     assert text.rstrip("\n").endswith("[flowc] start 1  end 0 !1")
+
+
+def test_flow_with_diagnostics_is_not_run(tmp_path):
+    path = os.path.join(os.path.dirname(SHARED_VALID), "invalid", "cycle.py")
+    code, rid, out = run(path, datastore=file_root(tmp_path))
+    assert code == 1, out
+    assert "FC" in out                                   # the diagnostics are printed
+    assert not os.path.exists(os.path.join(str(tmp_path), "ds"))
