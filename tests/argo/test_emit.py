@@ -214,3 +214,34 @@ def test_batch_without_queue_is_refused():
     path = os.path.join(os.path.dirname(shared_flows()[0]), "big_sum_batch.py")
     plan = plan_of(path, S.resolve({"datastore": "s3://b/p"}, flow_dir="/", environ={}))
     assert codes.BATCH_NO_QUEUE in {d.code for d in ArgoTarget().check(plan)}
+
+
+def test_batch_steps_are_submitters_never_pods_with_step_resources():
+    from compiler.targets.argo.resources import BATCH_POD_RESOURCES
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "hybrid_cloud.py")
+    t = {x["name"]: x for x in documents(path)[1]["spec"]["templates"]}
+    for name, queue in (("train", "gpu-queue"), ("join", "cpu-queue")):
+        c = t[name]["container"]
+        assert c["args"][0] == "batch-submit" and c["args"][c["args"].index("--queue") + 1] == queue
+        assert c["resources"] == BATCH_POD_RESOURCES
+        assert c["args"][c["args"].index("--") + 1] == "task"
+    assert t["prepare-data"]["container"]["args"][0] == "task"
+
+
+def test_cli_compile_stdout_and_out_dir(tmp_path):
+    import subprocess
+    import sys
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "scheduled.py")
+    env = dict(os.environ, FLOWC_DATASTORE="s3://b/p", FLOWC_BRANCH="cli")
+    cmd = [sys.executable, "-m", "compiler.cli", "compile", path, "--target", "argo"]
+    a = subprocess.run(cmd, env=env, capture_output=True, check=True).stdout
+    b = subprocess.run(cmd, env=env, capture_output=True, check=True).stdout
+    assert a == b
+    docs = list(yaml.safe_load_all(a))
+    assert [d["kind"] for d in docs] == ["ConfigMap", "WorkflowTemplate", "CronWorkflow"]
+    subprocess.run(cmd + ["-o", str(tmp_path)], env=env, capture_output=True, check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "forecasting.test.cli.dailyforecastflow-code.yaml", "forecasting.test.cli.dailyforecastflow-cron.yaml",
+        "forecasting.test.cli.dailyforecastflow.yaml"]

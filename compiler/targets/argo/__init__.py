@@ -99,6 +99,17 @@ class ArgoTarget:
             for key, _ in c.annotations:
                 if not names.is_annotation_key(key):
                     diag(codes.BAD_LABEL, ERROR, f"step {step.name}: annotation key {key!r} is not a valid Kubernetes annotation key", step.span)
+            for key, value in c.node_selector:
+                if not (names.is_label_key(key) and names.is_label_value(value)):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: node selector {key}={value!r} is not a valid Kubernetes label", step.span)
+            for secret in c.k8s_secrets:
+                if not names.is_dns_subdomain(secret):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: secret name {secret!r} is not a valid Kubernetes name", step.span)
+            if c.service_account and not names.is_dns_subdomain(c.service_account):
+                diag(codes.BAD_LABEL, ERROR, f"step {step.name}: service account {c.service_account!r} is not a valid Kubernetes name", step.span)
+            for key in step.env:
+                if not names.is_env_name(key):
+                    diag(codes.BAD_LABEL, ERROR, f"step {step.name}: environment variable name {key!r} is not valid in Kubernetes", step.span)
             namespace = getattr(settings, "k8s_namespace", None)
             if c.namespace and c.namespace != namespace:
                 diag(codes.NAMESPACE_IGNORED, WARNING, f"step {step.name}: namespace {c.namespace!r} is ignored; every pod runs in the workflow's namespace ({namespace or 'the namespace it is submitted to'})", step.span)

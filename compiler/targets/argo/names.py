@@ -36,9 +36,9 @@ def short_hash(text: str, n: int = 6) -> str:
 
 
 def _shorten(original: str, base: str, limit: int, dots: bool) -> str:
-    allowed = "a-z0-9.-" if dots else "a-z0-9-"
-    cleaned = re.sub(f"[^{allowed}]+", "-", base.lower())
-    cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-.")
+    segments = base.lower().split(".") if dots else [base.lower()]
+    segments = [re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", seg)).strip("-") for seg in segments]
+    cleaned = ".".join(seg for seg in segments if seg)
     suffix = "-" + short_hash(original)
     prefix = cleaned[: limit - len(suffix)].rstrip("-.")
     return (prefix or "x") + suffix
@@ -112,3 +112,14 @@ def is_annotation_key(key: str) -> bool:
 
 def is_param_name(name: str) -> bool:
     return bool(PARAM_NAME.match(name))
+
+
+def is_dns_subdomain(name: str) -> bool:
+    return len(name) <= 253 and bool(_DNS_SUBDOMAIN.match(name))
+
+
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+def is_env_name(name: str) -> bool:
+    return bool(_ENV_NAME.match(name))
