@@ -71,6 +71,7 @@ class StepPlan:
     compute: Compute
     retry: Retry = field(default_factory=Retry)
     timeout_seconds: int | None = None
+    catch: bool = False                      # @catch: a failure on the last attempt is caught
     catch_var: str | None = None
     catch_print: bool = True
     env: dict[str, str] = field(default_factory=dict)

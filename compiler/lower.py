@@ -178,6 +178,7 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
             minutes_between=float(_num(retry.args.get("minutes_between_retries"), 2)) if retry else 2.0,
         ),
         timeout_seconds=_timeout_seconds(decos.get("timeout")),
+        catch=catch is not None,
         catch_var=(catch.args.get("var") if catch else None),
         catch_print=bool(catch.args.get("print_exception", True)) if catch else True,
         env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},

@@ -31,7 +31,7 @@ def _step(s: StepPlan) -> dict[str, Any]:
         "condition": s.condition, "cases": dict(s.cases), "recursive": s.recursive,
         "join_of": s.join_of, "matching_join": s.matching_join,
         "retry": {"times": s.retry.times, "minutes_between": s.retry.minutes_between},
-        "timeout_seconds": s.timeout_seconds, "catch_var": s.catch_var, "catch_print": s.catch_print,
+        "timeout_seconds": s.timeout_seconds, "catch": s.catch, "catch_var": s.catch_var, "catch_print": s.catch_print,
         "env": dict(s.env),
     }
 
