@@ -245,3 +245,36 @@ def test_cli_compile_stdout_and_out_dir(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "forecasting.test.cli.dailyforecastflow-code.yaml", "forecasting.test.cli.dailyforecastflow-cron.yaml",
         "forecasting.test.cli.dailyforecastflow.yaml"]
+
+
+TRIGGER_FLOW = '''
+from metaflow import FlowSpec, kubernetes, step, trigger
+
+
+@trigger(event="data_ready")
+class TriggeredFlow(FlowSpec):
+    """Runs when data is ready."""
+
+    @kubernetes(use_tmpfs=True, tmpfs_size=2048)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_trigger_warns_and_k8s_tmpfs(tmp_path):
+    from compiler.targets.argo import codes
+
+    path = tmp_path / "triggered.py"
+    path.write_text(TRIGGER_FLOW)
+    plan = plan_of(str(path))
+    assert codes.TRIGGER_IGNORED in {d.code for d in ArgoTarget().check(plan)}
+    wt = ArgoTarget().documents(plan, GOLDEN_PACKAGE)[1]
+    validate_all(wt)
+    assert wt["metadata"]["annotations"]["workflows.argoproj.io/description"] == "Runs when data is ready."
+    start = next(t for t in wt["spec"]["templates"] if t["name"] == "start")
+    assert {"name": "tmpfs", "emptyDir": {"medium": "Memory", "sizeLimit": "2048Mi"}} in start["volumes"]

@@ -115,6 +115,11 @@ class ArgoTarget:
                 diag(codes.NAMESPACE_IGNORED, WARNING, f"step {step.name}: namespace {c.namespace!r} is ignored; every pod runs in the workflow's namespace ({namespace or 'the namespace it is submitted to'})", step.span)
             if c.backend == "batch" and not (c.queue or getattr(settings, "batch_queue", None)):
                 diag(codes.BATCH_NO_QUEUE, ERROR, f"step {step.name}: @batch needs a job queue (queue=... or the batch_queue setting)", step.span)
+        for trigger in plan.triggers:
+            diag(codes.TRIGGER_IGNORED, WARNING, f"@{trigger.get('kind', 'trigger')} is not compiled for Argo (needs Argo Events)")
+        for step in plan.steps.values():
+            if step.kind == "parallel" or step.num_parallel:
+                diag(codes.PARALLEL_UNGANGED, WARNING, f"step {step.name}: num_parallel={step.num_parallel} runs as {step.num_parallel} independent pods", step.span)
         for step, why in dag.unsupported(plan):
             diag(codes.UNSUPPORTED_SHAPE, ERROR, why, step.span)
         problem = cron.schedule_problem(plan)
@@ -162,6 +167,8 @@ class ArgoTarget:
                        "flowc.dev/step-templates": json.dumps({v: k for k, v in lay.templates.items() if k != v},
                                                               sort_keys=True, separators=(",", ":")),
                        "flowc.dev/code-sha256": package.sha256}
+        if plan.description:
+            annotations["workflows.argoproj.io/description"] = plan.description.strip()
         if plan.project:
             annotations["flowc.dev/project"] = plan.project
             annotations["flowc.dev/project-branch"] = str(plan.project_branch)

@@ -13,6 +13,8 @@ NO_DATASTORE = "FC307"
 RESERVED_PARAMETER = "FC308"
 BAD_SCHEDULE = "FC309"
 INCLUDE_FILE = "FC310"
+TRIGGER_IGNORED = "FC311"
+PARALLEL_UNGANGED = "FC312"
 
 _CODES = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -67,6 +69,17 @@ _CODES = (
          "Argo parameters are text, and the whole WorkflowTemplate must fit in etcd (1.5 MiB).",
          "data = IncludeFile(\"data\", default=\"big.parquet\", is_text=False)",
          "Use `flowc deploy`, or give no default and pass the content when submitting."),
+    Code(TRIGGER_IGNORED, WARNING, "@trigger / @trigger_on_finish not compiled for Argo",
+         "Event triggers need Argo Events (a Sensor and an EventSource); flowc emits neither.",
+         "The compiled WorkflowTemplate runs when submitted (or on its @schedule), not on events.",
+         "@trigger(event=\"data_ready\")",
+         "Create an Argo Events Sensor that submits the WorkflowTemplate, or use @schedule."),
+    Code(PARALLEL_UNGANGED, WARNING, "num_parallel runs as independent pods on Argo",
+         "self.next(..., num_parallel=N) starts N tasks like a foreach of N items; they are not "
+         "gang-scheduled and get no control-node address.",
+         "Metaflow's @parallel uses JobSets for multi-node jobs; the Argo target has no equivalent.",
+         "self.next(self.train, num_parallel=4)",
+         "Use a foreach when the tasks are independent; run multi-node training on a JobSet."),
 )
 
 for _code in _CODES:

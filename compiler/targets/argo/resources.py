@@ -117,6 +117,10 @@ def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step
     if compute.shared_memory and compute.backend != "batch":
         volumes.append({"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": mi(compute.shared_memory)}})
         mounts.append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
+    if (compute.use_tmpfs or compute.tmpfs_size) and compute.backend != "batch":
+        size = compute.tmpfs_size or max(1, compute.memory // 2)   # Metaflow: half the memory
+        volumes.append({"name": "tmpfs", "emptyDir": {"medium": "Memory", "sizeLimit": mi(size)}})
+        mounts.append({"name": "tmpfs", "mountPath": compute.tmpfs_path})
     for i, (claim, path) in enumerate(compute.persistent_volume_claims):
         volumes.append({"name": f"pvc-{i}", "persistentVolumeClaim": {"claimName": claim}})
         mounts.append({"name": f"pvc-{i}", "mountPath": path})
