@@ -186,7 +186,7 @@ class Executor:
                         # "Omitted: Task's depends condition evaluated to false"
                         nodes[name] = Node(name, OMITTED)
                         continue
-                    scope = self._task_scope(inputs, nodes)
+                    scope = self._task_scope(inputs, nodes, tasks)
                     t = threading.Thread(target=run_task, args=(task, scope), daemon=True)
                     threads.append(t)
                     t.start()
@@ -211,14 +211,14 @@ class Executor:
         node.phase = SUCCEEDED
         node.outputs = self._dag_outputs(template, inputs, nodes)
 
-    def _task_scope(self, inputs, nodes) -> dict[str, str]:
+    def _task_scope(self, inputs, nodes, tasks=None) -> dict[str, str]:
         # docs/variables.md, "DAG Templates": inputs.parameters.<NAME>, tasks.<TASKNAME>.outputs.parameters.<NAME>
         scope = self.global_scope()
         scope.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
         for name, n in nodes.items():
             if n.phase in (SKIPPED, OMITTED):
                 # docs/enhanced-depends-logic.md: "references resolve to empty strings"
-                for p in self._declared_outputs(name):
+                for p in self._declared_outputs((tasks or {}).get(name)):
                     scope[f"tasks.{name}.outputs.parameters.{p}"] = ""
                 continue
             for k, v in n.outputs.items():
@@ -226,8 +226,10 @@ class Executor:
             scope[f"tasks.{name}.status"] = n.phase
         return scope
 
-    def _declared_outputs(self, task_name):
-        return []
+    def _declared_outputs(self, task):
+        """Output parameter names the task's template declares."""
+        template = self.templates.get(task["template"]) if task else None
+        return [p["name"] for p in ((template or {}).get("outputs") or {}).get("parameters", [])]
 
     def _expr_env(self, inputs, nodes) -> dict[str, Any]:
         env = {"inputs": {"parameters": dict(inputs)},
@@ -329,7 +331,7 @@ class Executor:
         # the template's tasks), `default` when absent or failing
         out = {}
         env = self._expr_env(inputs, nodes)
-        scope = self._task_scope(inputs, nodes)
+        scope = self._task_scope(inputs, nodes, {t["name"]: t for t in template["dag"]["tasks"]})
         for p in (template.get("outputs") or {}).get("parameters", []):
             vf = p.get("valueFrom") or {}
             try:

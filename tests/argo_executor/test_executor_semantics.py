@@ -109,3 +109,17 @@ def test_values_are_not_reevaluated(tmp_path):
     value = "{{=sprig.env('HOME')}} {{workflow.name}} '\"; rm -rf /"
     root = Executor(wf([main, echo], [{"name": "v"}]), {"v": value}, workdir=str(tmp_path)).run()
     assert root.phase == SUCCEEDED and root.outputs["o"] == value
+
+
+def test_skipped_task_outputs_are_empty_strings(tmp_path):
+    emit = py("emit", WRITE, inputs=["v"], outputs=["o"])
+    emit["container"]["args"] = ["/out/o", "{{inputs.parameters.v}}"]
+    main = {"name": "main", "dag": {"tasks": [
+        {"name": "a", "template": "emit", "when": "'x' == 'y'", "arguments": {"parameters": [{"name": "v", "value": "1"}]}},
+        {"name": "b", "template": "emit", "depends": "a", "arguments": {"parameters": [
+            {"name": "v", "value": "[{{tasks.a.outputs.parameters.o}}]"}]}},
+    ]}}
+    root = Executor(wf([main, emit]), workdir=str(tmp_path)).run()
+    assert root.phase == SUCCEEDED, root.message
+    assert {n.name: n.phase for n in root.children} == {"a": "Skipped", "b": "Succeeded"}
+    assert next(n for n in root.children if n.name == "b").outputs["o"] == "[]"
