@@ -45,9 +45,12 @@ class Package:
 
     def __init__(self, flow_path, tmp_path, spec=None):
         from compiler import codepackage
-        from compiler.runner.specgen import build_spec
+        from compiler.runtime_spec import spec_for_file
 
-        self.spec = spec or build_spec(flow_path)
+        if spec is None:
+            spec, diagnostics = spec_for_file(flow_path)
+            assert spec is not None, diagnostics
+        self.spec = spec
         data, self.sha = codepackage.build(flow_path, json.dumps(self.spec).encode())
         self.zip = os.path.join(str(tmp_path), "code-%s.zip" % self.sha[:12])
         with open(self.zip, "wb") as f:

@@ -21,19 +21,10 @@ class RunError(Exception):
 
 
 def spec_for(flow_path: str, flow_name: str | None = None):
-    """(spec, diagnostics). Uses compiler.runtime_spec when the front end is available, else the
-    runner's own ast-based builder (compiler.runner.specgen)."""
-    try:
-        from compiler.runtime_spec import spec_for_file
+    """(spec, diagnostics) from the front end and lowering: the same spec every target uses."""
+    from compiler.runtime_spec import spec_for_file
 
-        return spec_for_file(flow_path, flow_name)
-    except ImportError:
-        from compiler.runner.specgen import SpecError, build_spec
-
-        try:
-            return build_spec(flow_path, flow_name), []
-        except SpecError as e:
-            raise RunError(str(e)) from None
+    return spec_for_file(flow_path, flow_name)
 
 
 def default_datastore(flow_path: str) -> str:
