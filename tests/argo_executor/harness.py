@@ -34,10 +34,11 @@ def run_flow(path: str, tmp_path, arguments=None, *, hooks=(), extra_env=None, *
 
 def runtime_accepts_param() -> bool:
     """Whether runtime_shim's task CLI takes `--param NAME=VALUE` (what the Argo target emits)."""
+    import inspect
+
     import runtime_shim.task as task
 
-    import inspect
-    return '"--param"' in inspect.getsource(task.parse_args)
+    return '"--param"' in inspect.getsource(task)
 
 
 def param_adapter():
