@@ -5,6 +5,7 @@ diagnostic carrying the traceback (the CLI turns it into exit code 70).
 """
 from __future__ import annotations
 
+import gc
 import traceback
 from dataclasses import dataclass, field
 
@@ -37,6 +38,19 @@ def _key(d: Diagnostic):
 
 
 def analyze_source(text: str, path: str = "<string>", flow_name: str | None = None) -> Analysis:
+    # The cyclic GC is paused while analyzing: libcst allocates ~60 nodes per source line and
+    # none of them form cycles, but every full collection rescans the whole growing tree, which
+    # made the front end superlinear (10,000 steps: 11.6 s with the GC, 5.7 s without).
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze_source(text, path, flow_name)
+    finally:
+        if gc_enabled:
+            gc.enable()
+
+
+def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
     try:
         from compiler.graph import build
         from compiler.lint import run_all
