@@ -1,9 +1,23 @@
-"""`flowc run FLOW [--param k=v ...]`: run a flow locally with flowc's runtime."""
+"""`flowc run FLOW [--param k=v ...] [--with batch|kubernetes[:k=v,...]]`: run a flow with flowc's
+runtime; steps without a compute decorator run locally, @batch / @kubernetes steps (every step,
+with `--with batch` / `--with kubernetes`) on that backend (compiler.runner.hybrid)."""
 from __future__ import annotations
 
 import sys
 
 import click
+
+from compiler.settings import SPEC_BY_NAME
+
+
+def _setting_options(command):
+    from compiler.runner.hybrid import RUN_SETTINGS
+
+    for name in reversed(RUN_SETTINGS):
+        spec = SPEC_BY_NAME[name]
+        command = click.option(spec.flag, spec.name, default=None,
+                               help=f"{spec.help} [env {spec.env_var}]")(command)
+    return command
 
 
 @click.command("run")
@@ -15,13 +29,20 @@ import click
               help="How many tasks run at once (default: 2 x CPUs, at most 16).")
 @click.option("--datastore", default=None, metavar="URI",
               help="file:///abs/path or s3://bucket/prefix (default: $FLOWC_DATASTORE, else "
-                   ".flowc beside the flow).")
+                   ".flowc beside the flow). Remote steps need s3://.")
 @click.option("--run-id", default=None, help="The run id (default: a timestamp).")
 @click.option("--package-include", multiple=True, metavar="GLOB",
               help="Extra files (globs relative to the flow's directory) for the code package.")
-def run(flow, flow_name, params, max_workers, datastore, run_id, package_include):
-    """Run FLOW locally: every task as `python -m runtime_shim task` from the code package."""
-    from compiler.runner import run_flow
+@click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]",
+              help="Attach a decorator to every step without one: batch[:queue=q,...] or "
+                   "kubernetes[:cpu=2,...] runs every step there.")
+@_setting_options
+def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options,
+        **setting_flags):
+    """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
+    @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
+    from compiler.runner.hybrid import run_hybrid
 
-    sys.exit(run_flow(flow, flow_name=flow_name, params=params, max_workers=max_workers,
-                      datastore=datastore, run_id=run_id, package_include=package_include))
+    sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
+                        datastore=datastore, run_id=run_id, package_include=package_include,
+                        with_options=with_options, setting_flags=setting_flags))

@@ -75,8 +75,11 @@ class Progress:
 class LocalRunner:
     def __init__(self, spec: dict, zip_path: str, datastore: str, run_id: str, params: dict,
                  max_workers: int | None = None, env: dict | None = None, cwd: str | None = None,
-                 stream=None, tty=None, python: str | None = None):
+                 stream=None, tty=None, python: str | None = None, remote=None):
         self.spec = spec
+        # hybrid runs: step name -> (Backend, StepPlan), and the datastore to read outputs from
+        # (compiler.runner.backends); other steps run as local processes
+        self.remote = remote or {}
         self.steps = spec["steps"]
         self.zip_path = zip_path
         self.datastore = datastore
@@ -195,6 +198,9 @@ class LocalRunner:
         cmd = self._command(step, ip, iteration, attempt, out_dir)
         prefix = "[%s/%s/%s%s]" % (self.run_id, step, tid, " attempt %d" % attempt if attempt else "")
         self.progress.update(step, running=1)
+        if step in self.remote:
+            self._launch_remote(step, ip, iteration, attempt, tid, prefix)
+            return
 
         def worker():
             rc = None
@@ -214,6 +220,32 @@ class LocalRunner:
                 if os.path.exists(p):
                     with open(p) as f:
                         outputs[name] = f.read()
+            self.events.put((step, ip, iteration, attempt, rc, outputs))
+
+        threading.Thread(target=worker, daemon=True).start()
+
+    def _launch_remote(self, step, ip, iteration, attempt, tid, prefix):
+        from compiler.runner.backends import RemoteTask, outputs_from_datastore
+
+        backend, plan_step, ds = self.remote[step]
+        args = ["task", "--datastore", self.datastore, "--run-id", self.run_id, "--step", step,
+                "--index-path", ",".join(str(i) for i in ip), "--attempt", str(attempt)]
+        if iteration:
+            args += ["--iteration", str(iteration)]
+        if step == self.spec["start"]:
+            args += ["--params-json", json.dumps(self.params, sort_keys=True)]
+        task = RemoteTask(self.spec["flow_name"], self.run_id, plan_step, tid, attempt, args,
+                          dict(self.steps[step].get("env") or {}))
+
+        def worker():
+            outputs = {}
+            try:
+                rc = backend.run_task(task, lambda text: self.progress.line("%s %s" % (prefix, text)))
+                if rc == 0:
+                    outputs = outputs_from_datastore(ds, self.run_id, step, tid)
+            except Exception as e:  # noqa: BLE001 - a backend bug must not hang the run
+                self.progress.line("%s %s backend failed: %r" % (prefix, backend.name, e))
+                rc = 3
             self.events.put((step, ip, iteration, attempt, rc, outputs))
 
         threading.Thread(target=worker, daemon=True).start()

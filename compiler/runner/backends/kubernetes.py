@@ -1,0 +1,175 @@
+"""Run a task as a Kubernetes Job (the kubernetes client), for `flowc run` hybrid runs.
+
+The pod runs the same container as the compiled targets' @batch/deployed pods: the bootstrap
+(templates/bootstrap.py.j2, in env FLOWC_BOOTSTRAP) fetches the code package from the datastore
+and runs `runtime_shim task ...args`. Image, resources, node selector, tolerations, secrets,
+volumes and labels come from the step's resolved Compute through the Argo target's builders
+(compiler.targets.argo.resources). One Job per attempt (backoffLimit 0): the runner retries.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from compiler.ir import StepPlan
+from compiler.runner.backends import Backend, BackendError, LineSink, RemoteTask, job_name, require
+
+
+def load_api_client(settings: Any = None):
+    """The kubernetes ApiClient: $KUBECONFIG / ~/.kube/config, else the in-cluster config."""
+    from kubernetes import client, config
+
+    try:
+        config.load_kube_config()
+    except Exception:  # noqa: BLE001 - no kubeconfig: maybe we run in a pod
+        try:
+            config.load_incluster_config()
+        except Exception as error:  # noqa: BLE001
+            raise BackendError("no Kubernetes configuration: set KUBECONFIG (%s)" % error) from None
+    return client.ApiClient()
+
+
+class KubernetesBackend(Backend):
+    name = "kubernetes"
+
+    def __init__(self, settings: Any, flow_name: str, code_sha256: str, code_url: str, *,
+                 api_client=None, poll_seconds: float = 1.0):
+        from kubernetes import client
+
+        self.settings = settings
+        self.flow_name = flow_name
+        self.code_sha256 = code_sha256
+        self.code_url = code_url
+        self.poll = poll_seconds
+        self.api_client = api_client or load_api_client(settings)
+        self.batch = client.BatchV1Api(self.api_client)
+        self.core = client.CoreV1Api(self.api_client)
+
+    def namespace_of(self, step: StepPlan) -> str:
+        return step.compute.namespace or require(
+            self.settings, "k8s_namespace",
+            "step %s runs on Kubernetes without @kubernetes(namespace=...)" % step.name)
+
+    def prepare(self, steps: list[StepPlan]) -> None:
+        for step in steps:
+            self.namespace_of(step)
+
+    def job_manifest(self, task: RemoteTask) -> dict[str, Any]:
+        from compiler.targets.argo.resources import (BOOTSTRAP_COMMAND, GPU_RESOURCE,
+                                                     apply_pod_settings, requests_of)
+        from compiler.targets.stepfunctions.batch import base_environment
+
+        step = task.step
+        compute = step.compute
+        template: dict[str, Any] = {}
+        container: dict[str, Any] = {
+            "name": "task",
+            "image": str(getattr(self.settings, "image", None) or "python:3.11"),
+            "command": list(BOOTSTRAP_COMMAND) + list(task.args),
+        }
+        apply_pod_settings(template, container, step, self.settings)
+        step_env = container.pop("env", [])
+        container["env"] = base_environment(code_url=self.code_url, code_sha256=self.code_sha256,
+                                            settings=self.settings) + step_env
+        resources: dict[str, Any] = {"requests": requests_of(compute)}
+        if compute.gpu:
+            gpu = GPU_RESOURCE.get(compute.gpu_vendor, "%s.com/gpu" % compute.gpu_vendor)
+            resources["limits"] = {gpu: str(compute.gpu)}
+        container["resources"] = resources
+        labels = {"app.kubernetes.io/managed-by": "flowc", "flowc/flow": job_name(self.flow_name),
+                  "flowc/run": job_name(task.run_id), "flowc/step": job_name(step.name)}
+        pod_meta = template.pop("metadata", {})
+        pod_meta["labels"] = {**pod_meta.get("labels", {}), **labels}
+        pod_spec: dict[str, Any] = {"restartPolicy": "Never", "containers": [container], **template}
+        service_account = getattr(self.settings, "k8s_service_account", None)
+        if service_account:
+            pod_spec.setdefault("serviceAccountName", service_account)
+        spec: dict[str, Any] = {"backoffLimit": 0, "ttlSecondsAfterFinished": 86400,
+                                "template": {"metadata": pod_meta, "spec": pod_spec}}
+        if step.timeout_seconds:   # a backstop behind the runtime's own @timeout
+            spec["activeDeadlineSeconds"] = int(step.timeout_seconds) + 60
+        name = job_name("flowc", self.flow_name, task.run_id, step.name, task.task_id,
+                        "a%d" % task.attempt)
+        return {"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+    def _read(self, call, *args, **kwargs) -> dict[str, Any]:
+        response = call(*args, _preload_content=False, **kwargs)
+        return json.loads(response.data or b"{}")
+
+    def run_task(self, task: RemoteTask, line: LineSink) -> int:
+        manifest = self.job_manifest(task)
+        ns = self.namespace_of(task.step)
+        name = manifest["metadata"]["name"]
+        try:
+            self.batch.create_namespaced_job(ns, manifest)
+        except Exception as error:  # noqa: BLE001
+            line("cannot create the Kubernetes Job %s/%s: %s" % (ns, name, _api_reason(error)))
+            return 3
+        line("Kubernetes Job %s/%s created" % (ns, name))
+        state, pod = None, {}
+        while True:
+            try:
+                job = self._read(self.batch.read_namespaced_job_status, name, ns)
+                pods = self._read(self.core.list_namespaced_pod, ns,
+                                  label_selector="job-name=%s" % name).get("items", [])
+            except Exception as error:  # noqa: BLE001 - transient API errors: keep polling
+                line("reading Job %s failed (%s); retrying" % (name, _api_reason(error)))
+                time.sleep(self.poll)
+                continue
+            status = job.get("status") or {}
+            pod = pods[-1] if pods else pod
+            phase = _pod_state(pod) if pod else "Pending (no pod yet)"
+            if status.get("succeeded"):
+                phase = "Succeeded"
+            elif status.get("failed"):
+                phase = "Failed"
+            if phase != state:
+                state = phase
+                line("Kubernetes Job %s is %s" % (name, state))
+            if phase in ("Succeeded", "Failed"):
+                break
+            time.sleep(self.poll)
+        if pod:
+            self._print_logs(pod, ns, line)
+        if state == "Succeeded":
+            return 0
+        return _exit_code(pod) or 1
+
+    def _print_logs(self, pod: dict, ns: str, line: LineSink) -> None:
+        name = pod.get("metadata", {}).get("name")
+        try:
+            text = self.core.read_namespaced_pod_log(name, ns, _preload_content=False).data
+        except Exception as error:  # noqa: BLE001 - logs are best effort
+            line("cannot read the logs of pod %s: %s" % (name, _api_reason(error)))
+            return
+        for raw in (text or b"").decode("utf-8", "replace").splitlines():
+            line(raw)
+
+
+def _pod_state(pod: dict) -> str:
+    status = pod.get("status") or {}
+    phase = status.get("phase") or "Pending"
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            return "%s (%s: %s)" % (phase, cond.get("reason"), cond.get("message"))
+    return phase
+
+
+def _exit_code(pod: dict) -> int | None:
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        terminated = (cs.get("state") or {}).get("terminated") or {}
+        if terminated.get("exitCode"):
+            return int(terminated["exitCode"])
+    return None
+
+
+def _api_reason(error: Exception) -> str:
+    body = getattr(error, "body", None)
+    if body:
+        try:
+            return json.loads(body).get("message") or str(body)
+        except (ValueError, AttributeError):
+            return str(body)
+    return str(error)
