@@ -77,8 +77,10 @@ def test_hybrid_cloud_local_kubernetes_and_batch(aws, aws_env, kube):
     assert steps == ["join", "train", "train", "train"]
     train = next(j for j in aws.client("batch").list_jobs(jobQueue="gpu-queue")["jobSummaryList"]
                  if "hybrid-1" in j["jobName"])
-    described = aws.client("batch").describe_jobs(jobs=[train["jobId"]])["jobs"][0]
-    assert {"type": "GPU", "value": "2"} in described["container"]["resourceRequirements"]
+    from moto.batch import batch_backends   # what SubmitJob sent (DescribeJobs omits overrides)
+
+    job = batch_backends[moto_sfn.ACCOUNT][moto_sfn.REGION].get_job_by_id(train["jobId"])
+    assert {"type": "GPU", "value": "2"} in job.container_overrides["resourceRequirements"]
     run = Run("HybridCloudFlow/hybrid-1", datastore=aws_env)
     assert run.data.best in ("US", "BR", "IT")
     assert "processing a shard of data" in out          # pod logs
