@@ -28,16 +28,23 @@ MF_VENV = os.path.join(HERE, ".venv-metaflow")
 MF_PY = os.path.join(MF_VENV, "bin", "python")
 
 
+# What the Metaflow venv holds: Metaflow itself, numpy for the artifact figures, moto's server for
+# the S3/Batch endpoint Metaflow's `create --only-json` needs, and the kubernetes client that
+# `argo-workflows create` imports (kubernetes<34: newer ones want python-dateutil>=3, botocore <3).
+MF_PACKAGES = ["metaflow==2.19.*", "numpy", "moto[server]", "kubernetes<34", "python-dateutil<3"]
+MF_CHECK = "import metaflow, numpy, moto.server, kubernetes"
+
+
 def ensure_metaflow() -> str | None:
     if os.path.exists(MF_PY):
-        ok = subprocess.run([MF_PY, "-c", "import metaflow, numpy"], capture_output=True)
+        ok = subprocess.run([MF_PY, "-c", MF_CHECK], capture_output=True)
         if ok.returncode == 0:
             return MF_PY
-    print("creating %s with metaflow==2.19.* ..." % MF_VENV, flush=True)
+    print("creating %s with %s ..." % (MF_VENV, " ".join(MF_PACKAGES)), flush=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", MF_VENV], check=True)
-        subprocess.run([MF_PY, "-m", "pip", "install", "-q", "metaflow==2.19.*", "numpy"],
-                       check=True)
+        if not os.path.exists(MF_PY):
+            subprocess.run([sys.executable, "-m", "venv", MF_VENV], check=True)
+        subprocess.run([MF_PY, "-m", "pip", "install", "-q"] + MF_PACKAGES, check=True)
         return MF_PY
     except (subprocess.CalledProcessError, OSError) as e:
         print("cannot set up Metaflow (%s): skipping the Metaflow figures" % e)
@@ -54,24 +61,43 @@ def timed(cmd, cwd, env=None) -> float:
     return dt
 
 
-def bench_wide(width: int, mf_py: str | None, repeat: int) -> dict:
-    out = {}
+def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str = FLOW,
+               max_workers: int | None = None) -> dict:
+    """`flowc run` vs Metaflow's local `run` of flow_src (width: the `width` parameter, if any).
+
+    Medians of `repeat` runs, flowc and Metaflow interleaved so both see the same machine noise.
+    """
+    import statistics
+
+    out = {"flowc_runs_s": [], "metaflow_runs_s": []}
     work = tempfile.mkdtemp(prefix="flowc-bench-")
     try:
-        shutil.copy(FLOW, work)
-        flow = os.path.join(work, "wide_foreach.py")
+        shutil.copy(flow_src, work)
+        flow = os.path.join(work, os.path.basename(flow_src))
         env = dict(os.environ)
         env["FLOWC_DATASTORE"] = "file://" + os.path.join(work, ".flowc")
-        flowc = [sys.executable, "-m", "compiler.cli", "run", flow, "--param", "width=%d" % width]
-        out["flowc_run_s"] = min(timed(flowc, REPO, env) for _ in range(repeat))
-        if mf_py:
-            menv = dict(os.environ)
-            menv.update({"USERNAME": "bench", "METAFLOW_DEFAULT_DATASTORE": "local",
-                         "METAFLOW_DEFAULT_METADATA": "local",
-                         "METAFLOW_DATASTORE_SYSROOT_LOCAL": work})
-            menv.pop("PYTHONPATH", None)
-            mf = [mf_py, flow, "--no-pylint", "run", "--width", str(width)]
-            out["metaflow_run_s"] = min(timed(mf, work, menv) for _ in range(repeat))
+        flowc = [sys.executable, "-m", "compiler.cli", "run", flow]
+        mf = [mf_py, flow, "--no-pylint", "run"] if mf_py else None
+        if width is not None:
+            flowc += ["--param", "width=%d" % width]
+            if mf:
+                mf += ["--width", str(width)]
+        if max_workers:
+            flowc += ["--max-workers", str(max_workers)]
+            if mf:
+                mf += ["--max-workers", str(max_workers)]
+        menv = dict(os.environ)
+        menv.update({"USERNAME": "bench", "METAFLOW_DEFAULT_DATASTORE": "local",
+                     "METAFLOW_DEFAULT_METADATA": "local",
+                     "METAFLOW_DATASTORE_SYSROOT_LOCAL": work})
+        menv.pop("PYTHONPATH", None)
+        for _ in range(repeat):
+            out["flowc_runs_s"].append(timed(flowc, REPO, env))
+            if mf:
+                out["metaflow_runs_s"].append(timed(mf, work, menv))
+        out["flowc_run_s"] = statistics.median(out["flowc_runs_s"])
+        if mf:
+            out["metaflow_run_s"] = statistics.median(out["metaflow_runs_s"])
             out["ratio_flowc_over_metaflow"] = out["flowc_run_s"] / out["metaflow_run_s"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
