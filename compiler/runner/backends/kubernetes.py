@@ -18,16 +18,22 @@ from compiler.runner.backends import Backend, BackendError, LineSink, RemoteTask
 
 def load_api_client(settings: Any = None):
     """The kubernetes ApiClient: $KUBECONFIG / ~/.kube/config, else the in-cluster config."""
+    import os
+
     from kubernetes import client, config
 
+    configuration = client.Configuration()
     try:
-        config.load_kube_config()
-    except Exception:  # noqa: BLE001 - no kubeconfig: maybe we run in a pod
+        # the client reads $KUBECONFIG when it is imported; read it now
+        config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None,
+                                client_configuration=configuration)
+    except Exception as kube_error:  # noqa: BLE001 - no kubeconfig: maybe we run in a pod
         try:
-            config.load_incluster_config()
-        except Exception as error:  # noqa: BLE001
-            raise BackendError("no Kubernetes configuration: set KUBECONFIG (%s)" % error) from None
-    return client.ApiClient()
+            config.load_incluster_config(client_configuration=configuration)
+        except Exception:  # noqa: BLE001
+            raise BackendError("no Kubernetes configuration for the @kubernetes steps: set "
+                               "KUBECONFIG or ~/.kube/config (%s)" % kube_error) from None
+    return client.ApiClient(configuration)
 
 
 class KubernetesBackend(Backend):
