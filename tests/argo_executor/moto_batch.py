@@ -77,14 +77,21 @@ class MotoBatch:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def create_queues(self, *names):
+        """Idempotent: moto's backends are process-wide and outlive one server."""
+        import uuid
+
         iam = self.client("iam")
-        role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        role = iam.create_role(RoleName="batch-service-" + uuid.uuid4().hex[:8],
+                               AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         batch = self.client("batch")
-        env = batch.create_compute_environment(computeEnvironmentName="local", type="UNMANAGED",
-                                               state="ENABLED", serviceRole=role)["computeEnvironmentArn"]
+        env = batch.create_compute_environment(computeEnvironmentName="local-" + uuid.uuid4().hex[:8],
+                                               type="UNMANAGED", state="ENABLED",
+                                               serviceRole=role)["computeEnvironmentArn"]
+        existing = {q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]}
         for name in names:
-            batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1,
-                                   computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env}])
+            if name not in existing:
+                batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1,
+                                       computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env}])
 
     def stop(self):
         from moto.batch import models

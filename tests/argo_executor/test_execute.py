@@ -102,14 +102,15 @@ def test_hybrid_cloud_batch_steps_run_on_batch(tmp_path, moto_batch):
 
     moto_batch.create_queues("gpu-queue", "cpu-queue")
     s3 = moto_batch.client("s3")
-    s3.create_bucket(Bucket="flowc-hybrid")
+    bucket = "flowc-hybrid-" + os.urandom(4).hex()
+    s3.create_bucket(Bucket=bucket)
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_SESSION_TOKEN": "testing", "FLOWC_BATCH_POLL_SECONDS": "0.2"}
     path = os.path.join(SHARED, "hybrid_cloud.py")
     from .harness import compile_docs
     from .executor import Executor
 
-    docs = compile_docs(path, "s3://flowc-hybrid/root", s3_endpoint=moto_batch.endpoint, aws_region="us-east-1", package_include=["*.data"])
+    docs = compile_docs(path, f"s3://{bucket}/root", s3_endpoint=moto_batch.endpoint, aws_region="us-east-1", package_include=["*.data"])
     lines = []
     ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env, log=lines.append)
     root = ex.run()
@@ -124,7 +125,7 @@ def test_hybrid_cloud_batch_steps_run_on_batch(tmp_path, moto_batch):
     assert {"type": "MEMORY", "value": "16000"} in join["resources"]
     # one job definition (identical ones are reused), the code package uploaded once
     assert len({j["definition"] for j in jobs}) == 1
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="flowc-hybrid", Prefix="root/HybridCloudFlow/code/").get("Contents", [])]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="root/HybridCloudFlow/code/").get("Contents", [])]
     assert len(keys) == 1
     submitters = [p for p in ex.pods if "batch-submit" in p["argv"]]
     assert len(submitters) == 4 and all("task" in p["argv"] for p in submitters)
@@ -145,8 +146,9 @@ def test_package_in_datastore_mode_runs_with_bootstrap(tmp_path, moto_batch):
     from .executor import Executor
 
     s3 = moto_batch.client("s3")
-    s3.create_bucket(Bucket="flowc-deployed")
-    st = S.resolve({"datastore": "s3://flowc-deployed/root", "s3_endpoint": moto_batch.endpoint,
+    bucket = "flowc-deployed-" + os.urandom(4).hex()
+    s3.create_bucket(Bucket=bucket)
+    st = S.resolve({"datastore": f"s3://{bucket}/root", "s3_endpoint": moto_batch.endpoint,
                     "aws_region": "us-east-1"}, flow_dir="/", environ={})
     plan, _ = plan_for_file(os.path.join(SHARED, "foreach.py"), None, st)
     target = ArgoTarget(package_in_datastore=True)
