@@ -185,7 +185,6 @@ class MotoSfn:
 
     def __init__(self) -> None:
         from moto.core.config import default_user_config
-        from moto.moto_api import state_manager
         from moto.batch import models as batch_models
         from moto.server import ThreadedMotoServer
 
@@ -193,8 +192,9 @@ class MotoSfn:
         # use_docker stays True: the full Batch backend starts Job threads, whose run() we replace
         # (use_docker=False would select batch_simple, which marks jobs SUCCEEDED without running them).
         default_user_config["batch"]["use_docker"] = True
-        # Jobs stay in the status our runner sets; moto would otherwise advance them itself.
-        state_manager.set_transition("batch::job", {"progression": "manual", "times": 10 ** 9})
+        # No state_manager override: moto's default for batch::job is "manual, times=1", which only
+        # moves on advance(); our runner never calls it and sets the status itself. (Overriding it
+        # process-wide would stall other Batch doubles that do rely on advance().)
         self._saved_run = batch_models.Job.run
         install_job_runner()
         _patch_batch_integration()
