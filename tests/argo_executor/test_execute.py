@@ -35,7 +35,7 @@ def test_shared_flow_runs(name, args, tmp_path):
 
 @pytest.mark.parametrize("name", ["recursive_switch", "switch_in_foreach", "recursive_switch_foreach",
                                   "foreach_in_switch", "branch_in_switch",
-                                  "switch_in_branch", "nested_switch", "custom_start_end"])
+                                  "switch_in_branch", "nested_switch", "custom_start_end", "parallel_flow"])
 def test_own_flow_runs(name, tmp_path):
     path = os.path.join(OWN, name + ".py")
     if not os.path.exists(path):
