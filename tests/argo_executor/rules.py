@@ -10,8 +10,6 @@ from typing import Any
 from .expr import ExprError, evaluate
 
 SUCCEEDED, FAILED, ERRORED, SKIPPED, OMITTED = "Succeeded", "Failed", "Error", "Skipped", "Omitted"
-_SIMPLE_TAG = re.compile(r"{{\s*([^=}][^}]*?)\s*}}")
-_EXPR_TAG = re.compile(r"{{=(.+?)}}")
 
 
 class WorkflowError(Exception):
@@ -53,23 +51,37 @@ def merge_template_defaults(defaults: dict | None, template: dict) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # substitution (docs/variables.md: simple tags `{{name}}` are replaced by the variable's value, an
-# unresolvable one is an error; expression tags `{{=expr}}` are evaluated as expr-lang)
+# unresolvable one is an error; expression tags `{{=expr}}` are evaluated as expr-lang).
+# Argo (util/template, on valyala/fasttemplate) makes ONE left-to-right pass: a tag runs from `{{`
+# to the first `}}` after it, is replaced, and scanning resumes after the tag; substituted values
+# are never scanned again (a value holding `{{workflow.name}}` stays literal). A `{{` without a
+# closing `}}` is kept as text.
 def substitute(text: str, scope: dict[str, str], env: dict[str, Any]) -> str:
-    def expr(m):
-        try:
-            value = evaluate(m.group(1), env)
-        except ExprError as e:
-            raise WorkflowError(f"expression {m.group(0)!r}: {e}") from None
-        if value is None:
-            raise WorkflowError(f"expression {m.group(0)!r} is nil")
-        return value if isinstance(value, str) else json.dumps(value)
-
-    def simple(m):
-        if m.group(1) not in scope:
-            raise WorkflowError(f"failed to resolve {m.group(0)}")
-        return scope[m.group(1)]
-
-    return _SIMPLE_TAG.sub(simple, _EXPR_TAG.sub(expr, text))
+    out, pos = [], 0
+    while True:
+        start = text.find("{{", pos)
+        if start < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        end = text.find("}}", start + 2)
+        if end < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:start])
+        tag = text[start + 2:end]
+        if tag.startswith("="):
+            try:
+                value = evaluate(tag[1:], env)
+            except ExprError as e:
+                raise WorkflowError(f"expression {{{{{tag}}}}}: {e}") from None
+            if value is None:
+                raise WorkflowError(f"expression {{{{{tag}}}}} is nil")
+            out.append(value if isinstance(value, str) else json.dumps(value))
+        else:
+            if tag.strip() not in scope:
+                raise WorkflowError(f"failed to resolve {{{{{tag}}}}}")
+            out.append(scope[tag.strip()])
+        pos = end + 2
 
 
 def substitute_all(value: Any, scope, env) -> Any:

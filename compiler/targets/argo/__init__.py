@@ -58,6 +58,21 @@ def _parameter_value(p, plan_path: str = "") -> str | None:
     return str(value)
 
 
+def _template_strings(step, settings) -> list[tuple[str, str]]:
+    """User text that lands in a step's template (where Argo substitutes `{{...}}` tags)."""
+    c = step.compute
+    out = [(f"environment variable {k}", v) for k, v in step.env.items()]
+    out += [(f"annotation {k}", v) for k, v in c.annotations]
+    out += [("image", c.image or getattr(settings, "image", None)), ("image pull policy", c.image_pull_policy),
+            ("tmpfs path", c.tmpfs_path if (c.use_tmpfs or c.tmpfs_size) else None), ("queue", c.queue),
+            ("IAM role", c.iam_role), ("execution role", c.execution_role)]
+    for claim, path in c.persistent_volume_claims:
+        out += [("volume claim", claim), ("volume path", path)]
+    for t in c.tolerations_list() if c.tolerations else []:
+        out += [("toleration", v) for v in t.values()]
+    return [(what, str(v)) for what, v in out if v is not None]
+
+
 class ArgoTarget:
     """`package_in_datastore=True` (for `flowc deploy`, which uploads the package): no ConfigMap;
     every container fetches the package with the bootstrap from the datastore URL."""
@@ -107,6 +122,9 @@ class ArgoTarget:
                     diag(codes.BAD_LABEL, ERROR, f"step {step.name}: secret name {secret!r} is not a valid Kubernetes name", step.span)
             if c.service_account and not names.is_dns_subdomain(c.service_account):
                 diag(codes.BAD_LABEL, ERROR, f"step {step.name}: service account {c.service_account!r} is not a valid Kubernetes name", step.span)
+            for what, value in _template_strings(step, settings):
+                if "{{" in value:
+                    diag(codes.TEMPLATE_TAG, ERROR, f"step {step.name}: {what} {value[:80]!r} holds '{{{{', which Argo would substitute", step.span)
             for key in step.env:
                 if not names.is_env_name(key):
                     diag(codes.BAD_LABEL, ERROR, f"step {step.name}: environment variable name {key!r} is not valid in Kubernetes", step.span)

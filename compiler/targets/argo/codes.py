@@ -15,6 +15,7 @@ BAD_SCHEDULE = "FC309"
 INCLUDE_FILE = "FC310"
 TRIGGER_IGNORED = "FC311"
 PARALLEL_UNGANGED = "FC312"
+TEMPLATE_TAG = "FC313"
 
 _CODES = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -80,6 +81,13 @@ _CODES = (
          "Metaflow's @parallel uses JobSets for multi-node jobs; the Argo target has no equivalent.",
          "self.next(self.train, num_parallel=4)",
          "Use a foreach when the tasks are independent; run multi-node training on a JobSet."),
+    Code(TEMPLATE_TAG, ERROR, "value holds `{{`, which Argo would substitute",
+         "An @environment value, image, annotation, toleration, volume path or Batch setting holds "
+         "`{{`. Argo substitutes `{{...}}` tags in every string of a template (it has no escape), so "
+         "the step would receive the workflow's name, another parameter's value, or fail to start.",
+         "Values must reach the step byte-exact; flowc refuses rather than let Argo rewrite them.",
+         "@environment(vars={\"GREETING\": \"{{workflow.name}}\"})",
+         "Pass the text as a Parameter (parameter values are never substituted) or leave out `{{`."),
 )
 
 for _code in _CODES:

@@ -1,0 +1,153 @@
+"""Hostile text (quotes, backticks, `$(...)`, `;`, newlines, Argo `{{...}}` tags, JSONPath,
+intrinsic functions, unicode, 20 kB strings) in parameter defaults, parameter values given at run
+time, @environment values and IncludeFile contents reaches the step byte-exact, and nothing runs
+or expands. Checked by EXECUTING the compiled workflows: `flowc run`, the Argo executor
+(tests/argo_executor, single-pass substitution like Argo's fasttemplate) and moto's ASL
+interpreter (tests/stepfunctions/moto_sfn.py). The step stores what it received; the test reads it
+back with runtime_shim.client. Where a value cannot be carried (Argo substitutes `{{` in template
+strings; Kubernetes label rules) compile fails with a diagnostic instead.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.hostile_values import TEMPLATES, check, hostile_flow, values
+
+from tests.stepfunctions.conftest import _sfn_job_runner, sfn_moto  # noqa: F401  (fixtures)
+
+N_VALUES = len(TEMPLATES)
+
+
+def _given(marker, short=False):
+    return {"g%d" % i: v for i, v in enumerate(values(marker, short))}
+
+
+def test_flowc_run_carries_hostile_values(tmp_path):
+    from runtime_shim.client import Run
+    from tests.runtime_fixtures import run
+
+    marker = str(tmp_path / "PWNED")
+    path = hostile_flow(tmp_path, marker, n_given=N_VALUES)
+    given = _given(marker)
+    root = "file://" + str(tmp_path / "ds")
+    code, rid, out = run(path, *["%s=%s" % kv for kv in given.items()], datastore=root)
+    assert code == 0, out
+    r = Run("HostileFlow/" + rid, datastore=root)
+    check(r["start"].task.data, marker, given)
+    assert r["end"].task.data.end_params == r["start"].task.data.got_params
+    assert not os.path.exists(marker)
+
+
+def test_argo_executor_carries_hostile_values(tmp_path):
+    from runtime_shim.client import Run
+    from tests.argo_executor.executor import SUCCEEDED
+    from tests.argo_executor.harness import param_adapter, run_flow
+
+    marker = str(tmp_path / "PWNED")
+    path = hostile_flow(tmp_path, marker, n_given=N_VALUES, argo=True)
+    given = _given(marker)
+    hooks = [h for h in [param_adapter()] if h is not None]
+    ex, root, lines = run_flow(path, tmp_path, given, hooks=hooks)
+    assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
+    r = Run("HostileFlow/" + ex.name, datastore="file://%s/datastore" % tmp_path)
+    check(r["start"].task.data, marker, given, argo=True)
+    assert not os.path.exists(marker)
+
+
+def test_stepfunctions_carries_hostile_values(tmp_path, sfn_moto, monkeypatch):
+    from compiler.pipeline import compile_file
+    from runtime_shim.client import Run
+    from tests.stepfunctions import helpers as h
+
+    marker = str(tmp_path / "PWNED")
+    path = hostile_flow(tmp_path, marker, n_given=N_VALUES, short=True)
+    given = _given(marker, short=True)
+    settings = h.make_settings(datastore="s3://flowc-hostile/ds", s3_endpoint=sfn_moto.endpoint,
+                               batch_queue="flowc-queue", batch_job_role_arn=None, sfn_role_arn=None)
+    result = compile_file(path, "stepfunctions", settings=settings)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    arn = sfn_moto.deploy(result, name="hostile-" + uuid.uuid4().hex[:8])
+    run_id = "r" + uuid.uuid4().hex[:12]
+    # a remote run passes the IncludeFile's content (the client reads the file)
+    inp = dict(given, inc=open(tmp_path / "hostile.txt", encoding="utf-8", newline="").read())
+    desc = sfn_moto.run(arn, run_id, inp, timeout=180)
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), str(desc.get("cause"))[:2000])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sfn_moto.endpoint)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(k, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    r = Run("HostileFlow/" + run_id, datastore="s3://flowc-hostile/ds")
+    check(r["start"].task.data, marker, given, short=True)
+    assert not os.path.exists(marker)
+
+
+def test_stepfunctions_refuses_values_too_long_for_batch(tmp_path):
+    from compiler.pipeline import compile_file
+    from tests.stepfunctions import helpers as h
+
+    path = hostile_flow(tmp_path, str(tmp_path / "PWNED"))
+    result = compile_file(path, "stepfunctions", settings=h.make_settings(datastore="s3://b/ds"))
+    assert not result.ok and "FC405" in [d.code for d in result.diagnostics]
+
+
+# --- what cannot be carried fails to compile -------------------------------------------------
+TAGGED = [v for v in TEMPLATES if "{{" in v]
+
+
+def _compile(tmp_path, decorators, target="argo"):
+    from compiler import settings as S
+    from compiler.pipeline import compile_file
+
+    src = ("from metaflow import FlowSpec, step, environment, kubernetes\n\n"
+           "class TagFlow(FlowSpec):\n"
+           "%s    @step\n    def start(self):\n        self.next(self.end)\n\n"
+           "    @step\n    def end(self):\n        pass\n") % decorators
+    path = tmp_path / "tag_flow.py"
+    path.write_text(src, encoding="utf-8")
+    st = S.resolve({"datastore": "s3://b/p", "batch_queue": "q"}, flow_dir=str(tmp_path), environ={})
+    return compile_file(str(path), target, settings=st)
+
+
+@pytest.mark.parametrize("value", TAGGED)
+@pytest.mark.parametrize("where", ["environment", "annotation", "image"])
+def test_argo_refuses_template_tags(tmp_path, value, where):
+    deco = {"environment": "    @environment(vars={'X': %r})\n" % value,
+            "annotation": "    @kubernetes(annotations={'note': %r})\n" % value,
+            "image": "    @kubernetes(image=%r)\n" % value}[where]
+    result = _compile(tmp_path, deco)
+    assert not result.ok
+    assert "FC313" in [d.code for d in result.diagnostics], [(d.code, d.message) for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("value", TAGGED[:3])
+def test_stepfunctions_carries_tags_literally(tmp_path, value):
+    """ASL never substitutes `{{`: the value is a literal Environment entry (no `.$` key)."""
+    import json
+
+    result = _compile(tmp_path, "    @environment(vars={'X': %r})\n" % value, target="stepfunctions")
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    asl = json.loads(next(f.content for f in result.files if f.name.endswith(".asl.json")))
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "Environment":
+                    found.extend(v)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(asl)
+    assert {"Name": "X", "Value": value} in found
+
+
+@pytest.mark.parametrize("value", ["data science", "a;b", "$(touch x)", "x" * 64, "{{workflow.name}}",
+                                   "-lead", "é"])
+def test_bad_label_values_fail_to_compile(tmp_path, value):
+    result = _compile(tmp_path, "    @kubernetes(labels={'team': %r})\n" % value)
+    assert not result.ok
+    assert "FC302" in [d.code for d in result.diagnostics]
