@@ -51,18 +51,27 @@ def ensure_metaflow() -> str | None:
         return None
 
 
-def timed(cmd, cwd, env=None) -> float:
+def timed(cmd, cwd, env=None, timeout=None) -> float:
+    """Wall time of cmd; on timeout its whole process group is killed and TimeoutExpired raised."""
+    import signal
+
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
     dt = time.perf_counter() - t0
     if p.returncode != 0:
-        raise RuntimeError("%s failed:\n%s" % (" ".join(cmd), p.stderr[-3000:]))
+        raise RuntimeError("%s failed:\n%s" % (" ".join(cmd), err[-3000:]))
     return dt
 
 
 def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str = FLOW,
-               max_workers: int | None = None) -> dict:
+               max_workers: int | None = None, mf_timeout: float | None = None) -> dict:
     """`flowc run` vs Metaflow's local `run` of flow_src (width: the `width` parameter, if any).
 
     Medians of `repeat` runs, flowc and Metaflow interleaved so both see the same machine noise.
@@ -94,9 +103,13 @@ def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str 
         for _ in range(repeat):
             out["flowc_runs_s"].append(timed(flowc, REPO, env))
             if mf:
-                out["metaflow_runs_s"].append(timed(mf, work, menv))
+                try:
+                    out["metaflow_runs_s"].append(timed(mf, work, menv, timeout=mf_timeout))
+                except subprocess.TimeoutExpired:
+                    out["metaflow_timeout_s"] = mf_timeout
+                    mf = None
         out["flowc_run_s"] = statistics.median(out["flowc_runs_s"])
-        if mf:
+        if out["metaflow_runs_s"]:
             out["metaflow_run_s"] = statistics.median(out["metaflow_runs_s"])
             out["ratio_flowc_over_metaflow"] = out["flowc_run_s"] / out["metaflow_run_s"]
     finally:
