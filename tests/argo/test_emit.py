@@ -278,3 +278,11 @@ def test_trigger_warns_and_k8s_tmpfs(tmp_path):
     assert wt["metadata"]["annotations"]["workflows.argoproj.io/description"] == "Runs when data is ready."
     start = next(t for t in wt["spec"]["templates"] if t["name"] == "start")
     assert {"name": "tmpfs", "emptyDir": {"medium": "Memory", "sizeLimit": "2048Mi"}} in start["volumes"]
+
+
+def test_batch_needs_s3_datastore():
+    from compiler.targets.argo import codes
+
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "hybrid_cloud.py")
+    plan = plan_of(path, settings(datastore="file:///tmp/x"))
+    assert codes.BATCH_NEEDS_S3 in {d.code for d in ArgoTarget().check(plan)}

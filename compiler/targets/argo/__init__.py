@@ -131,6 +131,9 @@ class ArgoTarget:
             namespace = getattr(settings, "k8s_namespace", None)
             if c.namespace and c.namespace != namespace:
                 diag(codes.NAMESPACE_IGNORED, WARNING, f"step {step.name}: namespace {c.namespace!r} is ignored; every pod runs in the workflow's namespace ({namespace or 'the namespace it is submitted to'})", step.span)
+            datastore = str(getattr(settings, "datastore", None) or "")
+            if c.backend == "batch" and datastore and not datastore.startswith("s3://"):
+                diag(codes.BATCH_NEEDS_S3, ERROR, f"step {step.name}: @batch runs on AWS Batch, which cannot reach the datastore {datastore}", step.span)
             if c.backend == "batch" and not (c.queue or getattr(settings, "batch_queue", None)):
                 diag(codes.BATCH_NO_QUEUE, ERROR, f"step {step.name}: @batch needs a job queue (queue=... or the batch_queue setting)", step.span)
         for trigger in plan.triggers:
