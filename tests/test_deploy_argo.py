@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.k8s_double import KubeDouble
+from tests.k8s_double import KubeDouble, node
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "tests" / "flows" / "shared" / "valid"
@@ -19,6 +19,7 @@ FLOWS = ROOT / "tests" / "flows" / "shared" / "valid"
 @pytest.fixture
 def kube(tmp_path):
     double = KubeDouble().start()
+    double.nodes = [node("worker-1", cpu="16", memory="64Gi")]
     config = double.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="ml")
     yield double, config
     double.stop()
@@ -115,6 +116,15 @@ def test_trigger_checks_parameters_then_creates_a_workflow_and_status_reads_it(k
     state = json.loads(shown.stdout)
     assert state["status"] == "Running"
     assert state["steps"] == {"start": {"Succeeded": 1}, "end": {"Running": 1}}
+
+
+def test_preflight_refuses_a_step_no_node_can_hold_before_anything_is_sent(kube):
+    double, config = kube
+    double.nodes = [node("small", cpu="4", memory="16Gi")]
+    result = flowc(["deploy", str(FLOWS / "heavy_imports.py"), "--target", "argo"], config)
+    assert result.returncode == 1
+    assert "step train" in result.stderr and "nothing was changed" in result.stderr
+    assert [r for r in double.requests if r[0] != "GET"] == []
 
 
 def test_missing_kubeconfig_is_a_clear_error(tmp_path):

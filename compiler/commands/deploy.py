@@ -41,13 +41,17 @@ def _fail(error) -> None:
 @click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]")
 @click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
+@click.option("--skip-preflight", is_flag=True,
+              help="Do not check that every step's request fits the Batch queue or Kubernetes nodes.")
 @settings_options
-def deploy(flow, target, flow_name, with_options, dry_run, **flags):
+def deploy(flow, target, flow_name, with_options, dry_run, skip_preflight, **flags):
     """Upload the code package, register job definitions, then create or update the workflow."""
     from compiler.deploy import DeployError, execute
 
     settings = settings_from(flow, flags)
     result = _compiled(flow, target, flow_name, with_options, settings)
+    if not skip_preflight:
+        _preflight(result.plan, target, settings)
     try:
         plan = _backend(target).build_plan(result.plan.flow_name, result.files, result.package, settings)
         if dry_run:
@@ -57,6 +61,25 @@ def deploy(flow, target, flow_name, with_options, dry_run, **flags):
     except DeployError as error:
         _fail(error)
     click.echo(f"deployed {result.plan.flow_name} to {target}")
+
+
+def _preflight(plan, target, settings) -> None:
+    """Refuse, before anything changes, a step whose request no machine of its backend can meet."""
+    from compiler.preflight import preflight
+
+    default_backend = "batch" if target == "stepfunctions" else "kubernetes"
+    try:
+        result = preflight(plan, settings, default_backend=default_backend)
+    except Exception as error:  # no cluster or AWS access to ask: say so, do not guess
+        click.echo(f"flowc: warning: preflight skipped: {error}", err=True)
+        return
+    for warning in result.warnings:
+        click.echo(f"flowc: warning: preflight: {warning}", err=True)
+    if result.errors:
+        for error in result.errors:
+            click.echo(f"flowc: error: preflight: {error}", err=True)
+        click.echo("nothing was changed; use --skip-preflight to deploy anyway", err=True)
+        sys.exit(1)
 
 
 def _checked_params(plan, assignments):
