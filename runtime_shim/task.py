@@ -46,6 +46,26 @@ class Args:
     index_path = ""
     iteration = attempt = 0
 
+    def __init__(self):
+        self.params = []      # repeatable --param NAME=VALUE, in order
+
+
+def _param_pairs(pairs, spec):
+    """`--param NAME=VALUE` entries (one argv entry each: no quoting, no JSON building in the
+    engine) -> the given-parameters dict. An empty value for an optional parameter whose default
+    is None means "not given": engines such as Argo must pass every argument, so "" stands in."""
+    declared = {p["name"]: p for p in spec.get("parameters", [])}
+    given = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError("--param takes NAME=VALUE, got %r" % pair)
+        decl = declared.get(name)
+        if value == "" and decl is not None and not decl.get("required") and decl.get("default") is None:
+            continue
+        given[name] = value
+    return given
+
 
 def parse_args(argv):
     """The task CLI (argparse costs several ms per task start; this does not)."""
@@ -61,8 +81,11 @@ def parse_args(argv):
                 raise UsageError("option %s needs a value" % arg)
             value = argv[i + 1]
             i += 2
+        if arg == "--param":
+            a.params.append(value)
+            continue
         if arg not in _OPTIONS:
-            raise UsageError("unknown option %s (options: %s)" % (arg, " ".join(_OPTIONS)))
+            raise UsageError("unknown option %s (options: %s --param)" % (arg, " ".join(_OPTIONS)))
         setattr(a, _OPTIONS[arg], value)
     for req in ("datastore", "run_id", "step"):
         if not getattr(a, req):
@@ -476,6 +499,8 @@ def execute(a) -> int:
             raise UsageError("cannot read parameters: %s" % e) from None
         if not isinstance(params_given, dict):
             raise UsageError("parameters must be a JSON object")
+    if a.params:
+        params_given = dict(params_given or {}, **_param_pairs(a.params, spec))
 
     flow_name = spec["flow_name"]
     task_id = task_id_for(a.index_path, a.iteration)

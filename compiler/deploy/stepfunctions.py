@@ -131,7 +131,7 @@ def trigger(flow_name: str, name: str, params: dict[str, str], settings: Any, ru
     arn = _find_state_machine(sfn, name)
     if arn is None:
         raise DeployError(f"state machine {name} is not deployed: run `flowc deploy` first")
-    kwargs = {"stateMachineArn": arn, "input": json.dumps({"parameters": params}, sort_keys=True)}
+    kwargs = {"stateMachineArn": arn, "input": json.dumps(params, sort_keys=True)}
     if run_id:
         kwargs["name"] = run_id
     response = sfn.start_execution(**kwargs)
