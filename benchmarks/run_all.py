@@ -529,6 +529,8 @@ def main(argv=None):
     mf_py = None if a.skip_metaflow else bench_run.ensure_metaflow()
     work = tempfile.mkdtemp(prefix="flowc-bench-all-")
     moto = None
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the cleanup below
     try:
         if only & {"compile", "size", "container"}:
             moto = Moto()

@@ -15,6 +15,7 @@ attributes, DEFLATE level 6. Same inputs -> same bytes -> same sha256.
 from __future__ import annotations
 
 import ast
+import functools
 import glob
 import hashlib
 import io
@@ -43,12 +44,14 @@ def runtime_files() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _pyc(name: str, source: bytes) -> bytes:
     """Unchecked-hash pyc (PEP 552) of a runtime module, next to its source in the zip.
 
     zipimport cannot cache bytecode, so without this every task would compile the runtime anew.
     Deterministic (no timestamp); a Python with another magic number ignores it and compiles
-    the .py instead.
+    the .py instead. Cached by (name, source): a compile builds the package twice (the Argo check
+    measures its size, then the pipeline emits it) and compiling the runtime is most of the cost.
     """
     import importlib.util
     from importlib import _bootstrap_external
