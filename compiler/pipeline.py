@@ -41,14 +41,14 @@ def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
 
 
 def compile_file(path: str, target_name: str, *, flow_name: str | None = None, settings: Any = None,
-                 with_options: tuple[str, ...] = ()) -> CompileResult:
+                 with_options: tuple[str, ...] = (), target_options: dict[str, Any] | None = None) -> CompileResult:
     from compiler.runtime_spec import plan_for_file
     from compiler.targets import get_target
 
     plan, diagnostics = plan_for_file(path, flow_name, settings, with_options)
     if plan is None:
         return CompileResult(None, diagnostics)
-    target = get_target(target_name)
+    target = get_target(target_name, **(target_options or {}))
     diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan))
     if has_errors(diagnostics):
         return CompileResult(plan, diagnostics)

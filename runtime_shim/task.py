@@ -509,9 +509,19 @@ def execute(a) -> int:
         ds = FlowDatastore(a.datastore, flow_name)
     except DatastoreError as e:
         raise UsageError(str(e)) from None
-    if ds.attempt_done(a.run_id, a.step, task_id, a.attempt):
+    done = ds.attempts_done(a.run_id, a.step, task_id)
+    if a.attempt in done:
         raise UsageError("%s attempt %d is already complete; a new attempt needs a new --attempt"
                          % (pathspec, a.attempt))
+    if done:
+        # An earlier attempt completed (its process was killed after DONE, or the engine lost its
+        # exit status): the task keeps that one result; report it instead of running again.
+        m = ds.publish_records(a.run_id, a.step, task_id)
+        write_outputs(a.output_dir, {"num_splits": m.get("num_splits"), "branch": m.get("branch"),
+                                     "task_id": task_id})
+        log("%s attempt %d: attempt %d already completed the task; not run again"
+            % (pathspec, a.attempt, m.get("attempt")))
+        return EXIT_OK
     started = time.time()
     resolver = Resolver(spec, ds, a.run_id)
     kind, data = resolver.inputs_for(a.step, a.index_path, a.iteration)

@@ -10,12 +10,20 @@ from compiler.commands.compile import settings_from, settings_options
 TARGETS = click.Choice(["argo", "stepfunctions"])
 
 
+def _target_options(target, settings) -> dict:
+    """A deploy uploads the code package to an s3:// datastore, so Argo pods fetch it from there
+    instead of a ConfigMap (no 1 MiB limit); with a local datastore the ConfigMap still carries it."""
+    datastore = str(getattr(settings, "datastore", None) or "")
+    return {"package_in_datastore": True} if target == "argo" and datastore.startswith("s3://") else {}
+
+
 def _compiled(flow, target, flow_name, with_options, settings):
     from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
     from compiler.pipeline import compile_file
 
     require_file(flow)
-    result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options))
+    result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options),
+                          target_options=_target_options(target, settings))
     emit_diagnostics(result.diagnostics)
     if not result.ok:
         sys.exit(exit_code_for(result.diagnostics))

@@ -41,12 +41,20 @@ def upload_code_package(s3, package: CodePackageRef) -> str:
     return "uploaded"
 
 
+def _covers(existing: Any, wanted: Any) -> bool:
+    """Whether `existing` (as AWS describes it, with its own defaults filled in) holds every value
+    `wanted` (our request) sets: dicts by key, lists element by element, scalars as text."""
+    if isinstance(wanted, dict):
+        return isinstance(existing, dict) and all(_covers(existing.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(existing, list) and len(existing) == len(wanted) and \
+            all(_covers(e, w) for e, w in zip(existing, wanted))
+    return existing == wanted or str(existing) == str(wanted)
+
+
 def _same_job_definition(existing: dict[str, Any], request: dict[str, Any]) -> bool:
-    """An ACTIVE revision equals the request when every field the request sets is equal."""
-    def pick(d: dict[str, Any]) -> dict[str, Any]:
-        return {k: d.get(k) for k in request if k not in ("jobDefinitionName",)}
-    normal = json.loads(json.dumps(pick(existing), sort_keys=True, default=str))
-    return normal == json.loads(json.dumps(pick(request), sort_keys=True, default=str))
+    """An ACTIVE revision equals the request when it holds every field the request sets."""
+    return all(_covers(existing.get(k), v) for k, v in request.items() if k != "jobDefinitionName")
 
 
 def register_job_definition(batch, request: dict[str, Any]) -> str:
@@ -126,7 +134,7 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     return plan
 
 
-def trigger(flow_name: str, name: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
+def trigger(name: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
     sfn = _clients(settings).client("stepfunctions")
     arn = _find_state_machine(sfn, name)
     if arn is None:

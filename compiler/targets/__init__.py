@@ -11,6 +11,7 @@ TARGETS: dict[str, str] = {
 }
 
 
-def get_target(name: str) -> Target:
+def get_target(name: str, **options) -> Target:
+    """The target plug-in `name`; options are the target's own (e.g. Argo's package_in_datastore)."""
     module_name, attr = TARGETS[name].split(":")
-    return getattr(importlib.import_module(module_name), attr)()
+    return getattr(importlib.import_module(module_name), attr)(**options)
