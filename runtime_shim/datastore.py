@@ -39,6 +39,12 @@ class DatastoreError(Exception):
     """The datastore could not be read or written (exit code 3 in a task)."""
 
 
+# Every point where FLOWC_TEST_CRASH_AT can kill a task during its artifact write, in order:
+# mid-blob, mid-manifest, after the manifest (before foreach.json / switch.json), after those
+# (before DONE), after DONE (before the task's output files and exit).
+CRASH_POINTS = ("blob", "manifest", "split_record", "before_done", "after_done")
+
+
 def _crash_point(name: str) -> None:
     """Test hook: FLOWC_TEST_CRASH_AT=<name> kills this process with SIGKILL at that point."""
     if os.environ.get("FLOWC_TEST_CRASH_AT") == name:
@@ -379,6 +385,7 @@ class FlowDatastore:
         att = "%s/attempt-%d" % (base, manifest["attempt"])
         self.storage.write(att + "/manifest.json",
                            [json.dumps(manifest, sort_keys=True).encode()], crash="manifest")
+        _crash_point("split_record")
         if manifest.get("num_splits") is not None:
             self.storage.write(base + "/foreach.json",
                                [json.dumps(list(range(manifest["num_splits"]))).encode()])
@@ -387,6 +394,31 @@ class FlowDatastore:
                                [json.dumps({"branch": manifest["branch"]}).encode()])
         _crash_point("before_done")
         self.storage.write(att + "/DONE", [b"ok"])
+        _crash_point("after_done")
+        if manifest.get("num_splits") is not None or manifest.get("branch") is not None:
+            self.publish_records(manifest["run_id"], manifest["step"], manifest["task_id"], manifest)
+
+    def publish_records(self, run_id: str, step: str, task_id: str, written: dict | None = None):
+        """Make foreach.json / switch.json agree with the visible manifest (highest DONE attempt)
+        and return that manifest. Attempts of one task that raced (or a later attempt killed
+        between its records and DONE) may have left the records of a result that is not the
+        visible one; every attempt calls this after its DONE (and a retry of a complete task
+        before it exits), re-reading until what it wrote is still what is visible, so the last
+        writer always leaves the records of the final visible result."""
+        base = self.task_key(run_id, step, task_id)
+        for _ in range(20):
+            m = self.read_manifest(run_id, step, task_id)
+            if m is None:
+                return None
+            if written is not None and m == written:
+                return m            # what this attempt just wrote before DONE is visible
+            if m.get("num_splits") is not None:
+                self.storage.write(base + "/foreach.json",
+                                   [json.dumps(list(range(m["num_splits"]))).encode()])
+            if m.get("branch") is not None:
+                self.storage.write(base + "/switch.json", [json.dumps({"branch": m["branch"]}).encode()])
+            written = m
+        return m
 
     def list_runs(self) -> list[str]:
         return self.storage.list("%s/runs" % self.flow_name)
