@@ -131,3 +131,22 @@ def test_missing_kubeconfig_is_a_clear_error(tmp_path):
     result = flowc(["deploy", str(FLOWS / "hello.py"), "--target", "argo"], str(tmp_path / "missing"))
     assert result.returncode == 1
     assert "Kubernetes configuration" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_deploy_with_s3_datastore_uploads_the_package_and_ships_no_config_map(kube, s3_root, moto_server):
+    import boto3
+
+    double, config = kube
+    result = flowc(["deploy", str(FLOWS / "hello.py"), "--target", "argo"], config,
+                   {"FLOWC_DATASTORE": s3_root, "AWS_ENDPOINT_URL": moto_server})
+    assert result.returncode == 0, result.stderr
+    assert double.of_kind("configmaps") == []
+    template = double.of_kind("workflowtemplates")[0]
+    sha = template["metadata"]["annotations"]["flowc.dev/code-sha256"]
+    bucket, _, prefix = s3_root[5:].partition("/")
+    key = f"{prefix}/HelloFlow/code/{sha}.zip"
+    body = boto3.client("s3", endpoint_url=moto_server).get_object(Bucket=bucket, Key=key)["Body"].read()
+    import hashlib
+
+    assert hashlib.sha256(body).hexdigest() == sha
+    assert f"s3://{bucket}/{key}" in json.dumps(template)
