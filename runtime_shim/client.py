@@ -1,7 +1,7 @@
 """A small client for runs in a flowc datastore, shaped like Metaflow's client.
 
     from runtime_shim.client import Flow, Run
-    run = Run("HelloFlow/20261126T063414-aa3f52")      # datastore from FLOWC_DATASTORE
+    run = Run("HelloFlow/20261126T063414-aa3f52")      # FLOWC_DATASTORE, else the nearest .flowc
     run.successful, run.data.greeting, run["end"].task.data.greeting
     for step in run: for task in step: task.data.<artifact>
 
@@ -15,10 +15,22 @@ import os
 from runtime_shim.datastore import FlowDatastore, parse_task_id
 
 
+def local_datastore(start=None):
+    """Where runs are kept when nothing says otherwise, as Metaflow keeps `.metaflow`: the nearest
+    `.flowc` directory from the current directory upwards, else `./.flowc`."""
+    here = os.path.abspath(start or os.getcwd())
+    probe = here
+    while True:
+        if os.path.isdir(os.path.join(probe, ".flowc")):
+            return "file://" + os.path.join(probe, ".flowc")
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return "file://" + os.path.join(here, ".flowc")
+        probe = parent
+
+
 def _root(datastore):
-    root = datastore or os.environ.get("FLOWC_DATASTORE")
-    if not root:
-        raise ValueError("no datastore: pass datastore= or set FLOWC_DATASTORE")
+    root = datastore or os.environ.get("FLOWC_DATASTORE") or local_datastore()
     if root.startswith("/"):
         root = "file://" + root
     return root

@@ -94,14 +94,14 @@ def test_cli_run_and_show(tmp_path):
     env = dict(os.environ)
     env.pop("FLOWC_DATASTORE", None)
     cmd = [sys.executable, "-m", "compiler.cli"]
-    p = subprocess.run(cmd + ["run", flow], cwd=REPO, env=env, capture_output=True, text=True)
+    p = subprocess.run(cmd + ["run", flow], cwd=str(tmp_path), env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     rid = p.stdout.strip().splitlines()[-1]
     assert "[%s/hello/t] " % rid in p.stdout       # task lines prefixed by pathspec
     assert os.path.isdir(os.path.join(str(tmp_path), ".flowc", "HelloFlow", "runs", rid))
     root = "file://" + os.path.join(str(tmp_path), ".flowc")
-    p = subprocess.run(cmd + ["show", "HelloFlow/" + rid, "--datastore", root], cwd=REPO,
-                       capture_output=True, text=True)
+    p = subprocess.run(cmd + ["show", "HelloFlow/" + rid], cwd=str(tmp_path), env=env,
+                       capture_output=True, text=True)     # finds ./.flowc like run did
     assert p.returncode == 0, p.stderr
     assert "greeting = 'hello world'" in p.stdout and "successful" in p.stdout
     p = subprocess.run(cmd + ["show", "HelloFlow/%s/end" % rid, "--datastore", root], cwd=REPO,

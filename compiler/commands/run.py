@@ -29,7 +29,7 @@ def _setting_options(command):
               help="How many tasks run at once (default: 2 x CPUs, at most 16).")
 @click.option("--datastore", default=None, metavar="URI",
               help="file:///abs/path or s3://bucket/prefix (default: $FLOWC_DATASTORE, else "
-                   ".flowc beside the flow). Remote steps need s3://.")
+                   "the nearest .flowc from the current directory up). Remote steps need s3://.")
 @click.option("--run-id", default=None, help="The run id (default: a timestamp).")
 @click.option("--package-include", multiple=True, metavar="GLOB",
               help="Extra files (globs relative to the flow's directory) for the code package.")

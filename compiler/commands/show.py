@@ -17,7 +17,7 @@ def _short(value, width=70):
 @click.command("show")
 @click.argument("pathspec")
 @click.option("--datastore", default=None, metavar="URI",
-              help="Datastore root (default: $FLOWC_DATASTORE, else ./.flowc).")
+              help="Datastore root (default: $FLOWC_DATASTORE, else the nearest .flowc from here up).")
 @click.option("--values/--no-values", default=True, help="Print artifact values (shortened).")
 def show(pathspec, datastore, values):
     """Print the steps, tasks and artifacts of a run (PATHSPEC: Flow/run_id[/step[/task]])."""
@@ -25,8 +25,9 @@ def show(pathspec, datastore, values):
 
     from runtime_shim.client import Run, Step, Task
 
-    root = datastore or os.environ.get("FLOWC_DATASTORE") or \
-        "file://" + os.path.abspath(".flowc")
+    from compiler.runner import default_datastore
+
+    root = datastore or default_datastore()
     if not (root.startswith("file://") or root.startswith("s3://")):
         root = "file://" + os.path.abspath(root)
     parts = pathspec.strip("/").split("/")

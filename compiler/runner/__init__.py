@@ -27,11 +27,12 @@ def spec_for(flow_path: str, flow_name: str | None = None):
     return spec_for_file(flow_path, flow_name)
 
 
-def default_datastore(flow_path: str) -> str:
-    env = os.environ.get("FLOWC_DATASTORE")
-    if env:
-        return env
-    return "file://" + os.path.join(os.path.dirname(os.path.abspath(flow_path)), ".flowc")
+def default_datastore(flow_path: str | None = None) -> str:
+    """$FLOWC_DATASTORE, else the nearest `.flowc` from the current directory up (as Metaflow
+    finds `.metaflow`), so `flowc run` and `flowc show` agree wherever the flow file lives."""
+    from runtime_shim.client import local_datastore
+
+    return os.environ.get("FLOWC_DATASTORE") or local_datastore()
 
 
 def normalize_datastore(uri: str) -> str:
