@@ -78,14 +78,10 @@ def default_container(settings: Any, extra_env: list[dict[str, str]], *, code_ur
 def bootstrap_source() -> str:
     """templates/bootstrap.py.j2 (the container bootstrap of docs/runtime-contract.md), comments
     dropped: the Batch jobs that @batch steps submit run it to fetch the code package."""
-    from pathlib import Path
+    # the same text as the Batch job definitions', rendered once (and without jinja2 when plain)
+    from compiler.targets.stepfunctions.batch import bootstrap_source as batch_bootstrap_source
 
-    import jinja2
-
-    path = Path(__file__).resolve().parents[3] / "templates" / "bootstrap.py.j2"
-    text = jinja2.Template(path.read_text(encoding="utf-8"), keep_trailing_newline=True).render()
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return "\n".join(lines) + "\n"
+    return batch_bootstrap_source()
 
 
 def workflow_volumes(configmap_name: str | None) -> list[dict[str, Any]]:
