@@ -539,8 +539,10 @@ def write_results(info, args, path):
     # a partial run (--only) replaces its own rows and keeps the others, each dated
     old_rows = []
     if args.only_given and os.path.exists(path):
-        old_rows = [l for l in open(path).read().splitlines()
-                    if l.startswith("| ") and l.count("|") >= 9 and not l.startswith("| figure")]
+        old = open(path).read().splitlines()
+        old_date = next((l.split("|")[2].strip() for l in old if l.startswith("| date |")), "?")
+        old_rows = [l if l.count("|") >= 9 else l + " %s |" % old_date for l in old
+                    if l.startswith("| ") and l.count("|") >= 8 and not l.startswith("| figure")]
     merged, seen = [], set()
     for l in old_rows:
         fig = l.split("|")[1].strip()
