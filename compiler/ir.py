@@ -75,7 +75,7 @@ class StepPlan:
     catch_var: str | None = None
     catch_print: bool = True
     env: dict[str, str] = field(default_factory=dict)
-    secret_sources: list[str] = field(default_factory=list)   # @secrets(sources=...): names, never values
+    secret_sources: list[Any] = field(default_factory=list)   # @secrets(sources=...): ids, never values
     foreach_var: str | None = None
     num_parallel: int | None = None
     condition: str | None = None

@@ -182,7 +182,8 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         catch_var=(catch.args.get("var") if catch else None),
         catch_print=bool(catch.args.get("print_exception", True)) if catch else True,
         env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},
-        secret_sources=[str(s) for s in ((secrets.args.get("sources") or []) if secrets else [])],
+        secret_sources=[s if isinstance(s, dict) else str(s)
+                        for s in ((secrets.args.get("sources") or []) if secrets else [])],
         foreach_var=node.foreach_var,
         num_parallel=node.num_parallel,
         condition=node.condition,

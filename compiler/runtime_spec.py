@@ -33,6 +33,7 @@ def _step(s: StepPlan) -> dict[str, Any]:
         "retry": {"times": s.retry.times, "minutes_between": s.retry.minutes_between},
         "timeout_seconds": s.timeout_seconds, "catch": s.catch, "catch_var": s.catch_var, "catch_print": s.catch_print,
         "env": dict(s.env),
+        "secrets": list(s.secret_sources),      # names only: values are read inside the task
     }
 
 

@@ -592,6 +592,14 @@ def execute(a) -> int:
     catch_var = s.get("catch_var")
     has_catch = bool(s.get("catch")) or catch_var is not None
     status = "ok"
+    if s.get("secrets"):
+        from runtime_shim import secrets
+
+        try:
+            secrets.apply(s["secrets"])
+        except secrets.SecretError as e:   # a failed attempt: access may be fixed before a retry
+            log("%s attempt %d: @secrets: %s" % (pathspec, a.attempt, e))
+            return EXIT_USER
     log("%s attempt %d starting" % (pathspec, a.attempt))
     try:
         if is_join:

@@ -201,10 +201,6 @@ class StepFunctionsTarget:
                                             "or use @batch", step.span))
             elif not (step.compute.queue or getattr(settings, "batch_queue", None)):
                 missing_queue.append(step.name)
-            if step.secret_sources:
-                diags.append(Diagnostic(codes.SECRETS_UNSUPPORTED, WARNING,
-                                        f"step {step.name!r}: @secrets sources are not injected on Step Functions",
-                                        step.span))
         if missing_queue:
             diags.append(Diagnostic(codes.NO_BATCH_QUEUE, WARNING,
                                     f"no Batch job queue for step(s) {', '.join(missing_queue)}: set "

@@ -18,7 +18,7 @@ DEFINITION_TOO_LARGE = "FC403"
 NAME_TOO_LONG = "FC404"
 OVERRIDES_TOO_LARGE = "FC405"
 SCHEDULE_NO_ROLE = "FC406"
-SECRETS_UNSUPPORTED = "FC407"
+# FC407 (retired): @secrets are read by the runtime inside the task on every target.
 NO_BATCH_QUEUE = "FC408"
 TRIGGERS_UNSUPPORTED = "FC409"
 
@@ -50,10 +50,6 @@ _ALL = (
          "@schedule compiles to an EventBridge Scheduler schedule, whose target needs a role.",
          "Without sfn_role_arn the schedule's RoleArn and the state machine's account are placeholders.",
          "", "Set FLOWC_SFN_ROLE_ARN=arn:aws:iam::<account>:role/<role>."),
-    Code(SECRETS_UNSUPPORTED, WARNING, "@secrets is not applied on Step Functions",
-         "The step's @secrets sources are not yet injected into Batch jobs by this target.",
-         "The step runs without those secrets.", "@secrets(sources=['db'])",
-         "Read the secret in the step with boto3, or run the flow on Argo."),
     Code(NO_BATCH_QUEUE, WARNING, "no AWS Batch job queue",
          "A step has no @batch(queue=...) and the batch_queue setting is unset.",
          "The definition names a placeholder queue `flowc-default-queue`.", "",
