@@ -34,12 +34,21 @@ TEMPLATES = [
     "__import__('os').system('touch PWN')",
     "a" * 20000 + "$(touch PWN)",
 ]
+# Characters Argo cannot substitute into a template (names.unsubstitutable): carried everywhere
+# else; on Argo a default holding them fails to compile (FC314) and a value given at submission
+# makes the step error (Argo's own limit, modelled by the executor) or is refused by `flowc trigger`.
+CONTROL = [
+    "bell\x07 esc\x1b[31m del\x7f vt\x0b cr\r bs\x08 ff\x0c",
+    "tag \U000E0001 private \U000F0000",
+]
+TEMPLATES = TEMPLATES + CONTROL
 
 
-def values(marker: str, short: bool = False) -> list[str]:
-    """short: the 20 kB value cut to its last 40 characters (Batch container overrides hold 8192; a
-    longer value fails to compile for Step Functions with FC405)."""
-    out = [t.replace("PWN", marker) for t in TEMPLATES]
+def values(marker: str, short: bool = False, argo: bool = False) -> list[str]:
+    """Parameter / IncludeFile values. short: each cut to its last 40 characters (Batch container
+    overrides hold 8192; longer values fail to compile for Step Functions with FC405). argo:
+    without the CONTROL values (FC314)."""
+    out = [t.replace("PWN", marker) for t in TEMPLATES if not (argo and t in CONTROL)]
     return [v[-40:] if short else v for v in out]
 
 
@@ -55,14 +64,14 @@ def hostile_flow(tmp_path, marker: str, *, env: bool = True, include: bool = Tru
     Parameters p<i> have hostile defaults; g<i> (n_given of them) are meant to be given hostile
     values at run time; @environment carries the hostile values as E<i>; IncludeFile `inc`
     defaults to a file holding all of them."""
-    vals = values(marker, short)
+    vals = values(marker, short, argo)
     params = "\n".join("    p%d = Parameter(%r, default=%r)" % (i, "p%d" % i, v) for i, v in enumerate(vals))
     params += "\n" + "\n".join("    g%d = Parameter(%r, default='unset')" % (i, "g%d" % i)
                                for i in range(n_given))
     env_deco = ("    @environment(vars=%r)\n" % env_values(marker, argo, short)) if env else ""
     inc = "    inc = IncludeFile('inc', default='hostile.txt')\n" if include else ""
     with open(os.path.join(str(tmp_path), "hostile.txt"), "w", encoding="utf-8", newline="") as f:
-        f.write(include_text(marker, short))
+        f.write(include_text(marker, short, argo))
     src = textwrap.dedent('''\
         import os
         from metaflow import FlowSpec, IncludeFile, Parameter, environment, step
@@ -92,19 +101,19 @@ def hostile_flow(tmp_path, marker: str, *, env: bool = True, include: bool = Tru
     return path
 
 
-def include_text(marker: str, short: bool = False) -> str:
-    return "\n".join(values(marker, short)) + "\n\u2603 end"
+def include_text(marker: str, short: bool = False, argo: bool = False) -> str:
+    return "\n".join(values(marker, short, argo)) + "\n\u2603 end"
 
 
 def check(data, marker: str, given: dict | None = None, env: bool = True, include: bool = True,
           argo: bool = False, short: bool = False):
     """Assert the start task received every value byte-exact; `data` is a client Task.data."""
-    vals = values(marker, short)
+    vals = values(marker, short, argo)
     assert data.got_params == {"p%d" % i: v for i, v in enumerate(vals)}
     if given:
         assert data.got_given == given
     if env:
         assert data.got_env == env_values(marker, argo, short)
     if include:
-        assert data.got_inc == include_text(marker, short)
+        assert data.got_inc == include_text(marker, short, argo)
     assert not os.path.exists(marker), "a hostile value ran a command"

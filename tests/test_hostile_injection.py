@@ -14,15 +14,15 @@ import uuid
 
 import pytest
 
-from tests.hostile_values import TEMPLATES, check, hostile_flow, values
+from tests.hostile_values import CONTROL, TEMPLATES, check, hostile_flow, values
 
 from tests.stepfunctions.conftest import _sfn_job_runner, sfn_moto  # noqa: F401  (fixtures)
 
 N_VALUES = len(TEMPLATES)
 
 
-def _given(marker, short=False):
-    return {"g%d" % i: v for i, v in enumerate(values(marker, short))}
+def _given(marker, short=False, argo=False):
+    return {"g%d" % i: v for i, v in enumerate(values(marker, short, argo))}
 
 
 def test_flowc_run_carries_hostile_values(tmp_path):
@@ -47,8 +47,8 @@ def test_argo_executor_carries_hostile_values(tmp_path):
     from tests.argo_executor.harness import param_adapter, run_flow
 
     marker = str(tmp_path / "PWNED")
-    path = hostile_flow(tmp_path, marker, n_given=N_VALUES, argo=True)
-    given = _given(marker)
+    path = hostile_flow(tmp_path, marker, n_given=N_VALUES - len(CONTROL), argo=True)
+    given = _given(marker, argo=True)
     hooks = [h for h in [param_adapter()] if h is not None]
     ex, root, lines = run_flow(path, tmp_path, given, hooks=hooks)
     assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
@@ -151,3 +151,57 @@ def test_bad_label_values_fail_to_compile(tmp_path, value):
     result = _compile(tmp_path, "    @kubernetes(labels={'team': %r})\n" % value)
     assert not result.ok
     assert "FC302" in [d.code for d in result.diagnostics]
+
+
+# --- Argo's substitution limit: characters strconv.Quote escapes outside JSON -----------------
+@pytest.mark.parametrize("value", CONTROL + ["nul-free but DEL \x7f", "lone surrogate \udc80"])
+def test_argo_refuses_unsubstitutable_defaults(tmp_path, value):
+    from compiler import settings as S
+    from compiler.pipeline import compile_file
+
+    path = tmp_path / "ctl_flow.py"
+    path.write_text("from metaflow import FlowSpec, Parameter, step\n\nclass CtlFlow(FlowSpec):\n"
+                    "    x = Parameter('x', default=%r)\n\n    @step\n    def start(self):\n"
+                    "        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n" % value,
+                    encoding="utf-8", errors="surrogateescape")
+    st = S.resolve({"datastore": "s3://b/p"}, flow_dir=str(tmp_path), environ={})
+    result = compile_file(str(path), "argo", settings=st)
+    assert not result.ok and "FC314" in [d.code for d in result.diagnostics], \
+        [(d.code, d.message) for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("value", CONTROL)
+def test_argo_value_given_at_submission_errors_like_argo(tmp_path, value):
+    """Given at submission, such a value makes Argo fail the substitution: the executor (which
+    follows simple_replace.go) errors the start node; nothing runs with a mangled value."""
+    from tests.argo_executor.executor import ERRORED, FAILED
+    from tests.argo_executor.harness import param_adapter, run_flow
+
+    marker = str(tmp_path / "PWNED")
+    path = hostile_flow(tmp_path, marker, n_given=1, argo=True, env=False, include=False)
+    hooks = [h for h in [param_adapter()] if h is not None]
+    ex, root, lines = run_flow(path, tmp_path, {"g0": value}, hooks=hooks)
+    assert root.phase in (FAILED, ERRORED) and "invalid character" in root.message, root.message
+    assert ex.pods == []
+
+
+def test_argo_trigger_refuses_unsubstitutable_values():
+    from compiler.deploy import DeployError
+    from compiler.deploy.argo import trigger
+
+    with pytest.raises(DeployError, match="FC314"):
+        trigger("tmpl", {"x": CONTROL[0]}, settings=None)
+
+
+def test_executor_substitutes_in_one_pass_like_argo():
+    """util/template (fasttemplate): one left-to-right pass, a tag ends at the first `}}`, values
+    are never re-scanned, an unclosed `{{` is text, `{{a{{b}}` resolves the nested tag."""
+    from tests.argo_executor.rules import WorkflowError, substitute
+
+    scope = {"x": "{{y}}", "y": "Y", "v": "{{=1+1}}"}
+    assert substitute("{{x}}-{{ y }}-{{v}}", scope, {}) == "{{y}}-Y-{{=1+1}}"
+    assert substitute("{{=inputs.p}}", scope, {"inputs": {"p": "{{y}}"}}) == "{{y}}"
+    assert substitute("a {{ y", scope, {}) == "a {{ y"
+    assert substitute("{{a{{y}} z", scope, {}) == "{{aY z"
+    with pytest.raises(WorkflowError):
+        substitute("{{nope}}", scope, {})

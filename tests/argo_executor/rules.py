@@ -77,11 +77,28 @@ def substitute(text: str, scope: dict[str, str], env: dict[str, Any]) -> str:
             if value is None:
                 raise WorkflowError(f"expression {{{{{tag}}}}} is nil")
             out.append(value if isinstance(value, str) else json.dumps(value))
+        elif tag.strip() in scope:
+            out.append(_quotable(scope[tag.strip()], tag))
+        elif tag.rfind("{{") > 0 and tag[tag.rfind("{{") + 2:] in scope:
+            # simple_replace.go: "Attempt to resolve nested tags": `{{a{{b}}` -> "{{a" + value of b
+            i = tag.rfind("{{")
+            out.append("{{" + tag[:i] + _quotable(scope[tag[i + 2:]], tag))
         else:
-            if tag.strip() not in scope:
-                raise WorkflowError(f"failed to resolve {{{{{tag}}}}}")
-            out.append(scope[tag.strip()])
+            raise WorkflowError(f"failed to resolve {{{{{tag}}}}}")
         pos = end + 2
+
+
+def _quotable(value: str, tag: str) -> str:
+    """simple_replace.go writes strconv.Quote(value) into the template's JSON, which is decoded
+    again: Go's escapes for C0 controls (but \\b \\f \\n \\r \\t), DEL, invalid UTF-8 and
+    non-printable runes above U+FFFF are not JSON, so Argo fails the substitution."""
+    for ch in value:
+        if ch.isprintable() or ch in "\b\f\n\r\t":
+            continue
+        o = ord(ch)
+        if o < 0x20 or o == 0x7F or 0xD800 <= o <= 0xDFFF or o > 0xFFFF:
+            raise WorkflowError(f"{{{{{tag}}}}}: invalid character in string escape code (U+{o:04X})")
+    return value
 
 
 def substitute_all(value: Any, scope, env) -> Any:

@@ -17,6 +17,7 @@ TRIGGER_IGNORED = "FC311"
 PARALLEL_UNGANGED = "FC312"
 BATCH_NEEDS_S3 = "FC313"
 TEMPLATE_TAG = "FC313"
+UNSUBSTITUTABLE = "FC314"
 
 _CODES = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -89,6 +90,15 @@ _CODES = (
          "Values must reach the step byte-exact; flowc refuses rather than let Argo rewrite them.",
          "@environment(vars={\"GREETING\": \"{{workflow.name}}\"})",
          "Pass the text as a Parameter (parameter values are never substituted) or leave out `{{`."),
+    Code(UNSUBSTITUTABLE, ERROR, "parameter value holds a character Argo cannot substitute",
+         "A parameter default (or an IncludeFile default's content) holds a control character "
+         "(other than tab, newline, carriage return, backspace, form feed), DEL, invalid UTF-8, or "
+         "a non-printable character above U+FFFF.",
+         "Argo substitutes parameter values into the template's JSON with Go's strconv.Quote, "
+         "whose escapes for these characters (\\a, \\v, \\xNN, \\UXXXXXXXX) are not JSON: "
+         "the step would fail to start.",
+         "x = Parameter(\"x\", default=\"bell\\x07\")",
+         "Remove the character, or encode the value (e.g. base64) and decode it in the step."),
 )
 
 for _code in _CODES:

@@ -123,3 +123,21 @@ _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 def is_env_name(name: str) -> bool:
     return bool(_ENV_NAME.match(name))
+
+
+def unsubstitutable(value: str) -> str | None:
+    r"""The first character Argo cannot substitute into a template, or None.
+
+    Argo replaces `{{...}}` tags in the JSON text of a template with strconv.Quote(value) minus
+    the quotes (util/template/simple_replace.go), then decodes the JSON again. Go quotes \a, \v,
+    other C0 controls, DEL and invalid UTF-8 as \a / \v / \xNN, and non-printable runes above
+    U+FFFF as \UXXXXXXXX: none is a JSON escape, so the substitution fails and the step errors.
+    (Go's IsPrint and Python's str.isprintable agree: letters, marks, numbers, punctuation,
+    symbols and the ASCII space.)"""
+    for ch in value:
+        if ch.isprintable() or ch in "\b\f\n\r\t":
+            continue
+        o = ord(ch)
+        if o < 0x20 or o == 0x7F or 0xD800 <= o <= 0xDFFF or o > 0xFFFF:
+            return ch
+    return None
