@@ -170,3 +170,63 @@ def test_stepfunctions_deploy_leaks_nothing(tmp_path, env, sfn_moto):
     for jd in sfn_moto.client("batch").describe_job_definitions()["jobDefinitions"]:
         leaks += _leaks(json.dumps(jd, default=str), "job definition " + jd["jobDefinitionName"])
     assert not leaks, leaks
+
+
+RUN_FLOW = '''
+import hashlib
+import os
+
+from metaflow import FlowSpec, secrets, step
+
+
+class SecretRunFlow(FlowSpec):
+    @secrets(sources=["%s"])
+    @step
+    def start(self):
+        self.sha = hashlib.sha256(os.environ.get("DB_PASSWORD", "").encode()).hexdigest()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("secret", [
+    {"DB_PASSWORD": SECRET_VALUE},                       # fine: the step gets it
+    "not json " + SECRET_VALUE,                          # malformed: the error must not echo it
+    {"BAD-NAME": SECRET_VALUE},                          # bad key: named, value not shown
+    [SECRET_VALUE],                                      # not an object
+])
+def test_flowc_run_never_logs_or_stores_secret_values(tmp_path, moto_server, secret):
+    """A run reading @secrets from Secrets Manager (moto): the value reaches the step (its hash
+    is stored) or the task fails with a message; in no case does the value appear in the run's
+    output or in any file of the datastore (manifests, records, blobs, code package)."""
+    import boto3
+
+    from tests.runtime_fixtures import run
+
+    name = "s-" + uuid.uuid4().hex[:8]
+    boto3.client("secretsmanager", endpoint_url=moto_server).create_secret(
+        Name=name, SecretString=secret if isinstance(secret, str) else json.dumps(secret))
+    flow = tmp_path / "secret_run_flow.py"
+    flow.write_text(RUN_FLOW % name)
+    ds = tmp_path / "ds"
+    code, rid, out = run(str(flow), datastore="file://" + str(ds))
+    ok = isinstance(secret, dict) and "DB_PASSWORD" in secret
+    assert code == (0 if ok else 1), out
+    leaks = _leaks(out, "run output")
+    for dirpath, _dirs, files in os.walk(ds):
+        for f in files:
+            data = open(os.path.join(dirpath, f), "rb").read()
+            leaks += _leaks(data, f)
+            if f.endswith(".zip"):
+                leaks += _zip_leaks(data, f)
+    assert not leaks, leaks
+    if ok:
+        import hashlib
+
+        from runtime_shim.client import Run
+
+        sha = Run("SecretRunFlow/" + rid, datastore="file://" + str(ds))["start"].task.data.sha
+        assert sha == hashlib.sha256(SECRET_VALUE.encode()).hexdigest()
