@@ -205,3 +205,32 @@ def test_executor_substitutes_in_one_pass_like_argo():
     assert substitute("{{a{{y}} z", scope, {}) == "{{aY z"
     with pytest.raises(WorkflowError):
         substitute("{{nope}}", scope, {})
+
+
+@pytest.mark.parametrize("image", ["python:3.11; touch /tmp/pwned", "$(touch /tmp/pwned)", "`id`", "img:1\nx",
+                                   "Python:3.11", "python:3.11 --privileged", "img'x", "a" * 600])
+def test_argo_refuses_invalid_image_references(tmp_path, image):
+    result = _compile(tmp_path, "    @kubernetes(image=%r)\n" % image)
+    assert not result.ok and "FC302" in [d.code for d in result.diagnostics], \
+        [(d.code, d.message) for d in result.diagnostics]
+
+
+def test_argo_annotations_and_env_are_byte_exact_in_valid_documents(tmp_path):
+    """Annotations and @environment values Argo can carry (no `{{`) are in the compiled documents
+    byte-exact, and the documents stay valid for the strict schema and Hera's strict models."""
+    import yaml
+
+    from tests.argo.validate import validate_all
+
+    vals = [v for v in values(str(tmp_path / "PWNED")) if "{{" not in v]
+    annotations = {"example.com/note-%d" % i: v for i, v in enumerate(vals)}
+    env = {"E%d" % i: v for i, v in enumerate(vals)}
+    result = _compile(tmp_path, "    @kubernetes(annotations=%r)\n    @environment(vars=%r)\n" % (annotations, env))
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    docs = [d for f in result.files for d in yaml.safe_load_all(f.content)]
+    for d in docs:
+        validate_all(d)
+    wt = next(d for d in docs if d["kind"] == "WorkflowTemplate")
+    start = next(t for t in wt["spec"]["templates"] if t.get("container") and "start" in t["container"]["args"])
+    assert start["metadata"]["annotations"] == annotations
+    assert {e["name"]: e["value"] for e in start["container"]["env"]} == env

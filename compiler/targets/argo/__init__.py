@@ -126,6 +126,9 @@ class ArgoTarget:
                     diag(codes.BAD_LABEL, ERROR, f"step {step.name}: secret name {secret!r} is not a valid Kubernetes name", step.span)
             if c.service_account and not names.is_dns_subdomain(c.service_account):
                 diag(codes.BAD_LABEL, ERROR, f"step {step.name}: service account {c.service_account!r} is not a valid Kubernetes name", step.span)
+            image = c.image or getattr(settings, "image", None)
+            if image and not names.is_image_reference(str(image)):
+                diag(codes.BAD_LABEL, ERROR, f"step {step.name}: image {str(image)[:80]!r} is not a valid container image reference", step.span)
             for what, value in _template_strings(step, settings):
                 if "{{" in value:
                     diag(codes.TEMPLATE_TAG, ERROR, f"step {step.name}: {what} {value[:80]!r} holds '{{{{', which Argo would substitute", step.span)
