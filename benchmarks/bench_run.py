@@ -91,6 +91,8 @@ def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str 
             flowc += ["--param", "width=%d" % width]
             if mf:
                 mf += ["--width", str(width)]
+                if width > 100:     # Metaflow refuses foreach splits past 100 by default
+                    mf += ["--max-num-splits", str(width + 1)]
         if max_workers:
             flowc += ["--max-workers", str(max_workers)]
             if mf:

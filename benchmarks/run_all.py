@@ -559,6 +559,17 @@ def write_results(info, args, path):
     print("wrote", path)
 
 
+def guarded(fn, *args):
+    """One figure failing (a tool's error) must not lose the others: report it and go on."""
+    try:
+        fn(*args)
+    except Exception as e:  # noqa: BLE001
+        msg = str(e).strip().splitlines()
+        print("  %s FAILED: %s" % (fn.__name__, " ".join(msg[-3:])[:400]), flush=True)
+        RESULTS.append(dict(figure="%s (failed)" % fn.__name__, flowc=None, metaflow=None, unit="s",
+                            ratio=None, goal="", met=None, note=" ".join(msg[-3:])[:300]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
@@ -588,18 +599,18 @@ def main(argv=None):
             moto = Moto()
         sizes_out = {}
         if only & {"compile", "size"}:
-            bench_compile(moto, mf_py, reps, work, sizes_out)
+            guarded(bench_compile, moto, mf_py, reps, work, sizes_out)
         if "size" in only:
-            bench_size(sizes_out)
+            guarded(bench_size, sizes_out)
         if "scaling" in only:
-            bench_scaling(mf_py, [100, 1000, 2000] if a.quick else [100, 1000, 2000, 10000], work)
+            guarded(bench_scaling, mf_py, [100, 1000, 2000] if a.quick else [100, 1000, 2000, 10000], work)
         if "container" in only:
-            bench_container(moto, reps, work)
+            guarded(bench_container, moto, reps, work)
         if "run" in only:
-            bench_local_run(mf_py, 3, [int(w) for w in a.widths.split(",")], a.max_workers,
+            guarded(bench_local_run, mf_py, 3, [int(w) for w in a.widths.split(",")], a.max_workers,
                             a.mf_run_timeout or None)
         if "artifacts" in only:
-            bench_artifacts(mf_py, 0.25 if a.quick else 1.0, 10000 if a.quick else 100000, work)
+            guarded(bench_artifacts, mf_py, 0.25 if a.quick else 1.0, 10000 if a.quick else 100000, work)
     finally:
         if moto:
             moto.stop()
