@@ -234,3 +234,75 @@ def test_argo_annotations_and_env_are_byte_exact_in_valid_documents(tmp_path):
     start = next(t for t in wt["spec"]["templates"] if t.get("container") and "start" in t["container"]["args"])
     assert start["metadata"]["annotations"] == annotations
     assert {e["name"]: e["value"] for e in start["container"]["env"]} == env
+
+
+NAMES = ["x y'\"", "{{workflow.name}}", "States.Format('{}', $.run)", "$.run", "a.$b", "é-名前", "--param"]
+NAMED_FLOW = '''
+from metaflow import FlowSpec, Parameter, step
+
+
+class NamedFlow(FlowSpec):
+%s
+
+    @step
+    def start(self):
+        self.got = [%s]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def _named_flow(tmp_path):
+    params = "\n".join("    p%d = Parameter(%r, default=%r)" % (i, n, "$$.Execution.Input") for i, n in enumerate(NAMES))
+    path = tmp_path / "named_flow.py"
+    path.write_text(NAMED_FLOW % (params, ", ".join("self.p%d" % i for i in range(len(NAMES)))), encoding="utf-8")
+    return str(path)
+
+
+def test_hostile_parameter_names_carry_literal_defaults_on_stepfunctions(tmp_path, sfn_moto, monkeypatch):
+    """Parameter names are JSON keys in the Pass state's Parameters: none of these may turn its
+    default ("$$.Execution.Input") into a path; executed on moto's ASL interpreter."""
+    from compiler.pipeline import compile_file
+    from runtime_shim.client import Run
+    from tests.stepfunctions import helpers as h
+
+    path = _named_flow(tmp_path)
+    settings = h.make_settings(datastore="s3://flowc-hostile/ds", s3_endpoint=sfn_moto.endpoint,
+                               batch_queue="flowc-queue", batch_job_role_arn=None, sfn_role_arn=None)
+    result = compile_file(path, "stepfunctions", settings=settings)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    arn = sfn_moto.deploy(result, name="named-" + uuid.uuid4().hex[:8])
+    run_id = "r" + uuid.uuid4().hex[:12]
+    desc = sfn_moto.run(arn, run_id, {}, timeout=120)
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), str(desc.get("cause"))[:2000])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sfn_moto.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    r = Run("NamedFlow/" + run_id, datastore="s3://flowc-hostile/ds")
+    assert r["start"].task.data.got == ["$$.Execution.Input"] * len(NAMES)
+
+
+@pytest.mark.parametrize("deco", [
+    "    x = Parameter('limit.$', default='$$.Execution.Input')\n",
+    "    @kubernetes(annotations={'note.$': '$$.Execution.Input'})\n",
+    "    @kubernetes(labels={'team.$': 'x'})\n",
+])
+def test_stepfunctions_refuses_path_keys(tmp_path, deco):
+    from compiler import settings as S
+    from compiler.pipeline import compile_file
+
+    src = ("from metaflow import FlowSpec, Parameter, kubernetes, step\n\nclass PathFlow(FlowSpec):\n"
+           "%s    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n")
+    if deco.startswith("    x ="):
+        src = src % (deco + "\n")
+    else:
+        src = src.replace("    @step\n    def start", deco + "    @step\n    def start") % ""
+    path = tmp_path / "path_flow.py"
+    path.write_text(src)
+    st = S.resolve({"datastore": "s3://b/p", "batch_queue": "q", "eks_cluster": "c"}, flow_dir=str(tmp_path), environ={})
+    result = compile_file(str(path), "stepfunctions", settings=st)
+    assert not result.ok and "FC410" in [d.code for d in result.diagnostics], \
+        [(d.code, d.message) for d in result.diagnostics]

@@ -186,6 +186,19 @@ class StepFunctionsTarget:
         if plan.triggers:
             diags.append(Diagnostic(codes.TRIGGERS_UNSUPPORTED, WARNING,
                                     "@trigger / @trigger_on_finish are not compiled for Step Functions", None))
+        for p in plan.parameters:
+            if p.name.endswith(".$"):
+                diags.append(Diagnostic(codes.PATH_KEY, ERROR,
+                                        f"parameter {p.name!r}: a name ending with '.$' would make Step Functions "
+                                        "evaluate its default as a path", p.span))
+        for step in plan.steps.values():
+            c = step.compute
+            for what, key in ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
+                              + [("node selector", k) for k, _ in c.node_selector]):
+                if c.backend == "kubernetes" and str(key).endswith(".$"):
+                    diags.append(Diagnostic(codes.PATH_KEY, ERROR,
+                                            f"step {step.name!r}: {what} key {key!r} ends with '.$', which Step "
+                                            "Functions would evaluate as a path", step.span))
         missing_queue = []
         for step in plan.steps.values():
             longest = max(len(step.name) + len(s) for s in (".foreach", ".cluster", ".choose", ".split", ".read", ".loop"))

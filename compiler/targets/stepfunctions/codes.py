@@ -21,6 +21,7 @@ SCHEDULE_NO_ROLE = "FC406"
 # FC407 (retired): @secrets are read by the runtime inside the task on every target.
 NO_BATCH_QUEUE = "FC408"
 TRIGGERS_UNSUPPORTED = "FC409"
+PATH_KEY = "FC410"
 
 _ALL = (
     Code(NO_DATASTORE, ERROR, "Step Functions needs an S3 datastore",
@@ -57,6 +58,14 @@ _ALL = (
     Code(TRIGGERS_UNSUPPORTED, WARNING, "@trigger is not compiled for Step Functions",
          "Event triggers are not emitted by this target.", "The flow only runs when started or scheduled.",
          "", "Start the state machine from an EventBridge rule you define."),
+    Code(PATH_KEY, ERROR, "name ends with `.$`, which Step Functions reads as a path",
+         "A parameter name, or a label, annotation or node selector key of a @kubernetes step, ends "
+         "with `.$`. These names are JSON keys inside the state machine's `Parameters`, where a key "
+         "ending with `.$` makes Step Functions evaluate the value as a JSONPath or intrinsic "
+         "function instead of carrying it as text (and drops the `.$` from the name).",
+         "A default such as \"$$.Execution.Input\" would be replaced by the execution's input.",
+         "x = Parameter(\"limit.$\", default=\"$.run\")",
+         "Rename it so that it does not end with `.$`."),
 )
 
 for _code in _ALL:
