@@ -73,6 +73,11 @@ def _template_strings(step, settings) -> list[tuple[str, str]]:
     return [(what, str(v)) for what, v in out if v is not None]
 
 
+# The queue a @batch step names when none is configured, as on Step Functions: the output still
+# compiles (CI without settings), FC306 says so, and deploy's preflight refuses a queue that does not exist.
+PLACEHOLDER_QUEUE = "flowc-default-queue"
+
+
 class ArgoTarget:
     """`package_in_datastore=True` (for `flowc deploy`, which uploads the package): no ConfigMap;
     every container fetches the package with the bootstrap from the datastore URL."""
@@ -142,7 +147,7 @@ class ArgoTarget:
             if c.backend == "batch" and datastore and not datastore.startswith("s3://"):
                 diag(codes.BATCH_NEEDS_S3, ERROR, f"step {step.name}: @batch runs on AWS Batch, which cannot reach the datastore {datastore}", step.span)
             if c.backend == "batch" and not (c.queue or getattr(settings, "batch_queue", None)):
-                diag(codes.BATCH_NO_QUEUE, ERROR, f"step {step.name}: @batch needs a job queue (queue=... or the batch_queue setting)", step.span)
+                diag(codes.BATCH_NO_QUEUE, WARNING, f"step {step.name}: @batch has no job queue (queue=... or FLOWC_BATCH_QUEUE); the workflow names the placeholder queue {PLACEHOLDER_QUEUE!r}", step.span)
         for trigger in plan.triggers:
             diag(codes.TRIGGER_IGNORED, WARNING, f"@{trigger.get('kind', 'trigger')} is not compiled for Argo (needs Argo Events)")
         for step in plan.steps.values():

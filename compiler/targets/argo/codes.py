@@ -49,10 +49,11 @@ _CODES = (
          "Argo's `when` applies to the whole task; it cannot say 'run if the switch chose me or "
          "the other predecessor ran'.", "self.next({\"a\": self.end, \"b\": self.b}, ...)",
          "Put a step between the switch and the converging step."),
-    Code(BATCH_NO_QUEUE, ERROR, "@batch step without a job queue",
+    Code(BATCH_NO_QUEUE, WARNING, "@batch step without a job queue",
          "A @batch step on Argo is submitted to AWS Batch; it needs a job queue, from "
          "@batch(queue=...) or the batch_queue setting.",
-         "flowc never runs a @batch step as a pod with other resources.",
+         "The workflow names the placeholder queue `flowc-default-queue`, which a deploy's preflight "
+         "refuses unless it exists; flowc never runs a @batch step as a pod with other resources.",
          "@batch(cpu=4)", "Pass queue=... or set batch_queue (FLOWC_BATCH_QUEUE)."),
     Code(NO_DATASTORE, WARNING, "no datastore configured",
          "No datastore setting: the workflow template gets a required argument `flowc-datastore` "

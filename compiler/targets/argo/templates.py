@@ -42,7 +42,7 @@ def batch_args(plan: FlowPlan, step: StepPlan, code_sha: str) -> list[str]:
     """`batch-submit`: submit the same task command to AWS Batch and wait for it."""
     c = step.compute
     settings = plan.settings
-    queue = c.queue or getattr(settings, "batch_queue", None) or ""
+    queue = c.queue or getattr(settings, "batch_queue", None) or "flowc-default-queue"   # FC306 warns
     args = ["batch-submit", "--flow", plan.flow_name, "--queue", str(queue),
             "--image", str(c.image or getattr(settings, "image", None) or "python:3.11"),
             "--cpu", resources.cpu_quantity(c.cpu), "--memory", str(c.memory), "--gpu", str(c.gpu),
