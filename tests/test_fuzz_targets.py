@@ -66,10 +66,9 @@ def _flowc_run(path, tmp_path, cls):
 def _argo_run(path, tmp_path, cls):
     from runtime_shim.client import Run
     from tests.argo_executor.executor import SUCCEEDED
-    from tests.argo_executor.harness import param_adapter, run_flow
+    from tests.argo_executor.harness import run_flow
 
-    hooks = [h for h in [param_adapter()] if h is not None]
-    ex, root, lines = run_flow(path, tmp_path / "argo", {}, hooks=hooks)
+    ex, root, lines = run_flow(path, tmp_path / "argo", {})
     assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-30:])
     return Run("%s/%s" % (cls, ex.name), datastore="file://%s/argo/datastore" % tmp_path)["end"].task.data.result
 

@@ -44,13 +44,12 @@ def test_flowc_run_carries_hostile_values(tmp_path):
 def test_argo_executor_carries_hostile_values(tmp_path):
     from runtime_shim.client import Run
     from tests.argo_executor.executor import SUCCEEDED
-    from tests.argo_executor.harness import param_adapter, run_flow
+    from tests.argo_executor.harness import run_flow
 
     marker = str(tmp_path / "PWNED")
     path = hostile_flow(tmp_path, marker, n_given=N_VALUES - len(CONTROL), argo=True)
     given = _given(marker, argo=True)
-    hooks = [h for h in [param_adapter()] if h is not None]
-    ex, root, lines = run_flow(path, tmp_path, given, hooks=hooks)
+    ex, root, lines = run_flow(path, tmp_path, given)
     assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
     r = Run("HostileFlow/" + ex.name, datastore="file://%s/datastore" % tmp_path)
     check(r["start"].task.data, marker, given, argo=True)
@@ -175,12 +174,11 @@ def test_argo_value_given_at_submission_errors_like_argo(tmp_path, value):
     """Given at submission, such a value makes Argo fail the substitution: the executor (which
     follows simple_replace.go) errors the start node; nothing runs with a mangled value."""
     from tests.argo_executor.executor import ERRORED, FAILED
-    from tests.argo_executor.harness import param_adapter, run_flow
+    from tests.argo_executor.harness import run_flow
 
     marker = str(tmp_path / "PWNED")
     path = hostile_flow(tmp_path, marker, n_given=1, argo=True, env=False, include=False)
-    hooks = [h for h in [param_adapter()] if h is not None]
-    ex, root, lines = run_flow(path, tmp_path, {"g0": value}, hooks=hooks)
+    ex, root, lines = run_flow(path, tmp_path, {"g0": value})
     assert root.phase in (FAILED, ERRORED) and "invalid character" in root.message, root.message
     assert ex.pods == []
 

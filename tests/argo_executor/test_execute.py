@@ -6,7 +6,7 @@ import os
 import pytest
 
 from .executor import SUCCEEDED, evaluate_depends, merge_template_defaults, Node
-from .harness import param_adapter, run_flow
+from .harness import run_flow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(ROOT, "tests", "flows", "shared", "valid")
@@ -21,8 +21,7 @@ RUNNABLE = [
 
 
 def _run(path, tmp_path, args=None, **kw):
-    hooks = [h for h in [param_adapter()] if h is not None] + list(kw.pop("hooks", []))
-    ex, root, lines = run_flow(path, tmp_path, args, hooks=hooks, **kw)
+    ex, root, lines = run_flow(path, tmp_path, args, **kw)
     assert root.phase == SUCCEEDED, root.message + "\n" + "\n".join(lines[-40:])
     return ex, root
 
