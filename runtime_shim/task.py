@@ -341,21 +341,11 @@ class Resolver:
             return found
         return self.manifest(pred, index_path)
 
-    def branch_order(self, split, preds):
+    def branch_order(self, join, preds):
         """Order static-split join inputs by the split's `next` list."""
-        order = {}
-        for pos, head in enumerate(self.steps[split]["next"]):
-            seen, todo = set(), [head]
-            while todo:
-                s = todo.pop()
-                if s in seen or s not in self.steps:
-                    continue
-                seen.add(s)
-                if s in preds and s not in order:
-                    order[s] = pos
-                if s in preds:
-                    continue
-                todo.extend(self.steps[s].get("next", []))
+        from runtime_shim.graph import branch_positions
+
+        order = branch_positions(self.steps, join)
         return sorted(preds, key=lambda s: (order.get(s, len(order)), preds.index(s)))
 
     def inputs_for(self, step, index_path, iteration):
@@ -390,7 +380,7 @@ class Resolver:
                     out.append(found)
                 return "join", out
             out = []
-            for pred in self.branch_order(split, preds):
+            for pred in self.branch_order(step, preds):
                 m = self.pred_task(pred, index_path)
                 if m is None:
                     raise UsageError("input task %s/%s is not complete"

@@ -103,22 +103,10 @@ class LocalRunner:
 
     # ---- graph helpers
     def _branch_of(self, join):
-        """For a static join: pred step -> index of the split branch it ends."""
-        split = self.steps[join]["join_of"]
-        preds = self.steps[join]["in"]
-        order = {}
-        for pos, head in enumerate(self.steps[split]["next"]):
-            seen, todo = set(), [head]
-            while todo:
-                s = todo.pop()
-                if s in seen or s not in self.steps:
-                    continue
-                seen.add(s)
-                if s in preds:
-                    order.setdefault(s, pos)
-                    continue
-                todo.extend(self.steps[s].get("next", []))
-        return order, len(self.steps[split]["next"])
+        """For a static join: (pred step -> index of the split branch it ends, number of branches)."""
+        from runtime_shim.graph import branch_positions
+
+        return branch_positions(self.steps, join), len(self.steps[self.steps[join]["join_of"]]["next"])
 
     def _is_foreach_join(self, step):
         s = self.steps[step]
