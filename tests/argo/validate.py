@@ -1,5 +1,6 @@
 """Validation of emitted documents: Hera's generated Argo models made strict (unknown fields
-refused), Argo's strict JSON schema when /work/shared is present, and Argo/Kubernetes name rules."""
+refused), Argo's strict JSON schema when ../shared is beside the checkout (CI lays it there; a
+user's clone has none), and Argo/Kubernetes name rules."""
 from __future__ import annotations
 
 import functools
@@ -9,7 +10,8 @@ import os
 import pkgutil
 import re
 
-SCHEMA = "/work/shared/schemas/argo-workflows-v4.1.2.strict.schema.json"
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "schemas",
+                      "argo-workflows-v4.1.2.strict.schema.json")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _FIELD = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
@@ -56,7 +58,7 @@ def _schema_validator():
 
     with open(SCHEMA) as f:
         schema = json.load(f)
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft202012Validator(schema)   # the draft the issue and the stop hook name
 
 
 def validate_schema(doc: dict) -> bool:
