@@ -52,16 +52,27 @@ def parse_with(option: str) -> WithSpec:
     match = _WITH_RE.match(option.strip())
     if not match or match.group("name") not in WITH_DECORATORS:
         raise WithError(f"--with {option!r}: expected one of {', '.join(WITH_DECORATORS)}, optionally followed by :key=value,...")
+    from compiler.lint.decorators import STEP_DECORATORS   # the linter's table of known arguments
+
+    name = match.group("name")
+    known = STEP_DECORATORS.get(name, {})
     args: dict[str, Any] = {}
     raw = match.group("args")
     if raw:
         # Values may hold ':' (images) but not ','; a comma inside a value is not supported.
         for part in raw.split(","):
-            if "=" not in part:
+            key, sep, value = part.partition("=")
+            key = key.strip()
+            if not sep or not key:
                 raise WithError(f"--with {option!r}: {part!r} is not key=value")
-            key, value = part.split("=", 1)
-            args[key.strip()] = _scalar(value)
-    return WithSpec(match.group("name"), args)
+            if key not in known:
+                raise WithError(f"--with {option!r}: @{name} has no argument {key!r} "
+                                f"(known: {', '.join(sorted(known))})")
+            args[key] = _scalar(value)
+            problem = known[key](args[key])
+            if problem:
+                raise WithError(f"--with {option!r}: {key}={value} {problem}")
+    return WithSpec(name, args)
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
