@@ -193,6 +193,17 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._client = None
+        self._lite = False          # not looked up yet
+
+    @property
+    def lite(self):
+        """The stdlib client (runtime_shim.s3lite) when this environment allows it, else None:
+        a task then never pays for importing boto3 on its hot path."""
+        if self._lite is False:
+            from runtime_shim import s3lite
+
+            self._lite = s3lite.client()
+        return self._lite
 
     @property
     def client(self):
@@ -212,6 +223,8 @@ class S3Storage:
         return code in ("404", "NoSuchKey", "NotFound")
 
     def exists(self, key: str) -> bool:
+        if self.lite is not None:
+            return self.lite.head(self.bucket, self._k(key))
         from botocore.exceptions import ClientError
 
         try:
@@ -223,6 +236,8 @@ class S3Storage:
             raise
 
     def read(self, key: str):
+        if self.lite is not None:
+            return self.lite.get(self.bucket, self._k(key))
         from botocore.exceptions import ClientError
 
         try:
@@ -254,7 +269,10 @@ class S3Storage:
             _crash_point(crash)
         if total <= (64 << 20):
             body = b"".join(bytes(p) if not isinstance(p, (bytes, bytearray)) else p for p in parts)
-            self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=body)
+            if self.lite is not None:
+                self.lite.put(self.bucket, self._k(key), body)
+            else:
+                self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=body)
         else:
             import tempfile
 
@@ -267,6 +285,10 @@ class S3Storage:
 
     def list(self, prefix: str) -> list[str]:
         out = set()
+        pre = self._k(prefix).rstrip("/") + "/"
+        if self.lite is not None:
+            keys, prefixes = self.lite.list(self.bucket, pre, delimiter="/")
+            return sorted({p[len(pre):].rstrip("/") for p in prefixes} | {k[len(pre):] for k in keys})
         paginator = self.client.get_paginator("list_objects_v2")
         pre = self._k(prefix).rstrip("/") + "/"
         for page in paginator.paginate(Bucket=self.bucket, Prefix=pre, Delimiter="/"):
@@ -278,6 +300,9 @@ class S3Storage:
 
     def list_recursive(self, prefix: str) -> list[str]:
         out = []
+        if self.lite is not None:
+            pre = self._k(prefix).rstrip("/") + "/"
+            return sorted(k[len(pre):] for k in self.lite.list(self.bucket, pre)[0])
         paginator = self.client.get_paginator("list_objects_v2")
         pre = self._k(prefix).rstrip("/") + "/"
         for page in paginator.paginate(Bucket=self.bucket, Prefix=pre):
