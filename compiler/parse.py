@@ -13,11 +13,12 @@ from typing import Any
 
 import libcst as cst
 
-from compiler.diagnostics import ERROR, WARNING, Diagnostic
+from compiler.diagnostics import ERROR, Diagnostic
 from compiler.diagnostics import codes as _codes  # noqa: F401  (registry populated)
+from compiler.imports import Names, inner_statements, local_modules
 from compiler.model import Decorator, FlowModel, ParameterDecl, Span, StepDef, Transition
 from compiler.source import SourceFile, positions
-from compiler.static_eval import NotStatic, Scope, Symbol, call_arguments, dotted, evaluate
+from compiler.static_eval import NotStatic, Scope, Symbol, dotted, evaluate
 
 # Names the metaflow module exports that matter to the front end (anything else imported from
 # metaflow is still treated as a metaflow name: an unknown decorator is a warning, not an error).
@@ -65,115 +66,6 @@ class _Pending:
 
     def __init__(self, code, severity, message, node, notes=()):
         self.code, self.severity, self.message, self.node, self.notes = code, severity, message, node, notes
-
-
-class _Names:
-    """How the file refers to metaflow: local name -> canonical metaflow name, module aliases."""
-
-    def __init__(self, module: cst.Module):
-        self.names: dict[str, str] = {}          # local -> metaflow attribute name
-        self.modules: set[str] = set()           # local names bound to the metaflow module
-        self.star = False
-        self.defined: set[str] = set()           # names bound in the file some other way
-        for stmt in module.body:
-            self._scan(stmt)
-
-    def _scan(self, stmt) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                    mod = dotted(small.module) or ""
-                    is_mf = mod == "metaflow" or mod.startswith("metaflow.")
-                    if isinstance(small.names, cst.ImportStar):
-                        if is_mf:
-                            self.star = True
-                        continue
-                    for alias in small.names:
-                        name = dotted(alias.name) or ""
-                        local = (alias.asname.name.value if alias.asname is not None and
-                                 isinstance(alias.asname.name, cst.Name) else name)
-                        if is_mf:
-                            self.names[local] = name
-                        else:
-                            self.defined.add(local)
-                elif isinstance(small, cst.ImportFrom):
-                    if not isinstance(small.names, cst.ImportStar):
-                        for alias in small.names:
-                            local = (alias.asname.name.value if alias.asname is not None and
-                                     isinstance(alias.asname.name, cst.Name) else dotted(alias.name) or "")
-                            self.defined.add(local)
-                elif isinstance(small, cst.Import):
-                    for alias in small.names:
-                        full = dotted(alias.name) or ""
-                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                            local = alias.asname.name.value
-                            if full == "metaflow":
-                                self.modules.add(local)
-                            else:
-                                self.defined.add(local)
-                        else:
-                            top = full.split(".")[0]
-                            if top == "metaflow":
-                                self.modules.add("metaflow")
-                            else:
-                                self.defined.add(top)
-                elif isinstance(small, (cst.Assign, cst.AnnAssign)):
-                    targets = small.targets if isinstance(small, cst.Assign) else [small]
-                    for t in targets:
-                        if isinstance(t.target, cst.Name):
-                            self.defined.add(t.target.value)
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            self.defined.add(stmt.name.value)
-        elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
-            from compiler.static_eval import _bound_names
-            for n in _bound_names(stmt):
-                self.defined.add(n)
-                # `try: from metaflow import x` : best effort
-            for sub in _inner_statements(stmt):
-                self._scan(sub)
-
-    def resolve(self, expr) -> tuple[str | None, str]:
-        """(canonical metaflow name or None, origin) for a decorator/base/call expression.
-
-        origin: "metaflow" (resolved), "other" (defined or imported from elsewhere), "missing".
-        """
-        if isinstance(expr, cst.Name):
-            local = expr.value
-            if local in self.names:
-                return self.names[local], "metaflow"
-            if local in self.defined:
-                return None, "other"
-            if self.star:
-                return local, "metaflow"
-            return None, "missing"
-        if isinstance(expr, cst.Attribute):
-            base = dotted(expr.value)
-            if base is not None and (base in self.modules or
-                                     (base.split(".")[0] in self.modules and base.startswith("metaflow"))):
-                return expr.attr.value, "metaflow"
-            if base is not None and base.split(".")[0] in self.defined:
-                return None, "other"
-            return None, "missing" if base is not None else "other"
-        return None, "other"
-
-
-def _inner_statements(stmt):
-    out = []
-    for attr in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, attr, None)
-        if block is None:
-            continue
-        if isinstance(block, (cst.Else, cst.Finally)):
-            block = block.body
-        if isinstance(block, cst.If):
-            out.extend(_inner_statements(block))
-            continue
-        body = getattr(block, "body", None)
-        if isinstance(body, (list, tuple)):
-            out.extend(body)
-    for h in getattr(stmt, "handlers", ()) or ():
-        out.extend(getattr(h.body, "body", ()))
-    return out
 
 
 def _decorator_expr_name(expr) -> str:
@@ -247,7 +139,7 @@ class Parser:
                            Span.point(1, 1), path=src.path)
             return ParseResult(src, None, [d])
         self.module = module
-        self.names = _Names(module)
+        self.names = Names(module)
         directory = os.path.dirname(os.path.abspath(src.path)) if src.path and src.path != "<string>" else None
         self.scope = Scope.from_module(module, directory)
         self.directory = directory
@@ -328,7 +220,7 @@ class Parser:
         found: set[str] = set()
         for stmt in module.body:
             if isinstance(stmt, cst.If):
-                for sub in _inner_statements(stmt):
+                for sub in inner_statements(stmt):
                     if isinstance(sub, cst.SimpleStatementLine):
                         for small in sub.body:
                             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) \
@@ -376,7 +268,7 @@ class Parser:
             except Exception:
                 doc = None
         self.doc = doc
-        self.local_modules = self._local_modules()
+        self.local_modules = local_modules(self.module, self.source.path, self.directory)
         return FlowModel(path=self.source.path, class_name=cls.name.value, span=None, steps={},
                          parameters=[], decorators=[], local_modules=self.local_modules, docstring=doc)
 
@@ -702,75 +594,6 @@ class Parser:
         self.raw_params.append(dict(attr=attr, kind=PARAMETER_KINDS[canon], canon=canon, kw=kw,
                                     nodes=nodes, call=value, target=targets[0].target, bad=bad))
         self.want(value)
-
-    def _local_modules(self) -> list[str]:
-        if self.directory is None:
-            return []
-        found: list[str] = []
-        seen_files: set[str] = set()
-
-        def modules_of(module_node) -> list[tuple[str, int]]:
-            out = []
-            stmts = list(module_node.body)
-            for s in list(stmts):
-                if isinstance(s, cst.ClassDef):
-                    for m in s.body.body:
-                        if isinstance(m, cst.FunctionDef) and isinstance(m.body, cst.IndentedBlock):
-                            stmts.extend(m.body.body)
-                elif isinstance(s, cst.FunctionDef) and isinstance(s.body, cst.IndentedBlock):
-                    stmts.extend(s.body.body)
-                elif isinstance(s, (cst.If, cst.Try)):
-                    stmts.extend(_inner_statements(s))
-            for s in stmts:
-                if isinstance(s, cst.SimpleStatementLine):
-                    for small in s.body:
-                        if isinstance(small, cst.Import):
-                            for alias in small.names:
-                                d = dotted(alias.name)
-                                if d:
-                                    out.append((d, 0))
-                        elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                            d = dotted(small.module)
-                            if d:
-                                out.append((d, len(small.relative)))
-                        elif isinstance(small, cst.ImportFrom) and small.relative and \
-                                not isinstance(small.names, cst.ImportStar):
-                            for alias in small.names:
-                                d = dotted(alias.name)
-                                if d:
-                                    out.append((d, len(small.relative)))
-            return out
-
-        def visit(module_node, directory, depth):
-            for mod, level in modules_of(module_node):
-                if level > 1:
-                    continue
-                top = mod.split(".")[0]
-                base = os.path.join(directory, top)
-                rel = None
-                if os.path.isfile(base + ".py"):
-                    path = base + ".py"
-                elif os.path.isfile(os.path.join(base, "__init__.py")):
-                    path = os.path.join(base, "__init__.py")
-                else:
-                    continue
-                rel = os.path.relpath(path if path.endswith(top + ".py") else base, self.directory)
-                if os.path.abspath(path) == os.path.abspath(self.source.path):
-                    continue
-                if rel in seen_files:
-                    continue
-                seen_files.add(rel)
-                found.append(rel.replace(os.sep, "/"))
-                if depth < 5 and path.endswith(".py"):
-                    try:
-                        with open(path, encoding="utf-8") as fh:
-                            sub = cst.parse_module(fh.read())
-                        visit(sub, os.path.dirname(path), depth + 1)
-                    except Exception:
-                        pass
-
-        visit(self.module, self.directory, 0)
-        return found
 
     # -- spans and model ------------------------------------------------------------------
     def _materialize(self, model: FlowModel):

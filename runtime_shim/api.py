@@ -8,7 +8,6 @@ enforces @catch / @timeout / @retry from the runtime spec.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import types
 

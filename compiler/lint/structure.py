@@ -72,8 +72,6 @@ def tails(ctx):
 def num_args(ctx):
     f = ctx.facts
     for name, step in ctx.model.steps.items():
-        extra = ctx.parsed.steps.get(name)
-        args = extra.arg_names if extra else []
         if step.num_args == 0:
             ctx.report("FC107", f"step `{name}` is missing the `self` argument", step.span)
         elif step.num_args > 2:

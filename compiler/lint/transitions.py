@@ -41,7 +41,6 @@ def unreachable(ctx):
         return
     steps = ctx.model.steps
     for name, step in steps.items():
-        extra = ctx.parsed.steps.get(name)
         if name != f.end and (step.transition is None or
                               any(t not in steps for t in step.transition.targets)):
             return      # a broken transition upstream: unreachable steps would only be noise
