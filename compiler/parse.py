@@ -68,6 +68,18 @@ class _Pending:
         self.code, self.severity, self.message, self.node, self.notes = code, severity, message, node, notes
 
 
+def _docstring(body) -> str | None:
+    """The docstring opening a class or function body, when it is a plain string literal."""
+    first = body[0] if body else None
+    if isinstance(first, cst.SimpleStatementLine) and first.body and isinstance(first.body[0], cst.Expr) \
+            and isinstance(first.body[0].value, cst.SimpleString):
+        try:
+            return first.body[0].value.evaluated_value
+        except Exception:  # an f-string-like or badly escaped literal: no docstring
+            return None
+    return None
+
+
 def _decorator_expr_name(expr) -> str:
     inner = expr.func if isinstance(expr, cst.Call) else expr
     return dotted(inner) or "<expression>"
@@ -250,7 +262,6 @@ class Parser:
         self.raw_steps: dict[str, dict] = {}
         self.raw_params: list[dict] = []
         self.flow_decos = [self._read_decorator(d, flow_level=True) for d in cls.decorators]
-        doc = None
         for c in self._class_chain(cls):
             own = c is cls
             for stmt in c.body.body:
@@ -260,17 +271,10 @@ class Parser:
                     for small in stmt.body:
                         if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
                             self._read_param(small)
-        body = cls.body.body
-        if body and isinstance(body[0], cst.SimpleStatementLine) and body[0].body and \
-                isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString):
-            try:
-                doc = body[0].body[0].value.evaluated_value
-            except Exception:
-                doc = None
-        self.doc = doc
+        self.doc = _docstring(cls.body.body)
         self.local_modules = local_modules(self.module, self.source.path, self.directory)
         return FlowModel(path=self.source.path, class_name=cls.name.value, span=None, steps={},
-                         parameters=[], decorators=[], local_modules=self.local_modules, docstring=doc)
+                         parameters=[], decorators=[], local_modules=self.local_modules, docstring=self.doc)
 
     def _read_method(self, func: cst.FunctionDef, own: bool):
         name = func.name.value
@@ -324,15 +328,7 @@ class Parser:
         if tail is not None:
             self.want(tail)
             raw["transition"] = self._read_transition(tail, raw)
-        doc = None
-        body = func.body.body if isinstance(func.body, cst.IndentedBlock) else []
-        if body and isinstance(body[0], cst.SimpleStatementLine) and body[0].body and \
-                isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString):
-            try:
-                doc = body[0].body[0].value.evaluated_value
-            except Exception:
-                doc = None
-        raw["doc"] = doc
+        raw["doc"] = _docstring(func.body.body if isinstance(func.body, cst.IndentedBlock) else [])
         if name in self.raw_steps:
             del self.raw_steps[name]
         self.raw_steps[name] = raw

@@ -130,8 +130,9 @@ def default_includes(flow_dir: str) -> list[str]:
 
 
 def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
-             run_id=None, package_include=(), stream=None, tty=None, echo=None) -> int:
-    """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input)."""
+             run_id=None, package_include=(), stream=None, tty=None, echo=None, spec=None) -> int:
+    """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input).
+    `spec`: the runtime spec when the caller already analysed the flow (not analysed again)."""
     from compiler import codepackage
     from compiler.runner.local import LocalRunner
 
@@ -142,11 +143,12 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
     flow_path = os.path.abspath(flow_path)
     flow_dir = os.path.dirname(flow_path)
     try:
-        spec, diagnostics = spec_for(flow_path, flow_name)
-        if diagnostics:
-            _print_diagnostics(diagnostics, echo)
-        if spec is None or any(getattr(d, "is_error", False) for d in diagnostics):
-            return 1
+        if spec is None:
+            spec, diagnostics = spec_for(flow_path, flow_name)
+            if diagnostics:
+                _print_diagnostics(diagnostics, echo)
+            if spec is None or any(getattr(d, "is_error", False) for d in diagnostics):
+                return 1
         raw = resolve_run_params(spec, parse_params(params), flow_dir)
         if run_id is not None:
             import re

@@ -73,10 +73,13 @@ def run_hybrid(flow_path: str, *, flow_name=None, params=(), max_workers=None, d
     from compiler.preflight import steps_by_backend
 
     groups = steps_by_backend(plan)
-    if not groups:   # nothing remote: the plain local run
+    if not groups:   # nothing remote: the plain local run, on the plan already made
+        from compiler import runtime_spec
+
         return run_flow(flow_path, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=settings.datastore, run_id=run_id,
-                        package_include=package_include, stream=stream, tty=tty, echo=echo)
+                        package_include=package_include, stream=stream, tty=tty, echo=echo,
+                        spec=runtime_spec.build(plan))
     try:
         prepared = _prepare(plan, settings, groups, flow_path, params, run_id, echo,
                             k8s_api_client, aws_session)

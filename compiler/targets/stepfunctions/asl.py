@@ -313,9 +313,13 @@ class AslBuilder:
             "ResultSelector": {"JobId.$": "$.JobId", "Status.$": "$.Status"},
             "ResultPath": None,
         }
-        if batch_timeout:
-            # Per attempt; generous because the time spent queued in Batch counts too.
-            state["TimeoutSeconds"] = batch_timeout + 600
+        return self.with_limits(state, step, batch_timeout)
+
+    def with_limits(self, state: dict[str, Any], step: StepPlan, job_timeout: int | None) -> dict[str, Any]:
+        """A job Task's state timeout and Retry, the same for Batch and EKS jobs."""
+        if job_timeout:
+            # Per attempt; generous because the time spent queued for capacity counts too.
+            state["TimeoutSeconds"] = job_timeout + 600
         retry = self.retry(step)
         if retry:
             state["Retry"] = retry

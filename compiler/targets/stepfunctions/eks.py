@@ -82,13 +82,7 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
         "ResultSelector": {"Status.$": "$.status"},
         "ResultPath": None,
     }
-    timeout = batchmod.batch_timeout_seconds(step)
-    if timeout:
-        state["TimeoutSeconds"] = timeout + 600
-    retry = builder.retry(step)
-    if retry:
-        state["Retry"] = retry
-    return state
+    return builder.with_limits(state, step, batchmod.batch_timeout_seconds(step))
 
 
 def builder_prefix_literals() -> list[str]:
