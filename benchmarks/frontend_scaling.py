@@ -47,7 +47,7 @@ def generate(n: int) -> str:
 
 
 def main(sizes):
-    from compiler.api import analyze_file
+    from compiler.frontend.api import analyze_file
 
     print(f"{'steps':>7} {'lines':>7} {'analyze_file (median)':>22} {'flowc check (process)':>22}")
     for n in sizes:

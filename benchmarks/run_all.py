@@ -308,7 +308,7 @@ def bench_size(sizes_out, steps=5):
 
 # ---------------------------------------------------------------------------------- scaling
 def bench_scaling(mf_py, sizes, work, mf_timeout=120):
-    from compiler.api import analyze_file
+    from compiler.frontend.api import analyze_file
 
     print("\n[2] front end, in-process (flowc: analyze_file; Metaflow: import + FlowGraph + lint)",
           flush=True)

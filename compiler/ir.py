@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.model import ParameterDecl, Span
+from compiler.frontend.model import ParameterDecl, Span
 
 DEFAULT_CPU = 1.0
 DEFAULT_MEMORY_MB = 4096

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Compute, FlowPlan, Retry, Schedule, StepPlan
-from compiler.model import Decorator, FlowGraph, GraphNode, Span
+from compiler.frontend.model import Decorator, FlowGraph, GraphNode, Span
 
 COMPUTE_DECORATORS = ("kubernetes", "batch")
 WITH_DECORATORS = ("kubernetes", "batch", "retry", "catch", "timeout", "environment", "resources")
@@ -52,7 +52,7 @@ def parse_with(option: str) -> WithSpec:
     match = _WITH_RE.match(option.strip())
     if not match or match.group("name") not in WITH_DECORATORS:
         raise WithError(f"--with {option!r}: expected one of {', '.join(WITH_DECORATORS)}, optionally followed by :key=value,...")
-    from compiler.lint.decorators import STEP_DECORATORS   # the linter's table of known arguments
+    from compiler.frontend.lint.decorators import STEP_DECORATORS   # the linter's table of known arguments
 
     name = match.group("name")
     known = STEP_DECORATORS.get(name, {})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from compiler.model import ParameterDecl
+from compiler.frontend.model import ParameterDecl
 
 _BOOLS = {"true", "false", "1", "0", "yes", "no", "y", "n", "t", "f"}
 

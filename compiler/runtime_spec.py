@@ -10,7 +10,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.ir import FlowPlan, StepPlan
-from compiler.model import ParameterDecl
+from compiler.frontend.model import ParameterDecl
 
 FORMAT = 1
 
@@ -57,7 +57,7 @@ def dumps(spec: dict[str, Any]) -> bytes:
 def plan_for_file(path: str, flow_name: str | None = None, settings: Any = None,
                   with_options: tuple[str, ...] = ()) -> tuple[FlowPlan | None, list[Diagnostic]]:
     """Front end + lowering for one file: the plan, or None and the diagnostics that stop it."""
-    from compiler.api import analyze_file
+    from compiler.frontend.api import analyze_file
     from compiler.lower import lower, with_diagnostics
 
     analysis = analyze_file(path, flow_name=flow_name)

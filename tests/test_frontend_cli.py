@@ -78,7 +78,7 @@ def test_help():
 
 
 def test_internal_error_exit_code(monkeypatch):
-    import compiler.parse as parse
+    import compiler.frontend.parse as parse
 
     def boom(*a, **k):
         raise RuntimeError("boom")

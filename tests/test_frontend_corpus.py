@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.api import analyze_file, analyze_source
+from compiler.frontend.api import analyze_file, analyze_source
 from compiler.diagnostics.codes import REGISTRY
 
 HERE = Path(__file__).parent / "flows"

@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import analyze_source
+from compiler.frontend.api import analyze_source
 from compiler.diagnostics.codes import REGISTRY
 
 HERE = Path(__file__).parent / "flows"

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from compiler.api import analyze_file
+from compiler.frontend.api import analyze_file
 
 HERE = Path(__file__).parent / "flows"
 

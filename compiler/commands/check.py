@@ -23,7 +23,7 @@ def report_internal(tb: str) -> None:
 def check(files, flow_name, fmt):
     """Report every diagnostic of the flow FILE(s). Exit 0 clean, 1 errors, 2 usage/I-O, 70 bug."""
     try:
-        from compiler.api import analyze_file
+        from compiler.frontend.api import analyze_file
         from compiler.diagnostics import has_errors
         from compiler.diagnostics import render
     except Exception:  # pragma: no cover

@@ -11,7 +11,7 @@ import click
 @click.option("--list", "list_all", is_flag=True, help="List every code with its title.")
 def explain(code, list_all):
     """Print the documentation of diagnostic CODE (e.g. FC109)."""
-    from compiler import api  # noqa: F401  (registers FC000)
+    from compiler.frontend import api  # noqa: F401  (registers FC000)
     from compiler.diagnostics.codes import all_codes, get
 
     if list_all or not code:

@@ -3,7 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler.model import Span
+
+@dataclass(frozen=True)
+class Span:
+    """A source range: lines and columns are 1-based, end is exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @staticmethod
+    def point(line: int, col: int = 1) -> "Span":
+        return Span(line, col, line, col + 1)
+
 
 ERROR = "error"
 WARNING = "warning"

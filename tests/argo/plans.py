@@ -3,7 +3,7 @@ shared corpus lacks: a recursive switch, a switch inside a foreach)."""
 from __future__ import annotations
 
 from compiler.ir import Compute, FlowPlan, Retry, StepPlan
-from compiler.model import ParameterDecl, Span
+from compiler.frontend.model import ParameterDecl, Span
 
 
 def step(name, kind, nxt, in_, depth=0, **kw):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from compiler.diagnostics import ERROR, Diagnostic, has_errors
 from compiler.diagnostics.codes import Code, register
-from compiler.model import FlowGraph, FlowModel
+from compiler.frontend.model import FlowGraph, FlowModel
 
 register(Code("FC000", ERROR, "internal error",
               "flowc failed unexpectedly while analyzing the file.", "This is a bug in flowc.",
@@ -52,9 +52,9 @@ def analyze_source(text: str, path: str = "<string>", flow_name: str | None = No
 
 def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
     try:
-        from compiler.graph import build
-        from compiler.lint import run_all
-        from compiler.parse import parse_source
+        from compiler.frontend.graph import build
+        from compiler.frontend.lint import run_all
+        from compiler.frontend.parse import parse_source
 
         parsed = parse_source(text, path, flow_name)
         diags = list(parsed.diagnostics)

@@ -8,7 +8,7 @@ import os
 
 import libcst as cst
 
-from compiler.static_eval import dotted
+from compiler.frontend.static_eval import dotted
 
 
 class Names:
@@ -69,7 +69,7 @@ class Names:
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             self.defined.add(stmt.name.value)
         elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
-            from compiler.static_eval import _bound_names
+            from compiler.frontend.static_eval import _bound_names
             for n in _bound_names(stmt):
                 self.defined.add(n)
                 # `try: from metaflow import x` : best effort

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from compiler.model import FlowGraph, FlowModel, GraphNode
+from compiler.frontend.model import FlowGraph, FlowModel, GraphNode
 
 SPLIT_KINDS = ("split", "foreach", "parallel")
 

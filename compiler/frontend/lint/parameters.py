@@ -1,7 +1,7 @@
 """Parameters, IncludeFile and Config: names unique, not reserved, not clashing with steps."""
 from __future__ import annotations
 
-from compiler.lint.structure import RESERVED_STEP_NAMES
+from compiler.frontend.lint.structure import RESERVED_STEP_NAMES
 
 RESERVED_PARAMETER_NAMES = {
     "params", "with", "tag", "namespace", "obj", "tags", "decospecs", "run-id-file",

@@ -9,10 +9,10 @@ from compiler.diagnostics.codes import get
 
 @dataclass
 class Context:
-    parsed: object          # compiler.parse.ParseResult
+    parsed: object          # compiler.frontend.parse.ParseResult
     model: object           # FlowModel
     graph: object           # FlowGraph
-    facts: object           # compiler.graph.GraphFacts
+    facts: object           # compiler.frontend.graph.GraphFacts
     out: list
 
     def report(self, code, message, span, notes=(), severity=None):
@@ -23,7 +23,7 @@ class Context:
 
 
 def run_all(parsed, graph, facts) -> list[Diagnostic]:
-    from compiler.lint import decorators, parameters, splits, structure, transitions
+    from compiler.frontend.lint import decorators, parameters, splits, structure, transitions
 
     ctx = Context(parsed, parsed.model, graph, facts, [])
     for module in (structure, transitions, splits, decorators, parameters):

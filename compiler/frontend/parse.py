@@ -15,10 +15,10 @@ import libcst as cst
 
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.diagnostics import codes as _codes  # noqa: F401  (registry populated)
-from compiler.imports import Names, inner_statements, local_modules
-from compiler.model import Decorator, FlowModel, ParameterDecl, Span, StepDef, Transition
-from compiler.source import SourceFile, positions
-from compiler.static_eval import NotStatic, Scope, Symbol, dotted, evaluate
+from compiler.frontend.imports import Names, inner_statements, local_modules
+from compiler.frontend.model import Decorator, FlowModel, ParameterDecl, Span, StepDef, Transition
+from compiler.frontend.source import SourceFile, positions
+from compiler.frontend.static_eval import NotStatic, Scope, Symbol, dotted, evaluate
 
 # Names the metaflow module exports that matter to the front end (anything else imported from
 # metaflow is still treated as a metaflow name: an unknown decorator is a warning, not an error).

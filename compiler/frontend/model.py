@@ -9,19 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Span:
-    """A source range: lines and columns are 1-based, end is exclusive."""
-
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-    @staticmethod
-    def point(line: int, col: int = 1) -> "Span":
-        return Span(line, col, line, col + 1)
+from compiler.diagnostics import Span  # noqa: F401  (re-exported: spans are diagnostics data)
 
 
 @dataclass

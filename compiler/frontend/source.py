@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from compiler.model import Span
+from compiler.frontend.model import Span
 
 
 @dataclass

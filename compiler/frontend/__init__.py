@@ -1,0 +1,1 @@
+"""The front end: source -> FlowModel -> FlowGraph -> diagnostics. Imports no later stage."""
