@@ -1,5 +1,6 @@
-"""Argo rules the executor applies, each citing the Argo doc it follows: templateDefaults merge,
-tag substitution, enhanced depends, Go durations."""
+"""Argo rules the executor applies, each citing Argo's source (github.com/argoproj/argo-workflows,
+checked at v3.5.15 and v4.1.2) or docs: templateDefaults merge, enhanced depends, exec limits,
+submit-time tag validation, Go durations."""
 from __future__ import annotations
 
 import copy
@@ -7,9 +8,24 @@ import json
 import re
 from typing import Any
 
-from .expr import ExprError, evaluate
+from .expr import ExprError, evaluate_bool
 
 SUCCEEDED, FAILED, ERRORED, SKIPPED, OMITTED = "Succeeded", "Failed", "Error", "Skipped", "Omitted"
+PENDING, RUNNING = "Pending", "Running"
+
+# workflow/controller/controller.go: `const maxAllowedStackDepth = 100`; operator.go
+# executeTemplate: `woc.currentStackDepth++` then `if woc.currentStackDepth >= maxStackDepth` the
+# node errors with ErrMaxDepthExceeded. Every nested executeTemplate (a DAG calling a template)
+# counts one; the entrypoint's call is depth 1.
+MAX_STACK_DEPTH = 100
+MAX_DEPTH_MESSAGE = "Maximum recursion depth exceeded"
+
+# Linux execve(2): one argv or environment string (with its NUL) is at most MAX_ARG_STRLEN = 32
+# pages = 131072 bytes, else E2BIG ("Argument list too long"); argv + envp together at most
+# ARG_MAX (a quarter of the 8 MiB default stack = 2 MiB). Argo's workflow/common/common.go
+# MaxEnvVarLen = 131072 (v4.1.2) is the same number.
+MAX_ARG_STRLEN = 131072
+ARG_MAX = 2 * 1024 * 1024
 
 
 class WorkflowError(Exception):
@@ -50,102 +66,79 @@ def merge_template_defaults(defaults: dict | None, template: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# substitution (docs/variables.md: simple tags `{{name}}` are replaced by the variable's value, an
-# unresolvable one is an error; expression tags `{{=expr}}` are evaluated as expr-lang).
-# Argo (util/template, on valyala/fasttemplate) makes ONE left-to-right pass: a tag runs from `{{`
-# to the first `}}` after it, is replaced, and scanning resumes after the tag; substituted values
-# are never scanned again (a value holding `{{workflow.name}}` stays literal). A `{{` without a
-# closing `}}` is kept as text.
-def substitute(text: str, scope: dict[str, str], env: dict[str, Any]) -> str:
-    out, pos = [], 0
-    while True:
-        start = text.find("{{", pos)
-        if start < 0:
-            out.append(text[pos:])
-            return "".join(out)
-        end = text.find("}}", start + 2)
-        if end < 0:
-            out.append(text[pos:])
-            return "".join(out)
-        out.append(text[pos:start])
-        tag = text[start + 2:end]
-        if tag.startswith("="):
-            try:
-                value = evaluate(tag[1:], env)
-            except ExprError as e:
-                raise WorkflowError(f"expression {{{{{tag}}}}}: {e}") from None
-            if value is None:
-                raise WorkflowError(f"expression {{{{{tag}}}}} is nil")
-            out.append(value if isinstance(value, str) else json.dumps(value))
-        elif tag.strip() in scope:
-            out.append(_quotable(scope[tag.strip()], tag))
-        elif tag.rfind("{{") > 0 and tag[tag.rfind("{{") + 2:] in scope:
-            # simple_replace.go: "Attempt to resolve nested tags": `{{a{{b}}` -> "{{a" + value of b
-            i = tag.rfind("{{")
-            out.append("{{" + tag[:i] + _quotable(scope[tag[i + 2:]], tag))
-        else:
-            raise WorkflowError(f"failed to resolve {{{{{tag}}}}}")
-        pos = end + 2
-
-
-def _quotable(value: str, tag: str) -> str:
-    """simple_replace.go writes strconv.Quote(value) into the template's JSON, which is decoded
-    again: Go's escapes for C0 controls (but \\b \\f \\n \\r \\t), DEL, invalid UTF-8 and
-    non-printable runes above U+FFFF are not JSON, so Argo fails the substitution."""
-    for ch in value:
-        if ch.isprintable() or ch in "\b\f\n\r\t":
-            continue
-        o = ord(ch)
-        if o < 0x20 or o == 0x7F or 0xD800 <= o <= 0xDFFF or o > 0xFFFF:
-            raise WorkflowError(f"{{{{{tag}}}}}: invalid character in string escape code (U+{o:04X})")
-    return value
-
-
-def substitute_all(value: Any, scope, env) -> Any:
-    if isinstance(value, str):
-        return substitute(value, scope, env)
-    if isinstance(value, list):
-        return [substitute_all(v, scope, env) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute_all(v, scope, env) for k, v in value.items()}
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# enhanced depends (docs/enhanced-depends-logic.md)
-_OPERAND = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*(?:\.[A-Za-z]+)?")
+# enhanced depends (workflow/common/ancestry.go GetTaskDependencies, workflow/controller/dag.go
+# evaluateDependsLogic): task names are found with taskNameRegex; a bare name X stands for
+# `(X.Succeeded || X.Skipped || X.Daemoned)`; every `-` in the expression becomes `_` and the result
+# is evaluated with expr-lang (util/expr/argoexpr EvalBool) over {task_name: TaskResults}.
+_TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
 
 
 def depends_tasks(expression: str) -> list[str]:
     names = []
-    for tok in re.findall(r"[A-Za-z0-9][-A-Za-z0-9]*(?:\.[A-Za-z]+)?", expression):
-        names.append(tok.split(".")[0])
+    for m in _TASK_NAME.finditer(expression):
+        names.append((m.group(1) or m.group(2)).split(".")[0])
     return list(dict.fromkeys(names))
 
 
+def _expanded(expression: str) -> str:
+    def sub(m):
+        if m.group(1):
+            return m.group(1)
+        x = m.group(2)
+        return f"({x}.Succeeded || {x}.Skipped || {x}.Daemoned)"
+    return _TASK_NAME.sub(sub, expression)
+
+
 def evaluate_depends(expression: str, nodes: dict) -> bool:
-    def result(tok: str) -> str:
-        task, _, res = tok.partition(".")
+    scope = {}
+    for task in depends_tasks(expression):
         node = nodes[task]
-        if not res:
-            # "an unspecified result is equivalent to (task.Succeeded || task.Skipped || task.Daemoned)"
-            return str(node.phase in (SUCCEEDED, SKIPPED))
-        if res in ("AnySucceeded", "AllFailed"):
-            # "If you depend on a task that uses withItems, you can use .AnySucceeded and .AllFailed"
-            kids = [c.phase for c in node.children]
-            ok = any(p == SUCCEEDED for p in kids) if res == "AnySucceeded" else bool(kids) and all(p == FAILED for p in kids)
-            return str(ok)
-        phase = {"Errored": ERRORED}.get(res, res)
-        if res == "Daemoned":
-            return "False"
-        return str(node.phase == phase)
+        kids = [c.phase for c in node.children] if node.fanned_out else []
+        scope[task.replace("-", "_")] = {
+            "Succeeded": node.phase == SUCCEEDED, "Failed": node.phase == FAILED,
+            "Errored": node.phase == ERRORED, "Skipped": node.phase == SKIPPED,
+            "Omitted": node.phase == OMITTED, "Daemoned": False,
+            "AnySucceeded": any(p == SUCCEEDED for p in kids),
+            "AllFailed": bool(kids) and all(p == FAILED for p in kids)}
+    logic = _expanded(expression).replace("-", "_")
+    try:
+        return evaluate_bool(logic, scope)
+    except ExprError as e:
+        raise WorkflowError(f"unable to evaluate expression '{logic}': {e}") from None
 
-    python = _OPERAND.sub(lambda m: result(m.group(0)), expression)
-    python = python.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
-    if not re.fullmatch(r"[\sA-Za-z()]*", python):
-        raise WorkflowError(f"bad depends {expression!r}")
-    return bool(eval(python, {"__builtins__": {}}, {}))  # only True/False/and/or/not/() remain
 
+# ---------------------------------------------------------------------------------------------
+def exec_problem(argv: list[str], env: dict[str, str]) -> str | None:
+    """Why execve would refuse this argv/env (E2BIG), or None."""
+    strings = [a.encode("utf-8", "surrogateescape") for a in argv]
+    strings += [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env.items()]
+    for s in strings:
+        if len(s) + 1 > MAX_ARG_STRLEN:
+            return (f"exec: argument list too long (E2BIG): one string is {len(s) + 1} bytes, "
+                    f"more than MAX_ARG_STRLEN {MAX_ARG_STRLEN}: {s[:60]!r}...")
+    total = sum(len(s) + 1 for s in strings)
+    if total > ARG_MAX:
+        return f"exec: argument list too long (E2BIG): argv and environment are {total} bytes"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# submit-time validation (workflow/validate/validate.go resolveAllVariables): every simple tag in a
+# template must name a variable that exists in its scope, else the workflow is refused.
+_TAG = re.compile(r"\{\{([^=][^}]*?)\}\}")
+
+
+def unknown_tags(template: dict, global_names: set[str]) -> list[str]:
+    known = set(global_names) | {"pod.name", "inputs.parameters", "workflow.parameters"}
+    for p in (template.get("inputs") or {}).get("parameters", []):
+        known.add("inputs.parameters." + p["name"])
+    if "retryStrategy" in template:
+        known.add("retries")
+    for p in (template.get("outputs") or {}).get("parameters", []):
+        known.add("outputs.parameters.%s.path" % p["name"])
+    text = json.dumps({k: v for k, v in template.items() if k != "dag"})
+    return [t.strip() for t in _TAG.findall(text) if t.strip() not in known
+            and not t.strip().startswith(("tasks.", "item"))]
 
 
 def _duration(text: str) -> float:
