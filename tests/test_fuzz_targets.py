@@ -70,7 +70,7 @@ def _argo_run(path, tmp_path, cls):
 
     ex, root, lines = run_flow(path, tmp_path / "argo", {})
     assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-30:])
-    return Run("%s/%s" % (cls, ex.name), datastore="file://%s/argo/datastore" % tmp_path)["end"].task.data.result
+    return Run("%s/%s" % (cls, ex.run_id), datastore="file://%s/argo/datastore" % tmp_path)["end"].task.data.result
 
 
 def _sfn_run(path, sfn_moto, cls, monkeypatch):

@@ -2,7 +2,7 @@
 intrinsic functions, unicode, 20 kB strings) in parameter defaults, parameter values given at run
 time, @environment values and IncludeFile contents reaches the step byte-exact, and nothing runs
 or expands. Checked by EXECUTING the compiled workflows: `flowc run`, the Argo executor
-(tests/argo_executor, single-pass substitution like Argo's fasttemplate) and moto's ASL
+(tests/argo_executor, Argo's two substitution passes and the pod pass) and moto's ASL
 interpreter (tests/stepfunctions/moto_sfn.py). The step stores what it received; the test reads it
 back with runtime_shim.client. Where a value cannot be carried (Argo substitutes `{{` in template
 strings; Kubernetes label rules) compile fails with a diagnostic instead.
@@ -51,7 +51,7 @@ def test_argo_executor_carries_hostile_values(tmp_path):
     given = _given(marker, argo=True)
     ex, root, lines = run_flow(path, tmp_path, given)
     assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
-    r = Run("HostileFlow/" + ex.name, datastore="file://%s/datastore" % tmp_path)
+    r = Run("HostileFlow/" + ex.run_id, datastore="file://%s/datastore" % tmp_path)
     check(r["start"].task.data, marker, given, argo=True)
     assert not os.path.exists(marker)
 
@@ -170,17 +170,19 @@ def test_argo_refuses_unsubstitutable_defaults(tmp_path, value):
 
 
 @pytest.mark.parametrize("value", CONTROL)
-def test_argo_value_given_at_submission_errors_like_argo(tmp_path, value):
-    """Given at submission, such a value makes Argo fail the substitution: the executor (which
-    follows simple_replace.go) errors the start node; nothing runs with a mangled value."""
-    from tests.argo_executor.executor import ERRORED, FAILED
+def test_argo_value_given_at_submission_arrives_byte_exact(tmp_path, value):
+    """Given at submission (`argo submit -p`), even a value Argo could not substitute as text
+    arrives byte-exact: the start step receives it base64-encoded by an expression tag."""
+    from runtime_shim.client import Run
+    from tests.argo_executor.executor import SUCCEEDED
     from tests.argo_executor.harness import run_flow
 
     marker = str(tmp_path / "PWNED")
     path = hostile_flow(tmp_path, marker, n_given=1, argo=True, env=False, include=False)
     ex, root, lines = run_flow(path, tmp_path, {"g0": value})
-    assert root.phase in (FAILED, ERRORED) and "invalid character" in root.message, root.message
-    assert ex.pods == []
+    assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
+    r = Run("HostileFlow/" + ex.run_id, datastore="file://%s/datastore" % tmp_path)
+    assert r["start"].task.data.got_given == {"g0": value}
 
 
 def test_argo_trigger_refuses_unsubstitutable_values():
@@ -191,18 +193,24 @@ def test_argo_trigger_refuses_unsubstitutable_values():
         trigger("tmpl", {"x": CONTROL[0]}, settings=None)
 
 
-def test_executor_substitutes_in_one_pass_like_argo():
-    """util/template (fasttemplate): one left-to-right pass, a tag ends at the first `}}`, values
-    are never re-scanned, an unclosed `{{` is text, `{{a{{b}}` resolves the nested tag."""
-    from tests.argo_executor.rules import WorkflowError, substitute
+def test_executor_substitutes_twice_like_argo():
+    """workflow/common/util.go SubstituteParams: pass 1 (globals) over the template JSON, pass 2
+    (inputs) over pass 1's output, then substitutePodParams once more: a value inserted by one pass
+    is evaluated by the next; an expression tag evaluated in pass 1 to base64 is final."""
+    from tests.argo_executor.substitution import SubstitutionError, replace, substitute_params
 
-    scope = {"x": "{{y}}", "y": "Y", "v": "{{=1+1}}"}
-    assert substitute("{{x}}-{{ y }}-{{v}}", scope, {}) == "{{y}}-Y-{{=1+1}}"
-    assert substitute("{{=inputs.p}}", scope, {"inputs": {"p": "{{y}}"}}) == "{{y}}"
-    assert substitute("a {{ y", scope, {}) == "a {{ y"
-    assert substitute("{{a{{y}} z", scope, {}) == "{{aY z"
-    with pytest.raises(WorkflowError):
-        substitute("{{nope}}", scope, {})
+    globals_ = {"workflow.name": "wf-1", "workflow.parameters.v": "{{workflow.name}} {{=1+1}}"}
+    t = {"name": "t", "inputs": {"parameters": [{"name": "x", "value": "{{workflow.name}}"}]},
+         "container": {"args": ["{{workflow.parameters.v}}", "{{inputs.parameters.x}}",
+                                "{{=sprig.b64enc(workflow.parameters['v'])}}"]}}
+    out = substitute_params(t, globals_, {})
+    assert out["container"]["args"][:2] == ["wf-1 2", "wf-1"]
+    import base64
+    assert base64.b64decode(out["container"]["args"][2]).decode() == "{{workflow.name}} {{=1+1}}"
+    # a tag runs to the first `}}`; unknown tags and failing expressions stay (allowUnresolved)
+    assert replace('"{{a{{y}} {{nope}} {{=sprig.env(1)}}"', {"y": "Y"}) == '"{{aY {{nope}} {{=sprig.env(1)}}"'
+    with pytest.raises(SubstitutionError):
+        replace('"a {{ y"', {})       # fasttemplate: no end tag
 
 
 @pytest.mark.parametrize("image", ["python:3.11; touch /tmp/pwned", "$(touch /tmp/pwned)", "`id`", "img:1\nx",

@@ -145,6 +145,11 @@ class Executor:
                 raise WorkflowError(f"spec.arguments.{p['name']}.value is required")
         return out
 
+    @property
+    def run_id(self) -> str:
+        """The run id the compiled workflow gives its tasks (templates.RUN_ID)."""
+        return f"{self.name}-{self.uid}"
+
     def global_scope(self) -> dict[str, str]:
         # operator.go setGlobalParameters: workflow.name, .namespace, .uid, workflow.parameters
         # (all, as JSON) and workflow.parameters.<NAME> (the raw values)

@@ -100,15 +100,19 @@ def test_unresolved_reference_errors(tmp_path):
     assert root.phase == FAILED and root.children[0].phase == ERRORED
 
 
-def test_values_are_not_reevaluated(tmp_path):
-    """A parameter value that looks like a tag is data: substitution is one pass."""
+def test_values_are_substituted_again_like_argo(tmp_path):
+    """SubstituteParams runs Replace twice and substitutePodParams once more
+    (workflow/common/util.go, workflow/controller/workflowpod.go): a tag inside a parameter value
+    is resolved, an expression evaluated; one whose evaluation fails (sprig `env` is removed) stays."""
     echo = py("echo", WRITE, outputs=["o"])
     echo["container"]["args"] = ["/out/o", "{{workflow.parameters.v}}"]
     main = {"name": "main", "dag": {"tasks": [{"name": "e", "template": "echo"}]},
             "outputs": {"parameters": [{"name": "o", "valueFrom": {"parameter": "{{tasks.e.outputs.parameters.o}}"}}]}}
-    value = "{{=sprig.env('HOME')}} {{workflow.name}} '\"; rm -rf /"
-    root = Executor(wf([main, echo], [{"name": "v"}]), {"v": value}, workdir=str(tmp_path)).run()
-    assert root.phase == SUCCEEDED and root.outputs["o"] == value
+    value = "{{=sprig.env('HOME')}} {{workflow.name}} {{=1+1}} '\"; rm -rf /"
+    ex = Executor(wf([main, echo], [{"name": "v"}]), {"v": value}, workdir=str(tmp_path))
+    root = ex.run()
+    assert root.phase == SUCCEEDED, root.message
+    assert root.outputs["o"] == "{{=sprig.env('HOME')}} %s 2 '\"; rm -rf /" % ex.name
 
 
 def test_skipped_task_outputs_are_empty_strings(tmp_path):

@@ -73,6 +73,43 @@ def _template_strings(step, settings) -> list[tuple[str, str]]:
     return [(what, str(v)) for what, v in out if v is not None]
 
 
+def _b64_len(n: int) -> int:
+    return 4 * ((n + 2) // 3)
+
+
+def _size_problems(plan: FlowPlan) -> list[Diagnostic]:
+    """FC317: a value the start step could not exec (templates.param_b64 makes each one argv entry
+    `NAME=BASE64`; Linux caps one string at MAX_ARG_STRLEN). On Argo v3.5 the template JSON with
+    every value is also the ARGO_TEMPLATE environment string of each container
+    (workflow/controller/workflowpod.go createWorkflowPod)."""
+    out = []
+    total = 0
+    for p in plan.parameters:
+        value = _parameter_value(p, plan.path)
+        if value is None:
+            continue
+        size = len(p.name) + 1 + _b64_len(len(value.encode("utf-8", "surrogateescape"))) + 1
+        total += size + len(p.name) + 40          # the template JSON also names each input
+        if size > MAX_ARG_STRLEN:
+            what = "IncludeFile content" if p.kind == "include_file" else "default"
+            out.append(Diagnostic(codes.VALUE_TOO_LARGE, ERROR,
+                                  f"parameter {p.name!r}: its {what} is {len(value.encode('utf-8', 'surrogateescape'))} bytes, "
+                                  f"{size} as the start step's argument; one argument can be at most {MAX_ARG_STRLEN} bytes "
+                                  "(about 96 KiB of value)", p.span))
+    version = cron.version_tuple(getattr(plan.settings, "argo_version", None)) or (4, 1)
+    if not out and version < (3, 6) and total + TEMPLATE_OVERHEAD > MAX_ARG_STRLEN:
+        out.append(Diagnostic(codes.VALUE_TOO_LARGE, ERROR,
+                              f"the parameter defaults take {total} bytes in the start step's template; on Argo "
+                              f"v3.5 the template is one environment string (ARGO_TEMPLATE) of at most {MAX_ARG_STRLEN} bytes",
+                              plan.parameters[0].span if plan.parameters else None))
+    return out
+
+
+# Linux MAX_ARG_STRLEN (32 pages): one argv or environment string, with its NUL
+MAX_ARG_STRLEN = 131072
+TEMPLATE_OVERHEAD = 16 * 1024        # the start template's JSON without values, bootstrap included
+
+
 # The queue a @batch step names when none is configured, as on Step Functions: the output still
 # compiles (CI without settings), FC306 says so, and deploy's preflight refuses a queue that does not exist.
 PLACEHOLDER_QUEUE = "flowc-default-queue"
@@ -155,9 +192,18 @@ class ArgoTarget:
                 diag(codes.PARALLEL_UNGANGED, WARNING, f"step {step.name}: num_parallel={step.num_parallel} runs as {step.num_parallel} independent pods", step.span)
         for step, why in dag.unsupported(plan):
             diag(codes.UNSUPPORTED_SHAPE, ERROR, why, step.span)
-        problem = cron.schedule_problem(plan)
+        for problem, span in cron.schedule_problems(plan):
+            diag(codes.BAD_SCHEDULE, ERROR, problem, span)
+        problem = cron.version_problem(plan)
         if problem:
             diag(codes.BAD_SCHEDULE, ERROR, problem)
+        lay = dag.layout(plan)
+        for step in plan.steps.values():
+            if step.recursive:
+                passes = dag.max_passes(2 + dag.foreach_depth(plan, lay, step.name))
+                diag(codes.RECURSION_DEPTH, WARNING, f"step {step.name}: a recursive switch makes at most {passes} "
+                     "passes on Argo (templates nest at most 100 deep)", step.span)
+        out += _size_problems(plan)
         if not getattr(settings, "datastore", None):
             diag(codes.NO_DATASTORE, WARNING, "no datastore setting: submissions must pass the argument flowc-datastore")
         size = None if self.package_in_datastore else self._package_size(plan)

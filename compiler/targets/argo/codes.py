@@ -15,9 +15,11 @@ BAD_SCHEDULE = "FC309"
 INCLUDE_FILE = "FC310"
 TRIGGER_IGNORED = "FC311"
 PARALLEL_UNGANGED = "FC312"
-BATCH_NEEDS_S3 = "FC313"
 TEMPLATE_TAG = "FC313"
 UNSUBSTITUTABLE = "FC314"
+BATCH_NEEDS_S3 = "FC315"        # was a second meaning of FC313
+RECURSION_DEPTH = "FC316"
+VALUE_TOO_LARGE = "FC317"
 
 _CODES = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -64,9 +66,15 @@ _CODES = (
          "The workflow argument would be ambiguous.", "x = Parameter(\"flowc-datastore\")",
          "Rename the parameter."),
     Code(BAD_SCHEDULE, ERROR, "schedule not valid for a CronWorkflow",
-         "The cron expression of @schedule does not have five fields.",
-         "Argo CronWorkflows take standard five-field cron expressions.",
-         "@schedule(cron=\"0 6 * * * *\")", "Write five fields: minute hour day month weekday."),
+         "The cron expression of @schedule is one Argo's parser refuses, or its timezone is unknown. "
+         "Argo validates schedules with robfig/cron v3 `ParseStandard` (workflow/validate/validate.go): "
+         "five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, weekday 0-6 "
+         "or SUN-SAT) of `*`, `?`, numbers, names, ranges `a-b`, steps `/n` and lists, or a "
+         "descriptor (@yearly @annually @monthly @weekly @daily @midnight @hourly, `@every 1h30m`). "
+         "Quartz forms such as `L`, `W`, `#`, a seconds field or weekday 7 are not accepted.",
+         "Argo refuses the CronWorkflow when it is created, after the WorkflowTemplate was deployed.",
+         "@schedule(cron=\"0 6 L * *\")",
+         "Write a standard five-field expression, e.g. \"0 6 28-31 * *\" and check the date in the step."),
     Code(INCLUDE_FILE, ERROR, "IncludeFile default cannot travel in the workflow",
          "The compiled workflow carries an IncludeFile's default content as a workflow argument; "
          "the file is missing, not text, or larger than 256 KiB.",
@@ -86,11 +94,14 @@ _CODES = (
          "Use a foreach when the tasks are independent; run multi-node training on a JobSet."),
     Code(TEMPLATE_TAG, ERROR, "value holds `{{`, which Argo would substitute",
          "An @environment value, image, annotation, toleration, volume path or Batch setting holds "
-         "`{{`. Argo substitutes `{{...}}` tags in every string of a template (it has no escape), so "
-         "the step would receive the workflow's name, another parameter's value, or fail to start.",
+         "`{{`. Argo substitutes `{{...}}` tags in every string of a template, twice "
+         "(workflow/common/util.go SubstituteParams) and once more in the pod "
+         "(substitutePodParams), and has no escape, so the step would receive the workflow's name, "
+         "another parameter's value, an evaluated `{{=...}}` expression, or fail to start.",
          "Values must reach the step byte-exact; flowc refuses rather than let Argo rewrite them.",
          "@environment(vars={\"GREETING\": \"{{workflow.name}}\"})",
-         "Pass the text as a Parameter (parameter values are never substituted) or leave out `{{`."),
+         "Pass the text as a Parameter instead (flowc hands parameter values to the step base64-encoded "
+         "by an expression Argo evaluates once, so their `{{` is never substituted), or leave out `{{`."),
     Code(UNSUBSTITUTABLE, ERROR, "parameter value holds a character Argo cannot substitute",
          "A parameter default (or an IncludeFile default's content) holds a control character "
          "(other than tab, newline, carriage return, backspace, form feed), DEL, invalid UTF-8, or "
@@ -100,6 +111,34 @@ _CODES = (
          "the step would fail to start.",
          "x = Parameter(\"x\", default=\"bell\\x07\")",
          "Remove the character, or encode the value (e.g. base64) and decode it in the step."),
+)
+
+_CODES += (
+    Code(BATCH_NEEDS_S3, ERROR, "@batch step on Argo without an s3:// datastore",
+         "A @batch step on Argo runs as an AWS Batch job, and the datastore is not an s3:// URL.",
+         "The Batch job runs outside the cluster and can reach only S3, not a file:// path or a "
+         "volume of the cluster.",
+         "FLOWC_DATASTORE=file:///data flowc compile flow.py --target argo   # flow has @batch",
+         "Use an s3:// datastore, or run the step as a pod (@kubernetes)."),
+    Code(RECURSION_DEPTH, WARNING, "recursive switch has a bounded number of passes on Argo",
+         "A step that switches back to itself is compiled as a DAG template that runs ten passes and "
+         "then calls itself. Argo errors a workflow whose templates nest 100 deep "
+         "(controller.go maxAllowedStackDepth, operator.go executeTemplate), so the loop can make "
+         "the number of passes the message names (fewer inside foreach bodies), then the run fails "
+         "with \"Maximum recursion depth exceeded\".",
+         "Argo has no loop construct other than a template calling itself.",
+         "self.next({\"again\": self.loop, \"done\": self.end}, condition=\"route\")",
+         "Keep the number of passes under the limit, or loop inside the step."),
+    Code(VALUE_TOO_LARGE, ERROR, "parameter default or IncludeFile too large to exec",
+         "A parameter default (or an IncludeFile's content) becomes one argv entry of the start "
+         "step, base64-encoded (4/3 of its size). Linux refuses to exec a single argv or environment "
+         "string over 128 KiB (MAX_ARG_STRLEN, E2BIG \"Argument list too long\"); on Argo v3.5 the "
+         "whole template, with every value, is also one environment variable (ARGO_TEMPLATE) of "
+         "every container, so all values together must fit in it.",
+         "The step would compile and then fail to start.",
+         "data = IncludeFile(\"data\", default=\"big.csv\")   # 150 KiB",
+         "Keep the file small (about 95 KiB at most), read the data from S3 in the step, or put the "
+         "file in the code package (package_include) and open it by name."),
 )
 
 for _code in _CODES:

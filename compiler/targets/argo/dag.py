@@ -8,9 +8,10 @@
 - switches: each case step has `when` on the switch task's `branch` output; a step where cases
   converge uses `depends` with `||` over `.Succeeded`, so it runs exactly once (the cases that were
   not chosen are Skipped, the steps after them Omitted: docs/enhanced-depends-logic.md).
-- a recursive switch (a case that loops back to the switch itself) is a recursive DAG template:
-  run the step at `iteration`, and call itself with iteration + 1 when the branch is the step
-  itself; the final branch is its `branch` output (valueFrom.expression).
+- a recursive switch (a case that loops back to the switch itself) is a DAG template that runs up to
+  LOOP_UNROLL passes in sequence and then calls itself for the next ones (one level of template
+  nesting per LOOP_UNROLL passes: Argo stops at 100 levels); its `branch` output is the first
+  branch that is not the step itself (valueFrom.expression).
 
 Every dependency uses `depends` with explicit results (`X.Succeeded`), so a step after a skipped
 case is Omitted rather than run.
@@ -71,11 +72,45 @@ def _branch_ref(task: str) -> str:
     return "{{tasks.%s.outputs.parameters.%s}}" % (task, BRANCH)
 
 
+# Argo evaluates `depends` with expr-lang after replacing `-` by `_` in it (workflow/controller/dag.go
+# evaluateDependsLogic). expr's lexer makes these words operators (parser/lexer/state.go
+# `identifier`) and its parser reads the last three as literals (parser/parser.go
+# `parseSecondary`), so `contains.Succeeded` does not parse. Task names are internal (the step's
+# name travels in `--step`), so a step named like one gets a hashed task name (`contains-1a2b3c`),
+# which no quoting in `depends` could do: Argo finds task names in it with a regex
+# (workflow/common/ancestry.go taskNameRegex) and has no escape.
+EXPR_RESERVED = ("not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if",
+                 "else", "true", "false", "nil")
+
+# A recursive switch runs LOOP_UNROLL passes per level of template nesting (pass0..pass9, each
+# when the previous chose the step again), then calls itself for the next LOOP_UNROLL. Argo errors
+# a workflow whose templates nest 100 deep (controller.go maxAllowedStackDepth, operator.go
+# executeTemplate), so one level per pass stopped at about 98 passes; this stops at about 960.
+LOOP_UNROLL = 10
+MAX_STACK_DEPTH = 100
+
+
+def max_passes(entry_depth: int) -> int:
+    """Passes a recursive switch can make when its loop template runs at stack depth `entry_depth`
+    (main = 1): level L runs at entry_depth + L and its step pods one deeper, which must stay < 100."""
+    levels = MAX_STACK_DEPTH - 1 - entry_depth
+    return max(levels, 0) * LOOP_UNROLL
+
+
+def foreach_depth(plan: FlowPlan, lay: "Layout", step: str) -> int:
+    """How many foreach bodies enclose `step`."""
+    depth, scope = 0, lay.scope.get(step)
+    while scope is not None:
+        depth += 1
+        scope = lay.scope.get(scope)
+    return depth
+
+
 class _DagBuilder:
     def __init__(self, plan: FlowPlan, lay: Layout, scope: str | None):
         self.plan, self.lay, self.scope = plan, lay, scope
         self.members = [s for s in plan.steps if lay.scope.get(s) == scope]
-        ns = Namespace()
+        ns = Namespace(reserved=EXPR_RESERVED)
         self.task = {s: ns.add(s) for s in self.members}
         self.body_task = {s: ns.add(s + "-body", key="body:" + s)
                           for s in self.members if plan.steps[s].is_foreach}
@@ -150,23 +185,31 @@ def dag_templates(plan: FlowPlan, lay: Layout) -> list[dict[str, Any]]:
 
 
 def loop_template(step: StepPlan, name: str, step_template: str) -> dict[str, Any]:
-    """A recursive switch: run at `iteration`; while the branch is the step itself, recurse."""
+    """A recursive switch: passes `iteration` .. `iteration`+LOOP_UNROLL-1 in one DAG, each when the
+    one before chose the step itself; then the template calls itself at `iteration`+LOOP_UNROLL.
+    Its `branch` output is the first branch that is not the step (valueFrom.expression)."""
     base = [{"name": INDEX_PATH, "value": "{{inputs.parameters.%s}}" % INDEX_PATH}] if step.depth > 0 else []
     inputs = ([{"name": INDEX_PATH}] if step.depth > 0 else []) + [{"name": ITERATION}]
-    again_when = "'%s' == '%s'" % (_branch_ref("step"), step.name)
-    expression = ("tasks.step.outputs.parameters.branch == '%s' ? tasks.again.outputs.parameters.branch"
-                  " : tasks.step.outputs.parameters.branch" % step.name)
+    tasks: list[dict[str, Any]] = []
+    for j in range(LOOP_UNROLL + 1):
+        again = j == LOOP_UNROLL
+        task: dict[str, Any] = {"name": "again" if again else "pass%d" % j, "template": name if again else step_template}
+        if j:
+            task["depends"] = "pass%d.Succeeded" % (j - 1)
+            task["when"] = "'%s' == '%s'" % (_branch_ref("pass%d" % (j - 1)), step.name)
+        iteration = "{{inputs.parameters.%s}}" % ITERATION if j == 0 else \
+            "{{=asInt(inputs.parameters.%s) + %d}}" % (ITERATION, j)
+        task["arguments"] = {"parameters": base + [{"name": ITERATION, "value": iteration}]}
+        tasks.append(task)
+    expression = "tasks.again.outputs.parameters.branch"
+    for j in reversed(range(LOOP_UNROLL)):
+        ref = "tasks.pass%d.outputs.parameters.branch" % j
+        expression = "%s != '%s' ? %s : (%s)" % (ref, step.name, ref, expression)
     return {
         "name": name,
         "inputs": {"parameters": inputs},
         "outputs": {"parameters": [{"name": BRANCH, "valueFrom": {"expression": expression}}]},
-        "dag": {"tasks": [
-            {"name": "step", "template": step_template,
-             "arguments": {"parameters": base + [{"name": ITERATION, "value": "{{inputs.parameters.%s}}" % ITERATION}]}},
-            {"name": "again", "template": name, "depends": "step.Succeeded", "when": again_when,
-             "arguments": {"parameters": base + [
-                 {"name": ITERATION, "value": "{{=asInt(inputs.parameters.%s) + 1}}" % ITERATION}]}},
-        ]},
+        "dag": {"tasks": tasks},
     }
 
 

@@ -16,13 +16,27 @@ DATASTORE_PARAM = "flowc-datastore"
 TIMEOUT_MARGIN_SECONDS = 60   # the runtime enforces @timeout itself; the pod deadline is a backstop
 
 
+# The run id: the workflow's name (readable) and uid (unique: a name reused after deletion, or the
+# same CronWorkflow child name in two namespaces, gets a new uid). `argo retry` keeps both: it
+# continues the same run (see README.md, "Run ids").
+RUN_ID = "{{workflow.name}}-{{workflow.uid}}"
+
+
 def param_ref(name: str) -> str:
     return "{{workflow.parameters.%s}}" % name
 
 
+def param_b64(name: str) -> str:
+    """A parameter's value as base64, by an expression tag. Argo's SubstituteParams evaluates it in
+    its first Replace pass (workflow/common/util.go); the result has no `{{`, so neither the second
+    pass nor substitutePodParams can rewrite it, whatever the value holds (`{{workflow.name}}`,
+    `{{=1+1}}`, quotes, newlines, control characters). The runtime decodes `--param-b64`."""
+    return "{{=sprig.b64enc(workflow.parameters['%s'])}}" % name
+
+
 def task_args(plan: FlowPlan, step: StepPlan) -> list[str]:
     """The `task` subcommand's arguments; every value is its own argv entry."""
-    args = ["task", "--datastore", param_ref(DATASTORE_PARAM), "--run-id", "{{workflow.name}}",
+    args = ["task", "--datastore", param_ref(DATASTORE_PARAM), "--run-id", RUN_ID,
             "--step", step.name, "--output-dir", resources.OUT_MOUNT]
     if step.depth > 0:
         args += ["--index-path", "{{inputs.parameters.%s}}" % INDEX_PATH]
@@ -31,10 +45,10 @@ def task_args(plan: FlowPlan, step: StepPlan) -> list[str]:
     if step.retry.times > 0:
         args += ["--attempt", "{{retries}}"]
     if step.name == plan.start:
-        # One `--param NAME=VALUE` pair per parameter: Argo substitutes the value as plain text into
-        # its own argv entry; no JSON, no expression, no shell ever sees it.
+        # One `--param-b64 NAME=BASE64` per parameter, each its own argv entry: no shell, no JSON,
+        # and no user text where Argo substitutes tags (param_b64).
         for p in plan.parameters:
-            args += ["--param", "%s=%s" % (p.name, param_ref(p.name))]
+            args += ["--param-b64", "%s=%s" % (p.name, param_b64(p.name))]
     return args
 
 
