@@ -85,7 +85,8 @@ EXPR_RESERVED = ("not", "in", "or", "and", "matches", "contains", "startsWith", 
 # A recursive switch runs LOOP_UNROLL passes per level of template nesting (pass0..pass9, each
 # when the previous chose the step again), then calls itself for the next LOOP_UNROLL. Argo errors
 # a workflow whose templates nest 100 deep (controller.go maxAllowedStackDepth, operator.go
-# executeTemplate), so one level per pass stopped at about 98 passes; this stops at about 960.
+# executeTemplate), so one level per pass stopped at about 98 passes; this stops at 970 (ten
+# fewer per enclosing foreach body).
 LOOP_UNROLL = 10
 MAX_STACK_DEPTH = 100
 
