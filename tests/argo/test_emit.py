@@ -149,9 +149,11 @@ def test_parameters():
     assert "null" not in yaml.safe_dump(wt)
     start = next(t for t in wt["spec"]["templates"] if t["name"] == "start")
     args = start["container"]["args"]
-    assert "label-with-dash={{workflow.parameters.label-with-dash}}" in args
-    text = yaml.safe_dump(wt)
-    assert "{{=" not in text and "sh" not in start["container"].get("command", [])
+    # each value base64-encoded by an expression Argo evaluates in its first substitution pass
+    assert "label-with-dash={{=sprig.b64enc(workflow.parameters['label-with-dash'])}}" in args
+    assert args[args.index("--run-id") + 1] == "{{workflow.name}}-{{workflow.uid}}"
+    assert not any("{{workflow.parameters.who" in a for a in args)
+    assert "sh" not in start["container"].get("command", [])
 
 
 def test_switch_when_and_depends():
@@ -172,6 +174,17 @@ def test_scheduled_cron_and_project():
     assert docs[1]["metadata"]["name"] == "forecasting.test.golden.dailyforecastflow"
     assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] == docs[1]["metadata"]["name"]
     assert len(cron["metadata"]["name"]) <= 52
+
+
+@pytest.mark.parametrize("version,key", [("3.5", "schedule"), ("3.6", "schedules"), ("4.1", "schedules"),
+                                         (None, "schedules")])
+def test_argo_version_selects_schedule_or_schedules(version, key):
+    """CronWorkflowSpec.schedules exists from v3.6; v3.5 has only `schedule` (a string)."""
+    path = os.path.join(os.path.dirname(shared_flows()[0]), "scheduled.py")
+    cron = documents(path, settings(**({"argo_version": version} if version else {})))[2]
+    assert key in cron["spec"] and {"schedule", "schedules"} - {key} - set(cron["spec"]) == {"schedule", "schedules"} - {key}
+    assert cron["spec"][key] == ("0 6 * * *" if key == "schedule" else ["0 6 * * *"])
+    validate_all(cron) if key == "schedules" else None
 
 
 def test_step_named_join_and_names():
