@@ -101,7 +101,7 @@ _CODES = (
          "Values must reach the step byte-exact; flowc refuses rather than let Argo rewrite them.",
          "@environment(vars={\"GREETING\": \"{{workflow.name}}\"})",
          "Pass the text as a Parameter instead (flowc hands parameter values to the step base64-encoded "
-         "by an expression Argo evaluates once, so their `{{` is never substituted), or leave out `{{`."),
+         "by an expression Argo evaluates in its first pass, out of its reach), or leave out `{{`."),
     Code(UNSUBSTITUTABLE, ERROR, "parameter value holds a character Argo cannot substitute",
          "A parameter default (or an IncludeFile default's content) holds a control character "
          "(other than tab, newline, carriage return, backspace, form feed), DEL, invalid UTF-8, or "
