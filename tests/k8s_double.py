@@ -184,6 +184,7 @@ class KubeDouble:
         meta["namespace"] = ns
         meta["resourceVersion"] = str(self._version)
         meta.setdefault("creationTimestamp", f"2026-01-01T00:00:{self._version % 60:02d}Z")
+        meta.setdefault("uid", "00000000-0000-4000-8000-%012d" % self._version)   # as the API server does
 
     def _handler(self):
         double = self

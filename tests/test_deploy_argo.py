@@ -105,8 +105,8 @@ def test_trigger_checks_parameters_then_creates_a_workflow_and_status_reads_it(k
     spec = workflows[0]["spec"]
     assert spec["workflowTemplateRef"]["name"] == double.of_kind("workflowtemplates")[0]["metadata"]["name"]
     assert {"name": "who", "value": "flowc"} in spec["arguments"]["parameters"]
-    run = good.stdout.strip()
-    assert run == workflows[0]["metadata"]["name"]
+    run = good.stdout.strip()      # the run id: the workflow's name and uid (what its tasks use)
+    assert run == "%s-%s" % (workflows[0]["metadata"]["name"], workflows[0]["metadata"]["uid"])
     # the controller would fill status; play its part and read it back
     workflows[0]["status"] = {"phase": "Running", "nodes": {
         "a": {"type": "Pod", "templateName": "start", "phase": "Succeeded"},
@@ -114,7 +114,7 @@ def test_trigger_checks_parameters_then_creates_a_workflow_and_status_reads_it(k
     shown = flowc(["status", flow, run, "--target", "argo", "--json"], config)
     assert shown.returncode == 0, shown.stderr
     state = json.loads(shown.stdout)
-    assert state["status"] == "Running"
+    assert state["status"] == "Running" and state["run_id"] == run
     assert state["steps"] == {"start": {"Succeeded": 1}, "end": {"Running": 1}}
 
 

@@ -135,7 +135,20 @@ def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | 
                  "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(params.items())]}},
     }
     created = client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", body)
-    return created["metadata"]["name"]
+    return run_id_of(created)
+
+
+def run_id_of(workflow: dict[str, Any]) -> str:
+    """The run id the compiled workflow gives its tasks: `<name>-<uid>` (targets/argo/templates.RUN_ID)."""
+    return "%s-%s" % (workflow["metadata"]["name"], workflow["metadata"]["uid"])
+
+
+def _workflow_name(run_id: str) -> str:
+    """A run id's workflow name (a bare workflow name is taken as it is)."""
+    import re
+
+    m = re.fullmatch(r"(.+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", run_id)
+    return m.group(1) if m else run_id
 
 
 def status(template: str, settings: Any, run_id: str | None = None) -> dict[str, Any]:
@@ -152,7 +165,7 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
             raise DeployError(f"{template} has no runs yet")
         workflow = items[-1]
     else:
-        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", run_id)
+        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _workflow_name(run_id))
     steps: dict[str, dict[str, int]] = {}
     for node in (workflow.get("status", {}).get("nodes") or {}).values():
         if node.get("type") != "Pod":
@@ -161,5 +174,5 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
         counts = steps.setdefault(step, {})
         phase = node.get("phase", "Pending")
         counts[phase] = counts.get(phase, 0) + 1
-    return {"run_id": workflow["metadata"]["name"], "status": workflow.get("status", {}).get("phase", "Pending"),
+    return {"run_id": run_id_of(workflow), "status": workflow.get("status", {}).get("phase", "Pending"),
             "steps": steps}
