@@ -33,14 +33,27 @@ def test_shared_flow_runs(name, args, tmp_path):
     assert all(p["argv"][1:4] == ["-m", "runtime_shim", "task"] for p in ex.pods)
 
 
-@pytest.mark.parametrize("name", ["recursive_switch", "switch_in_foreach", "recursive_switch_foreach",
-                                  "foreach_in_switch", "branch_in_switch",
-                                  "switch_in_branch", "nested_switch", "custom_start_end", "parallel_flow"])
+OWN_FLOWS = sorted(f[:-3] for f in os.listdir(OWN) if f.endswith(".py"))
+
+
+@pytest.mark.parametrize("name", OWN_FLOWS)
 def test_own_flow_runs(name, tmp_path):
-    path = os.path.join(OWN, name + ".py")
-    if not os.path.exists(path):
-        pytest.skip(f"{name}.py not in the front end's corpus")
-    _run(path, tmp_path)
+    """Every flow of the front end's corpus runs, each pod on a stdlib-only python."""
+    _run(os.path.join(OWN, name + ".py"), tmp_path)
+
+
+def test_flow_needing_numpy_fails_on_the_default_image(tmp_path):
+    """big_sum imports numpy (and wants 60 GB): on the default stdlib-only image its step fails
+    as on a cluster, where the flow needs an image with numpy."""
+    ex, root, lines = run_flow(os.path.join(SHARED, "big_sum.py"), tmp_path)
+    assert root.phase != SUCCEEDED
+    assert any("No module named 'numpy'" in p.get("log", "") for p in ex.pods)
+
+
+def test_declared_image_maps_to_its_interpreter(tmp_path):
+    ex, _ = _run(os.path.join(SHARED, "hello.py"), tmp_path, image="example.com/python-numpy:1",
+                 images={"example.com/python-numpy:1": sys.executable})
+    assert {p["argv"][0] for p in ex.pods} == {sys.executable}
 
 
 def test_recursive_switch_iterations(tmp_path):
