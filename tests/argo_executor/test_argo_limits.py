@@ -213,3 +213,31 @@ def test_keyword_step_in_executor_without_the_rename_errors():
     with pytest.raises(WorkflowError):
         evaluate_depends("contains.Succeeded", {"contains": Node("contains", SUCCEEDED)})
     assert ERRORED == "Error"
+
+
+def test_hostile_values_fit_the_v35_template_environment(tmp_path):
+    """On v3.5 the start template (with every value, base64) is the ARGO_TEMPLATE env string."""
+    from runtime_shim.client import Run
+    from tests.hostile_values import CONTROL, TEMPLATES, check, hostile_flow, values
+
+    marker = str(tmp_path / "PWNED")
+    path = hostile_flow(tmp_path, marker, n_given=len(TEMPLATES) - len(CONTROL), argo=True)
+    given = {"g%d" % i: v for i, v in enumerate(values(marker, argo=True))}
+    ex, root, lines = run_flow(path, tmp_path, given, argo_version="3.5")
+    assert root.phase == SUCCEEDED, root.message
+    check(Run("HostileFlow/" + ex.run_id, datastore="file://%s/datastore" % tmp_path)["start"].task.data,
+          marker, given, argo=True)
+
+
+def test_cli_argo_version_flag(tmp_path):
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    flow = os.path.join(os.path.dirname(__file__), "..", "flows", "shared", "valid", "scheduled.py")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compile", flow, "--target", "argo", "--argo-version", "3.5",
+                                       "--datastore", "s3://b/p", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    cron = next(p for p in out.iterdir() if p.name.endswith("-cron.yaml")).read_text()
+    assert "\n  schedule: 0 6 * * *\n" in cron and "schedules" not in cron
