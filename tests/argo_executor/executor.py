@@ -116,6 +116,7 @@ class Executor:
         self._lock = threading.Lock()
         self._cm_dirs: dict[str, str] = {}
         self._validate()
+        self._global_pass()
 
     def _validate(self) -> None:
         """validate.go: a template tag that names no variable refuses the submission (as a node
@@ -126,6 +127,18 @@ class Executor:
             bad = unknown_tags(merge_template_defaults(self.spec.get("templateDefaults"), t), names)
             if bad:
                 self.invalid[name] = "failed to resolve {{%s}}" % bad[0]
+
+    def _global_pass(self) -> None:
+        """operator.go setExecWorkflow -> substituteGlobalVariables: one Replace over the spec
+        without its templates, after setGlobalParameters read the raw values (so its result is not
+        what templates see). If it fails (a `{{` with no `}}` after it), every reconciliation fails
+        and the workflow never progresses."""
+        spec = {k: v for k, v in self.spec.items() if k != "templates"}
+        spec["arguments"] = {"parameters": [{"name": k, "value": v} for k, v in self.params.items()]}
+        try:
+            replace(dumps(spec), self.global_scope())
+        except SubstitutionError as e:
+            raise WorkflowError(f"the workflow never starts: substituteGlobalVariables: {e}") from None
 
     def _workflow_parameters(self, given: dict[str, str]) -> dict[str, str]:
         # docs/walk-through/parameters.md; a parameter without a value that the submission does

@@ -138,3 +138,18 @@ def test_unresolvable_template_tag_refuses_the_template(tmp_path):
     t["container"]["args"] = ["/out/o", "{{workflow.parameters.nope}}"]
     root = Executor(wf([_dag({"name": "x", "template": "t"}), t]), workdir=str(tmp_path)).run()
     assert root.children[0].phase == ERRORED and "nope" in root.children[0].message
+
+
+def test_global_pass_over_the_spec(tmp_path):
+    """substituteGlobalVariables scans the spec (templates excluded) once: a value with `{{` and a
+    later `}}` in the spec's JSON is harmless; with none after it the workflow never starts."""
+    import pytest
+
+    from .rules import WorkflowError
+
+    ok = py("ok", "pass")
+    docs = wf([_dag({"name": "x", "template": "ok"}), ok], [{"name": "v"}])
+    assert Executor(docs, {"v": "a {{ b"}, workdir=str(tmp_path / "1")).run().phase == SUCCEEDED
+    docs[0]["spec"]["volumes"] = []          # no `}}` after the arguments any more
+    with pytest.raises(WorkflowError, match="never starts"):
+        Executor(docs, {"v": "a {{ b"}, workdir=str(tmp_path / "2"))
