@@ -2,7 +2,6 @@
 and `flowc explain` documents it."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
