@@ -34,9 +34,9 @@ TEMPLATES = [
     "__import__('os').system('touch PWN')",
     "a" * 20000 + "$(touch PWN)",
 ]
-# Characters Argo cannot substitute into a template (names.unsubstitutable): carried everywhere
-# else; on Argo a default holding them fails to compile (FC314) and a value given at submission
-# makes the step error (Argo's own limit, modelled by the executor) or is refused by `flowc trigger`.
+# Characters Argo could not substitute into a template as text (Go's strconv.Quote escapes them outside JSON: tests/argo_executor/substitution.py bad_rune). Parameter
+# values reach the Argo start step base64-encoded, so they arrive (tests/test_hostile_injection.py);
+# the big hostile flow leaves them out on Argo; tests of their own cover them there.
 CONTROL = [
     "bell\x07 esc\x1b[31m del\x7f vt\x0b cr\r bs\x08 ff\x0c",
     "tag \U000E0001 private \U000F0000",
@@ -47,7 +47,7 @@ TEMPLATES = TEMPLATES + CONTROL
 def values(marker: str, short: bool = False, argo: bool = False) -> list[str]:
     """Parameter / IncludeFile values. short: each cut to its last 40 characters (Batch container
     overrides hold 8192; longer values fail to compile for Step Functions with FC405). argo:
-    without the CONTROL values (FC314)."""
+    without the CONTROL values (covered by their own tests on Argo)."""
     out = [t.replace("PWN", marker) for t in TEMPLATES if not (argo and t in CONTROL)]
     return [v[-40:] if short else v for v in out]
 

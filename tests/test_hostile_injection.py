@@ -152,21 +152,35 @@ def test_bad_label_values_fail_to_compile(tmp_path, value):
     assert "FC302" in [d.code for d in result.diagnostics]
 
 
-# --- Argo's substitution limit: characters strconv.Quote escapes outside JSON -----------------
-@pytest.mark.parametrize("value", CONTROL + ["nul-free but DEL \x7f", "lone surrogate \udc80"])
-def test_argo_refuses_unsubstitutable_defaults(tmp_path, value):
-    from compiler import settings as S
-    from compiler.pipeline import compile_file
-
+# --- Argo carries control characters (values travel base64); only non-UTF-8 text is refused ----
+def _ctl_flow(tmp_path, value):
     path = tmp_path / "ctl_flow.py"
     path.write_text("from metaflow import FlowSpec, Parameter, step\n\nclass CtlFlow(FlowSpec):\n"
                     "    x = Parameter('x', default=%r)\n\n    @step\n    def start(self):\n"
-                    "        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n" % value,
-                    encoding="utf-8", errors="surrogateescape")
+                    "        self.got = self.x\n        self.next(self.end)\n\n    @step\n    def end(self):\n"
+                    "        pass\n" % value, encoding="utf-8", errors="surrogateescape")
+    return str(path)
+
+
+def test_argo_refuses_non_utf8_defaults(tmp_path):
+    from compiler import settings as S
+    from compiler.pipeline import compile_file
+
     st = S.resolve({"datastore": "s3://b/p"}, flow_dir=str(tmp_path), environ={})
-    result = compile_file(str(path), "argo", settings=st)
+    result = compile_file(_ctl_flow(tmp_path, "lone surrogate \udc80"), "argo", settings=st)
     assert not result.ok and "FC314" in [d.code for d in result.diagnostics], \
         [(d.code, d.message) for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("value", CONTROL + ["nul-free but DEL \x7f"])
+def test_argo_control_character_defaults_arrive_byte_exact(tmp_path, value):
+    from runtime_shim.client import Run
+    from tests.argo_executor.executor import SUCCEEDED
+    from tests.argo_executor.harness import run_flow
+
+    ex, root, lines = run_flow(_ctl_flow(tmp_path, value), tmp_path)
+    assert root.phase == SUCCEEDED, root.message + "\n".join(lines[-20:])
+    assert Run("CtlFlow/" + ex.run_id, datastore="file://%s/datastore" % tmp_path)["start"].task.data.got == value
 
 
 @pytest.mark.parametrize("value", CONTROL)
@@ -185,12 +199,12 @@ def test_argo_value_given_at_submission_arrives_byte_exact(tmp_path, value):
     assert r["start"].task.data.got_given == {"g0": value}
 
 
-def test_argo_trigger_refuses_unsubstitutable_values():
+def test_argo_trigger_refuses_non_utf8_values():
     from compiler.deploy import DeployError
     from compiler.deploy.argo import trigger
 
     with pytest.raises(DeployError, match="FC314"):
-        trigger("tmpl", {"x": CONTROL[0]}, settings=None)
+        trigger("tmpl", {"x": "lone surrogate \udc80"}, settings=None)
 
 
 def test_executor_substitutes_twice_like_argo():

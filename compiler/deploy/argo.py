@@ -119,13 +119,13 @@ def template_name(files: list[OutputFile]) -> str:
 def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
     from kubernetes import client
 
-    from compiler.targets.argo.names import unsubstitutable
+    from compiler.targets.argo.names import not_utf8
 
     for k, v in sorted(params.items()):
-        bad = unsubstitutable(str(v))
+        bad = not_utf8(str(v))
         if bad is not None:
-            raise DeployError(f"parameter {k}: the value holds {bad!r} (U+{ord(bad):04X}), which Argo cannot "
-                              "substitute into the workflow (see `flowc explain FC314`)")
+            raise DeployError(f"parameter {k}: the value holds {bad!r} (U+{ord(bad):04X}), which is not UTF-8 "
+                              "text: Kubernetes cannot store it (see `flowc explain FC314`)")
     api = api_client(settings)
     namespace = namespace_of(settings, api)
     body = {

@@ -143,9 +143,10 @@ class ArgoTarget:
             if p.name.startswith("flowc-"):
                 diag(codes.RESERVED_PARAMETER, ERROR, f"parameter {p.name!r}: names beginning with 'flowc-' are reserved", p.span)
             value = _parameter_value(p, plan.path)
-            bad = names.unsubstitutable(value) if value is not None else None
+            bad = names.not_utf8(value) if value is not None else None
             if bad is not None:
-                diag(codes.UNSUBSTITUTABLE, ERROR, f"parameter {p.name!r}: its default holds {bad!r} (U+{ord(bad):04X}), which Argo cannot substitute into the template", p.span)
+                diag(codes.UNSUBSTITUTABLE, ERROR, f"parameter {p.name!r}: its default holds {bad!r} (U+{ord(bad):04X}), "
+                     "which is not UTF-8 text: Kubernetes cannot store it in the workflow", p.span)
             if p.kind == "include_file" and p.has_default and p.default:
                 problem = include_file_content(plan.path, p)[1]
                 if problem:

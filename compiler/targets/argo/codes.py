@@ -102,15 +102,15 @@ _CODES = (
          "@environment(vars={\"GREETING\": \"{{workflow.name}}\"})",
          "Pass the text as a Parameter instead (flowc hands parameter values to the step base64-encoded "
          "by an expression Argo evaluates in its first pass, out of its reach), or leave out `{{`."),
-    Code(UNSUBSTITUTABLE, ERROR, "parameter value holds a character Argo cannot substitute",
-         "A parameter default (or an IncludeFile default's content) holds a control character "
-         "(other than tab, newline, carriage return, backspace, form feed), DEL, invalid UTF-8, or "
-         "a non-printable character above U+FFFF.",
-         "Argo substitutes parameter values into the template's JSON with Go's strconv.Quote, "
-         "whose escapes for these characters (\\a, \\v, \\xNN, \\UXXXXXXXX) are not JSON: "
-         "the step would fail to start.",
-         "x = Parameter(\"x\", default=\"bell\\x07\")",
-         "Remove the character, or encode the value (e.g. base64) and decode it in the step."),
+    Code(UNSUBSTITUTABLE, ERROR, "parameter value is not UTF-8 text",
+         "A parameter default (or an IncludeFile default's content) holds a lone surrogate: text "
+         "decoded from bytes that are not UTF-8. Control characters, DEL and any Unicode text are "
+         "fine: the start step receives every value base64-encoded (see FC313), so Argo never "
+         "substitutes it as text.",
+         "Kubernetes stores the workflow, and its arguments, as UTF-8 JSON: such a value cannot be "
+         "stored or submitted.",
+         "x = Parameter(\"x\", default=open(\"f\", errors=\"surrogateescape\").read())",
+         "Pass text (decode the bytes properly), or base64-encode binary data and decode it in the step."),
 )
 
 _CODES += (

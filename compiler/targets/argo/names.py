@@ -125,20 +125,12 @@ def is_env_name(name: str) -> bool:
     return bool(_ENV_NAME.match(name))
 
 
-def unsubstitutable(value: str) -> str | None:
-    r"""The first character Argo cannot substitute into a template, or None.
-
-    Argo replaces `{{...}}` tags in the JSON text of a template with strconv.Quote(value) minus
-    the quotes (util/template/simple_replace.go), then decodes the JSON again. Go quotes \a, \v,
-    other C0 controls, DEL and invalid UTF-8 as \a / \v / \xNN, and non-printable runes above
-    U+FFFF as \UXXXXXXXX: none is a JSON escape, so the substitution fails and the step errors.
-    (Go's IsPrint and Python's str.isprintable agree: letters, marks, numbers, punctuation,
-    symbols and the ASCII space.)"""
+def not_utf8(value: str) -> str | None:
+    """The first character that has no UTF-8 form (a lone surrogate, as decoding bytes that are
+    not UTF-8 with surrogateescape leaves), or None. Kubernetes keeps a workflow's arguments as
+    UTF-8 JSON, so such a value cannot be stored at all."""
     for ch in value:
-        if ch.isprintable() or ch in "\b\f\n\r\t":
-            continue
-        o = ord(ch)
-        if o < 0x20 or o == 0x7F or 0xD800 <= o <= 0xDFFF or o > 0xFFFF:
+        if 0xD800 <= ord(ch) <= 0xDFFF:
             return ch
     return None
 
