@@ -56,6 +56,7 @@ CODE_MODULES: tuple[str, ...] = (
     "compiler.targets.stepfunctions.codes",
 )
 _ROOT = Path(__file__).resolve().parents[2]     # the directory holding the `compiler` package
+_loaded: set[str] = set()
 
 
 def load_all() -> None:
@@ -66,8 +67,9 @@ def load_all() -> None:
     Executing it twice is harmless, as registering an identical code again is a no-op.
     """
     for name in CODE_MODULES:
-        if name in sys.modules:
+        if name in _loaded or name in sys.modules:
             continue
+        _loaded.add(name)
         path = _ROOT.joinpath(*name.split(".")).with_suffix(".py")
         spec = importlib.util.spec_from_file_location("_flowc_codes_" + name.replace(".", "_"), path)
         if spec is None or spec.loader is None:
@@ -76,8 +78,10 @@ def load_all() -> None:
 
 
 def get(code: str) -> Code | None:
-    load_all()
-    return REGISTRY.get(code.upper())
+    code = code.upper()
+    if code not in REGISTRY:
+        load_all()
+    return REGISTRY.get(code)
 
 
 def all_codes() -> list[Code]:
