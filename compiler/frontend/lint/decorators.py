@@ -9,9 +9,9 @@ from compiler.decorators import ALLOW_MULTIPLE, FLOW_DECORATORS, STEP_DECORATORS
 
 
 def _check(ctx, raw, table, where):
-    d = raw["model"]
+    d = raw.model
     spec = table[d.name]
-    for span in raw.get("positional_spans", []):
+    for span in raw.positional_spans:
         ctx.report("FC203", f"@{d.name} takes keyword arguments only", span)
     for key, value in d.args.items():
         span = d.arg_spans.get(key, d.span)
@@ -32,10 +32,9 @@ def _check(ctx, raw, table, where):
 
 
 def _unknown_or_missing(ctx, raw, level):
-    d = raw["model"]
-    origin = raw["origin"]
-    if origin == "missing":
-        ctx.report("FC205", f"decorator `{raw['local']}` is used but never imported; add "
+    d = raw.model
+    if raw.origin == "missing":
+        ctx.report("FC205", f"decorator `{raw.local}` is used but never imported; add "
                    f"`from metaflow import {d.name}`", d.span)
         return True
     return False
@@ -44,8 +43,8 @@ def _unknown_or_missing(ctx, raw, level):
 def step_decorators(ctx):
     for name, extra in ctx.parsed.steps.items():
         seen: dict[str, object] = {}
-        for raw in extra.decorator_nodes:
-            d = raw["model"]
+        for raw in extra.decorators:
+            d = raw.model
             if _unknown_or_missing(ctx, raw, "step"):
                 continue
             if d.name in FLOW_DECORATORS:
@@ -53,7 +52,7 @@ def step_decorators(ctx):
                            f"on step `{name}`", d.span)
                 continue
             if d.name not in STEP_DECORATORS:
-                ctx.report("FC204", f"unknown decorator @{raw['local']} on step `{name}`: flowc "
+                ctx.report("FC204", f"unknown decorator @{raw.local} on step `{name}`: flowc "
                            "ignores it", d.span)
                 continue
             if d.name in seen and d.name not in ALLOW_MULTIPLE:
@@ -68,8 +67,8 @@ def step_decorators(ctx):
 
 def flow_decorators(ctx):
     seen: dict[str, object] = {}
-    for raw in getattr(ctx.parsed, "flow_decorators_raw", []):
-        d = raw["model"]
+    for raw in ctx.parsed.flow_decorators:
+        d = raw.model
         if _unknown_or_missing(ctx, raw, "flow"):
             continue
         if d.name in STEP_DECORATORS or d.name == "step":
@@ -77,7 +76,7 @@ def flow_decorators(ctx):
                        "class", d.span)
             continue
         if d.name not in FLOW_DECORATORS:
-            ctx.report("FC204", f"unknown flow decorator @{raw['local']}: flowc ignores it", d.span)
+            ctx.report("FC204", f"unknown flow decorator @{raw.local}: flowc ignores it", d.span)
             continue
         if d.name in seen:
             ctx.report("FC209", f"@{d.name} appears twice on the flow", d.span,
