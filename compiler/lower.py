@@ -90,6 +90,12 @@ def _num(value: Any, default: float | None = None) -> float | None:
         return default
 
 
+def _num_or_default(deco: Decorator | WithSpec, name: str, arg: str) -> float:
+    """`@name(arg=...)` as a number; the decorator's default when absent or not a number."""
+    value = _num(deco.args.get(arg))
+    return value if value is not None else float(default(name, arg))  # type: ignore[arg-type]
+
+
 def _max(*values: float | None) -> float:
     return max(v for v in values if v is not None)
 
@@ -200,9 +206,9 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         depth=node.foreach_depth,
         compute=resolve_compute(decos, settings),
         retry=Retry(
-            times=int(_num(retry.args.get("times"), default("retry", "times"))) if retry else 0,
-            minutes_between=(float(_num(retry.args.get("minutes_between_retries"),
-                                        default("retry", "minutes_between_retries"))) if retry else Retry.minutes_between),
+            times=int(_num_or_default(retry, "retry", "times")) if retry else 0,
+            minutes_between=(_num_or_default(retry, "retry", "minutes_between_retries") if retry
+                             else Retry.minutes_between),
         ),
         timeout_seconds=timeout,
         backstop_timeout_seconds=_backstop(timeout),

@@ -92,12 +92,13 @@ class _SettingsMethods:
     def with_values(self, **overrides: Any) -> "Settings":
         sources = dict(self.sources)
         sources.update({key: "flag" for key in overrides})
-        return dataclasses.replace(self, sources=sources, **overrides)  # type: ignore[type-var]
+        return dataclasses.replace(self, sources=sources, **overrides)  # type: ignore[type-var,return-value]
 
 
 def _field(spec: SettingSpec) -> Any:
     if isinstance(spec.default, list):   # mutable: a factory gives each Settings its own
-        return field(default_factory=lambda d=spec.default: list(d))
+        default: list[Any] = spec.default
+        return field(default_factory=lambda: list(default))
     return field(default=spec.default)
 
 

@@ -45,7 +45,8 @@ def _docstring(body) -> str | None:
     if isinstance(first, cst.SimpleStatementLine) and first.body and isinstance(first.body[0], cst.Expr) \
             and isinstance(first.body[0].value, cst.SimpleString):
         try:
-            return first.body[0].value.evaluated_value
+            value = first.body[0].value.evaluated_value
+            return value if isinstance(value, str) else None
         except Exception:  # an f-string-like or badly escaped literal: no docstring
             return None
     return None
@@ -124,7 +125,7 @@ class Parser(TransitionReader, ParameterReader):
 
     def _span(self, node) -> Span:
         if node is None:
-            return None  # type: ignore[return-value]   # about the file as a whole
+            return None
         s = self.spans.get(id(node))
         return self.source.clamp(s) if s is not None else Span.point(1, 1)
 

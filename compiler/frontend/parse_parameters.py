@@ -167,5 +167,5 @@ class ParameterReader:
             help=help_ if isinstance(help_, str) else None, multiple=bool(kw.get("multiple") or False),
             separator=sep if isinstance(sep, str) else None,
             is_text=bool(kw.get("is_text", True)) if kw.get("is_text") is not None else True,
-            encoding=kw.get("encoding") if isinstance(kw.get("encoding"), str) else "utf-8")
+            encoding=encoding if isinstance(encoding := kw.get("encoding"), str) else "utf-8")
         return decl

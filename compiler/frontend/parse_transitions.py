@@ -169,7 +169,7 @@ class TransitionReader:
         cases: dict[str, str] = {}
         target_nodes: dict[str, cst.CSTNode] = {}
         for el in dict_node.elements:
-            if isinstance(el, cst.StarredDictElement):
+            if not isinstance(el, cst.DictElement):   # a ** expansion
                 self.report("FC118", "switch cases must be written out, not ** expanded", el.value)
                 return None
             key_node = el.key

@@ -306,6 +306,7 @@ def _formatted_string(node: cst.FormattedString, scope: Scope) -> str:
         if isinstance(part, cst.FormattedStringText):
             out.append(part.value.replace("{{", "{").replace("}}", "}"))
             continue
+        assert isinstance(part, cst.FormattedStringExpression)   # the only other kind of part
         value = evaluate(part.expression, scope)
         spec = ""
         if part.format_spec:
@@ -371,7 +372,7 @@ def _dict(node: cst.Dict, scope: Scope) -> dict:
             if not isinstance(value, dict):
                 raise NotStatic("** of something that is not a dict", el.value)
             out.update(value)
-        else:
+        elif isinstance(el, cst.DictElement):
             key = evaluate(el.key, scope)
             try:
                 out[key] = evaluate(el.value, scope)
