@@ -51,6 +51,7 @@ def register(code: Code, *, replace: bool = False) -> Code:
 
 # Every module outside this one that registers codes. A new code module is one line here; the
 # test in tests/test_diagnostics_registry.py fails until every FCnnn in the source is explained.
+# Such a module imports only compiler.diagnostics, with absolute imports (it may run by path).
 CODE_MODULES: tuple[str, ...] = (
     "compiler.targets.argo.codes",
     "compiler.targets.stepfunctions.codes",
