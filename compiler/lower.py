@@ -5,7 +5,7 @@ Compute is resolved here, once, for every target: `@resources` is a hint that ev
 Metaflow does). `--with NAME[:k=v,...]` attaches a decorator to every step that has none of that
 kind (for compute decorators: none of either kind). Every default is applied here too: decorator
 defaults (compiler/decorators.py), the settings' image, queue and roles, timeout backstops,
-parameter default text and the workflow's name parts. Targets read the plan without fallbacks.
+parameter default text and the workflow's name parts, so that targets can read the plan without fallbacks.
 """
 from __future__ import annotations
 
