@@ -1,12 +1,16 @@
 """The registry of diagnostic codes: severity, title and a doc (what, why, example, fix).
 
 Ranges: FC0xx source, syntax and flow class; FC1xx graph and transitions; FC2xx decorators and
-parameters (front end). FC3xx Argo target, FC4xx Step Functions, FC5xx settings/run/deploy:
-other modules add their own with `register(Code(...))` at import time.
+parameters (front end); FC5xx settings and command-line options: all here. FC3xx (Argo) and FC4xx
+(Step Functions) live beside their target, in the modules CODE_MODULES names; `load_all()` reads
+those files by path, so `flowc explain` knows every code without importing a target.
 """
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
@@ -45,11 +49,44 @@ def register(code: Code, *, replace: bool = False) -> Code:
     return code
 
 
+# Every module outside this one that registers codes. A new code module is one line here; the
+# test in tests/test_diagnostics_registry.py fails until every FCnnn in the source is explained.
+# Such a module imports only compiler.diagnostics, with absolute imports (it may run by path).
+CODE_MODULES: tuple[str, ...] = (
+    "compiler.targets.argo.codes",
+    "compiler.targets.stepfunctions.codes",
+)
+_ROOT = Path(__file__).resolve().parents[2]     # the directory holding the `compiler` package
+_loaded: set[str] = set()
+
+
+def load_all() -> None:
+    """Register the codes of every CODE_MODULES module, whatever was imported before.
+
+    A module already imported has registered its codes. Any other is executed from its file under
+    a private name: importing it by name would import its package, i.e. the whole target.
+    Executing it twice is harmless, as registering an identical code again is a no-op.
+    """
+    for name in CODE_MODULES:
+        if name in _loaded or name in sys.modules:
+            continue
+        _loaded.add(name)
+        path = _ROOT.joinpath(*name.split(".")).with_suffix(".py")
+        spec = importlib.util.spec_from_file_location("_flowc_codes_" + name.replace(".", "_"), path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"diagnostic code module {name} not found at {path}")
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
 def get(code: str) -> Code | None:
-    return REGISTRY.get(code.upper())
+    code = code.upper()
+    if code not in REGISTRY:
+        load_all()
+    return REGISTRY.get(code)
 
 
 def all_codes() -> list[Code]:
+    load_all()
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
@@ -58,6 +95,9 @@ def _c(code, severity, title, what, why, example, fix):
 
 
 # --- FC0xx: source, syntax, flow class ------------------------------------------------------
+_c("FC000", ERROR, "internal error",
+   "flowc failed unexpectedly while analyzing the file.", "This is a bug in flowc.",
+   "", "Please report it with the file and the traceback (set FLOWC_DEBUG=1).")
 _c("FC001", ERROR, "syntax error",
    "The file is not valid Python.", "flowc reads the source; it cannot analyze what does not parse.",
    "def end(self)\n    pass", "Fix the syntax at the position shown (here: add the missing ':').")
@@ -243,3 +283,20 @@ _c("FC212", WARNING, "method without @step",
    "A method of the flow is the target of a transition but lacks @step, or a @step-looking "
    "method lacks the decorator.", "Only @step methods are steps.",
    "def helper(self):\n    self.next(self.end)", "Add @step.")
+
+
+# --- FC5xx: settings and command-line options -------------------------------------------------
+_c("FC501", ERROR, "bad --with option",
+   "A `--with NAME[:key=value,...]` option names a decorator that --with cannot attach, an "
+   "argument that decorator does not have, or a value of the wrong type.",
+   "--with attaches the decorator to every step without one; a typo would otherwise be dropped "
+   "silently and the steps would run with other resources than asked for.",
+   "flowc compile flow.py --with kubernetes:memroy=8000",
+   "Use one of kubernetes, batch, retry, catch, timeout, environment, resources, followed by "
+   "the decorator's own argument names (`flowc explain FC203` lists where they come from).")
+
+# --- retired codes: no longer printed; kept so that an old log line can still be explained ----
+_c("FC407", WARNING, "retired: @secrets on Step Functions",
+   "Older flowc versions warned that Step Functions could not pass @secrets to a task.",
+   "The runtime now reads @secrets inside the task on every target, so the warning is gone.",
+   "", "Nothing to do: @secrets works on Step Functions.")

@@ -95,7 +95,7 @@ def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step
                        settings: Any) -> None:
     """Fill a step's template and container with its compute (only what is not a default)."""
     compute = step.compute
-    if compute.image:
+    if compute.image != str(getattr(settings, "image", None) or "python:3.11"):   # the IR resolves image
         container["image"] = compute.image
     if compute.image_pull_policy:
         container["imagePullPolicy"] = str(compute.image_pull_policy)
