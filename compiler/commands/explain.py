@@ -11,8 +11,12 @@ import click
 @click.option("--list", "list_all", is_flag=True, help="List every code with its title.")
 def explain(code, list_all):
     """Print the documentation of diagnostic CODE (e.g. FC109)."""
-    from compiler.frontend import api  # noqa: F401  (registers FC000)
     from compiler.diagnostics.codes import all_codes, get
+    from compiler.frontend import api  # noqa: F401  (registers FC000)
+    from compiler.targets import REGISTRY
+
+    for target in REGISTRY:      # each target's codes register when its module is imported
+        target.codes_module()
 
     if list_all or not code:
         for c in all_codes():
