@@ -115,8 +115,6 @@ def workflow_name(files: list[OutputFile]) -> str:
     return next(d["metadata"]["name"] for d in documents(files) if d.get("kind") == "WorkflowTemplate")
 
 
-template_name = workflow_name
-
 
 def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
     from kubernetes import client

@@ -77,8 +77,6 @@ def workflow_name(files: list[OutputFile]) -> str:
     return next(f.name[: -len(".asl.json")] for f in files if f.name.endswith(".asl.json"))
 
 
-state_machine_name = workflow_name
-
 
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     role_arn = _require(settings, "sfn_role_arn")
