@@ -90,3 +90,34 @@ def test_show_config_shows_a_targets_own_settings_only_for_it():
     assert {"sfn_role_arn", "eks_cluster"} <= sfn and not {"sfn_role_arn", "eks_cluster"} & argo
     assert {"pod_gc", "ttl_seconds"} <= argo and not {"pod_gc", "ttl_seconds"} & sfn
     assert {"datastore", "image", "batch_queue"} <= argo & sfn
+
+
+def test_deployers_take_the_documents_as_data(tmp_path, monkeypatch):
+    """build_plan reads OutputFile.documents: the bytes are for files and stdout, never re-parsed."""
+    from dataclasses import replace
+
+    from compiler.pipeline import compile_file
+    from compiler.settings import resolve
+
+    config = tmp_path / "kubeconfig"
+    config.write_text('{"apiVersion": "v1", "kind": "Config", "current-context": "c", '
+                      '"clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:9"}}], '
+                      '"users": [{"name": "u", "user": {"token": "t"}}], '
+                      '"contexts": [{"name": "c", "context": {"cluster": "k", "user": "u", "namespace": "ml"}}]}')
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    settings = resolve({"datastore": "s3://bucket/root", "batch_queue": "q",
+                        "sfn_role_arn": "arn:aws:iam::123456789012:role/sfn"}, environ={})
+    flow = os.path.join(ROOT, "tests", "flows", "shared", "valid", "scheduled.py")
+    for entry in targets.REGISTRY:
+        deployer = entry.deployer_module()
+        result = compile_file(flow, entry.name, settings=settings, target_options=deployer.target_options(settings))
+        assert result.ok, result.diagnostics
+        # every file but the state machine definition (sent as text, byte for byte) loses its bytes
+        files = [f if f.name.endswith(".asl.json") else replace(f, content=b"not a document") for f in result.files]
+        plan = deployer.build_plan(result.plan.flow_name, files, result.package, settings)
+        kinds = [action.kind for action in plan.actions]
+        expected = {"stepfunctions": ["code-package", "job-definition", "state-machine", "schedule"],
+                    "argo": ["code-package", "workflowtemplate", "cronworkflow"]}
+        assert kinds == expected.get(entry.name, kinds) and any(a.switches for a in plan.actions), (entry.name, kinds)
+        assert deployer.workflow_name(files) in " ".join(plan.describe())

@@ -22,8 +22,6 @@ from typing import Any
 from compiler.compute import container, units
 from compiler.ir import Compute, StepPlan
 
-TIMEOUT_MARGIN_SECONDS = 60       # Batch kills a job only after the runtime's own @timeout overran
-MIN_TIMEOUT_SECONDS = 60          # Batch's minimum attemptDurationSeconds
 PLACEHOLDER_QUEUE = "flowc-default-queue"
 
 
@@ -101,9 +99,7 @@ def job_definition(flow_name: str, compute: Compute, settings: Any, *, code_sha2
 def batch_timeout_seconds(step: StepPlan) -> int | None:
     """Batch's attemptDurationSeconds: a backstop behind the runtime's own @timeout (which @catch
     can catch); Batch kills the container only if the runtime overran by a minute."""
-    if not step.timeout_seconds:
-        return None
-    return max(MIN_TIMEOUT_SECONDS, int(step.timeout_seconds) + TIMEOUT_MARGIN_SECONDS)
+    return container.backstop_seconds(step.timeout_seconds)
 
 
 def queue_of(compute: Compute, settings: Any) -> str | None:

@@ -17,6 +17,9 @@ COMMAND_PREFIX: tuple[str, ...] = ("python", "-c", 'import os;exec(os.environ["F
 # Run the runtime from a code package already on PYTHONPATH (Argo's ConfigMap mount, local runs).
 RUNTIME_COMMAND: tuple[str, ...] = ("python", "-m", "runtime_shim")
 DEFAULT_IMAGE = "python:3.11"
+# The runtime enforces @timeout itself (so @catch can catch a timeout); the engine's own deadline
+# is a backstop that fires only if the runtime overran by this much.
+TIMEOUT_MARGIN_SECONDS = 60
 
 
 class Expr(str):
@@ -42,6 +45,14 @@ def task_argv(step: str, *, run_id: str, datastore: str | None = None, output_di
     if params_file is not None:
         argv += ["--params-file", params_file]
     return argv
+
+
+def backstop_seconds(timeout_seconds: int | None) -> int | None:
+    """The engine's deadline for a step with @timeout: the timeout plus the margin (at least 60 s,
+    Batch's minimum attemptDurationSeconds); None without @timeout."""
+    if not timeout_seconds:
+        return None
+    return max(60, int(timeout_seconds) + TIMEOUT_MARGIN_SECONDS)
 
 
 def _template_text() -> str:

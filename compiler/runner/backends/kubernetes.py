@@ -54,7 +54,7 @@ class KubernetesBackend(Backend):
 
     def job_manifest(self, task: RemoteTask) -> dict[str, Any]:
         from compiler.compute import kubernetes as k8s
-        from compiler.compute.container import COMMAND_PREFIX, base_environment, image_of
+        from compiler.compute.container import COMMAND_PREFIX, backstop_seconds, base_environment, image_of
 
         step = task.step
         compute = step.compute
@@ -79,8 +79,9 @@ class KubernetesBackend(Backend):
             pod_spec.setdefault("serviceAccountName", service_account)
         spec: dict[str, Any] = {"backoffLimit": 0, "ttlSecondsAfterFinished": 86400,
                                 "template": {"metadata": pod_meta, "spec": pod_spec}}
-        if step.timeout_seconds:   # a backstop behind the runtime's own @timeout
-            spec["activeDeadlineSeconds"] = int(step.timeout_seconds) + 60
+        deadline = backstop_seconds(step.timeout_seconds)   # behind the runtime's own @timeout
+        if deadline:
+            spec["activeDeadlineSeconds"] = deadline
         name = job_name("flowc", self.flow_name, task.run_id, step.name, task.task_id,
                         "a%d" % task.attempt)
         return {"apiVersion": "batch/v1", "kind": "Job",
