@@ -70,7 +70,7 @@ def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step
     """Fill a step's template and container with its compute (only what is not a default)."""
     compute = step.compute
     batch = compute.backend == "batch"     # the pod only submits the Batch job and waits
-    if compute.image:
+    if compute.image and compute.image != image_of(Compute(None), settings):   # templateDefaults has it
         container["image"] = compute.image
     if compute.image_pull_policy:     # before resources: the field order of the manifests stays put
         container["imagePullPolicy"] = str(compute.image_pull_policy)

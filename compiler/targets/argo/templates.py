@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.compute.batch import submitter_argv
-from compiler.compute.container import task_argv
+from compiler.compute.container import image_of, task_argv
 from compiler.ir import FlowPlan, StepPlan
 from compiler.targets.argo import resources
 
@@ -58,7 +58,7 @@ def step_template(plan: FlowPlan, step: StepPlan, name: str, code_sha: str) -> d
         template["outputs"] = {"parameters": outputs}
     batch = step.compute.backend == "batch"
     container: dict[str, Any] = {
-        "image": str(step.compute.image or getattr(plan.settings, "image", None) or "python:3.11"),
+        "image": image_of(step.compute, plan.settings),
         "args": batch_args(plan, step, code_sha) if batch else task_args(plan, step),
     }
     resources.apply_pod_settings(template, container, step, plan.settings)
