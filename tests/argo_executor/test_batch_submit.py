@@ -53,7 +53,8 @@ def _argv(package, step, out, bucket, settings):
                           output_dir=str(out), task=task_argv(step, datastore=f"s3://{bucket}/root", run_id="r1"))
     assert argv[0] == "batch-submit"
     split = argv.index("--")
-    return argv[1:split] + ["--poll-seconds", "0.1"] + argv[split:]  # without the subcommand name, as runtime_shim's __main__ passes it
+    # without the subcommand name, as runtime_shim's __main__ passes it
+    return argv[1:split] + ["--poll-seconds", "0.1"] + argv[split:]
 
 
 def test_submit_uploads_registers_once_and_reports(batch_env, capsys):

@@ -221,8 +221,9 @@ class StepFunctionsTarget:
         flow_part = compute_batch.job_definition_name(plan.flow_name)
         if len(flow_part) + 12 > codes.MAX_JOB_DEFINITION_NAME:   # + the 12-character content hash
             diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,
-                                    f"job definition name {flow_part + 'x' * 12!r} exceeds {codes.MAX_JOB_DEFINITION_NAME} "
-                                    "characters; shorten the flow class name", None))
+                                    f"job definition name {flow_part}<12-character hash> has {len(flow_part) + 12} "
+                                    f"characters (AWS allows {codes.MAX_JOB_DEFINITION_NAME}); shorten the flow class name",
+                                    None))
         if any(d.is_error for d in diags):
             return diags
         # Sizes: build the definition with a dummy package and measure it.

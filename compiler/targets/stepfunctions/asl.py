@@ -23,9 +23,20 @@ from compiler.compute import batch as compute_batch
 from compiler.compute.container import COMMAND_PREFIX, Expr, task_argv
 from compiler.ir import FlowPlan, StepPlan
 from compiler.targets.stepfunctions import eks
-from compiler.targets.stepfunctions.common import (BATCH_SUBMIT, S3_GET, S3_ITEMS, S3_RESULTS, SUFFIX_CHOOSE,
-                                                   SUFFIX_CLUSTER, SUFFIX_FOREACH, SUFFIX_LOOP, SUFFIX_READ,
-                                                   SUFFIX_SPLIT, array, esc)
+from compiler.targets.stepfunctions.common import (
+    BATCH_SUBMIT,
+    S3_GET,
+    S3_ITEMS,
+    S3_RESULTS,
+    SUFFIX_CHOOSE,
+    SUFFIX_CLUSTER,
+    SUFFIX_FOREACH,
+    SUFFIX_LOOP,
+    SUFFIX_READ,
+    SUFFIX_SPLIT,
+    array,
+    esc,
+)
 
 
 def split_s3(uri: str) -> tuple[str, str]:
