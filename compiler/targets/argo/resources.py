@@ -40,7 +40,7 @@ def default_container(settings: Any, extra_env: list[dict[str, str]], *, code_ur
 
     Embedded package (default): the ConfigMap zip is mounted and on PYTHONPATH. Package in the
     datastore (`flowc deploy`): the bootstrap fetches it (docs/runtime-contract.md)."""
-    mounts = [{"name": OUT_VOLUME, "mountPath": OUT_MOUNT}]
+    mounts: list[dict[str, Any]] = [{"name": OUT_VOLUME, "mountPath": OUT_MOUNT}]
     if code_url is None:
         env = [{"name": "PYTHONPATH", "value": f"{CODE_MOUNT}/{CODE_FILE}"}]
         command = list(RUNTIME_COMMAND)
