@@ -50,8 +50,8 @@ def _pyc(name: str, source: bytes) -> bytes:
 
     zipimport cannot cache bytecode, so without this every task would compile the runtime anew.
     Deterministic (no timestamp); a Python with another magic number ignores it and compiles
-    the .py instead. Cached by (name, source): a compile builds the package twice (the Argo check
-    measures its size, then the pipeline emits it) and compiling the runtime is most of the cost.
+    the .py instead. Cached by (name, source): compiling the runtime is most of the cost of a
+    package, and a process that builds several (tests, `flowc run` after a compile) pays it once.
     """
     import importlib.util
     from importlib import _bootstrap_external

@@ -1,6 +1,7 @@
 """The compile pipeline shared by every target and by deploy:
-analyze -> lower -> target.check -> code package -> target.emit. Each stage returns data; the
-diagnostics of every stage are collected and returned, never raised.
+analyze -> lower -> code package -> target.check -> target.emit. Each stage returns data; the
+diagnostics of every stage are collected and returned, never raised. The code package is built
+once per compile here and handed to the target (which never builds it).
 """
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
     include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
     package = codepackage.build_package(
         plan.path, spec_bytes, local_modules=tuple(plan.local_modules), include_globs=include)
-    url = None
+    from compiler.compute.container import code_url
+
     datastore = getattr(settings, "datastore", None) if settings is not None else None
-    if datastore:
-        url = f"{datastore.rstrip('/')}/{plan.flow_name}/code/{package.sha256}.zip"
+    url = code_url(datastore, plan.flow_name, package.sha256) if datastore else None
     return CodePackageRef(package.data, package.sha256, url)
 
 
@@ -49,10 +50,15 @@ def compile_file(path: str, target_name: str, *, flow_name: str | None = None, s
     if plan is None:
         return CompileResult(None, diagnostics)
     target = get_target(target_name, **(target_options or {}))
-    diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan))
+    try:
+        package: CodePackageRef | None = build_code_package(plan, settings)
+    except OSError:        # a file it needs is unreadable: the target's check may say why
+        package = None
+    diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan, package))
     if has_errors(diagnostics):
         return CompileResult(plan, diagnostics)
-    package = build_code_package(plan, settings)
+    if package is None:
+        package = build_code_package(plan, settings)   # raises the OSError, as before
     files = target.emit(plan, package)
     return CompileResult(plan, diagnostics, files, package)
 

@@ -2,15 +2,13 @@
 
 Ranges: FC0xx source, syntax and flow class; FC1xx graph and transitions; FC2xx decorators and
 parameters (front end); FC5xx settings and command-line options: all here. FC3xx (Argo) and FC4xx
-(Step Functions) live beside their target, in the modules CODE_MODULES names; `load_all()` reads
-those files by path, so `flowc explain` knows every code without importing a target.
+(Step Functions) live beside their target, in the module its registry entry names
+(compiler/targets/__init__.py, TargetSpec.codes); `compiler.targets.load_all_codes()` registers
+them, so `flowc explain` knows every code whatever was imported first.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
@@ -49,44 +47,11 @@ def register(code: Code, *, replace: bool = False) -> Code:
     return code
 
 
-# Every module outside this one that registers codes. A new code module is one line here; the
-# test in tests/test_diagnostics_registry.py fails until every FCnnn in the source is explained.
-# Such a module imports only compiler.diagnostics, with absolute imports (it may run by path).
-CODE_MODULES: tuple[str, ...] = (
-    "compiler.targets.argo.codes",
-    "compiler.targets.stepfunctions.codes",
-)
-_ROOT = Path(__file__).resolve().parents[2]     # the directory holding the `compiler` package
-_loaded: set[str] = set()
-
-
-def load_all() -> None:
-    """Register the codes of every CODE_MODULES module, whatever was imported before.
-
-    A module already imported has registered its codes. Any other is executed from its file under
-    a private name: importing it by name would import its package, i.e. the whole target.
-    Executing it twice is harmless, as registering an identical code again is a no-op.
-    """
-    for name in CODE_MODULES:
-        if name in _loaded or name in sys.modules:
-            continue
-        _loaded.add(name)
-        path = _ROOT.joinpath(*name.split(".")).with_suffix(".py")
-        spec = importlib.util.spec_from_file_location("_flowc_codes_" + name.replace(".", "_"), path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"diagnostic code module {name} not found at {path}")
-        spec.loader.exec_module(importlib.util.module_from_spec(spec))
-
-
 def get(code: str) -> Code | None:
-    code = code.upper()
-    if code not in REGISTRY:
-        load_all()
-    return REGISTRY.get(code)
+    return REGISTRY.get(code.upper())
 
 
 def all_codes() -> list[Code]:
-    load_all()
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
@@ -117,6 +82,25 @@ _c("FC005", ERROR, "flow not found",
    "The flow named with --flow is not a FlowSpec subclass of the file.",
    "flowc cannot guess which class was meant.", "flowc check flows.py --flow Missing",
    "Use one of the names listed in the message.")
+
+# --- FC01x: the code package (compiler/codepackage.py, compiler/datafiles.py) -----------------
+_c("FC010", WARNING, "data file read by the flow is not beside it",
+   "A step reads a file by a literal relative path (open(\"US.data\"), pd.read_csv(\"data/x.csv\"), "
+   "Path(\"a.json\"), open(f\"{c}.data\") as the glob *.data), and no such file is in the flow's folder.",
+   "Every task starts in an empty working directory holding only the code package; the files the "
+   "package gets are those beside the flow that its code reads. A missing one fails the task "
+   "with FileNotFoundError on the cluster, even where `flowc run` found it in another directory.",
+   "self.table = open(\"table.csv\").read()    # no table.csv next to flow.py",
+   "Put the file beside the flow, or list it with package_include / --package-include, or read it "
+   "from the datastore or an IncludeFile parameter.")
+_c("FC011", WARNING, "credential-looking file not packaged",
+   "A file the flow reads, or a package_include glob matches, looks like credentials (.env, "
+   "credentials, id_rsa*, *.pem, *.key, .aws/, .ssh/, .netrc, ...), so it was left out of the package.",
+   "Everything in a code package is readable by every pod and job of the flow and by whoever can "
+   "read the datastore; a key committed there by accident leaks.",
+   "[tool.flowc]\npackage_include = [\"*\"]     # would have packaged .env and id_rsa",
+   "Pass secrets with @secrets or @kubernetes(secrets=...). To package the file anyway, name it "
+   "exactly (not by a glob) in package_include.")
 
 # --- FC1xx: steps, graph and transitions ----------------------------------------------------
 _c("FC101", ERROR, "reserved step name",
