@@ -26,19 +26,22 @@ class CompileResult:
         return self.plan is not None and not has_errors(self.diagnostics)
 
 
-def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
-    """The code package of a plan: flow file, local modules, included files, runtime, flowc.json."""
+def build_code_package(plan: FlowPlan, settings: Any = None) -> tuple[CodePackageRef, list[Diagnostic]]:
+    """The code package of a plan (codepackage.package_contents: the one rule for run, compile and
+    deploy) and what the rule has to say about it (FC010 missing data files, FC011 skipped
+    credential-looking files), as warnings."""
     from compiler import codepackage, runtime_spec
+    from compiler.compute.container import code_url
+    from compiler.diagnostics import WARNING, Span
 
     spec_bytes = runtime_spec.dumps(runtime_spec.build(plan))
     include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
-    package = codepackage.build_package(
-        plan.path, spec_bytes, local_modules=tuple(plan.local_modules), include_globs=include)
-    from compiler.compute.container import code_url
-
+    contents = codepackage.package_contents(plan.path, tuple(plan.local_modules), include)
+    package = codepackage.build_package(plan.path, spec_bytes, contents=contents)
     datastore = getattr(settings, "datastore", None) if settings is not None else None
     url = code_url(datastore, plan.flow_name, package.sha256) if datastore else None
-    return CodePackageRef(package.data, package.sha256, url)
+    notes = [Diagnostic(n.code, WARNING, n.message, Span.point(n.line, n.col), path=n.path) for n in contents.notes]
+    return CodePackageRef(package.data, package.sha256, url), notes
 
 
 def compile_file(path: str, target_name: str, *, flow_name: str | None = None, settings: Any = None,
@@ -50,15 +53,17 @@ def compile_file(path: str, target_name: str, *, flow_name: str | None = None, s
     if plan is None:
         return CompileResult(None, diagnostics)
     target = get_target(target_name, **(target_options or {}))
+    package: CodePackageRef | None = None
     try:
-        package: CodePackageRef | None = build_code_package(plan, settings)
+        package, notes = build_code_package(plan, settings)
+        diagnostics.extend(notes)
     except OSError:        # a file it needs is unreadable: the target's check may say why
-        package = None
+        pass
     diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan, package))
     if has_errors(diagnostics):
         return CompileResult(plan, diagnostics)
     if package is None:
-        package = build_code_package(plan, settings)   # raises the OSError, as before
+        package, _ = build_code_package(plan, settings)   # raises the OSError, as before
     files = target.emit(plan, package)
     return CompileResult(plan, diagnostics, files, package)
 

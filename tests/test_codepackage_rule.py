@@ -108,3 +108,21 @@ def test_zip_holds_exactly_the_contents(flow_dir):
     data, _ = codepackage.build(str(flow_dir / "flow.py"), b"{}")
     names = {n[len("flow/"):] for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.startswith("flow/")}
     assert names == set(codepackage.package_contents(str(flow_dir / "flow.py")).files)
+
+
+def _flowc(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))})
+
+
+@pytest.mark.parametrize("target", ["argo", "stepfunctions"])
+def test_compile_warns_with_file_line_and_column(flow_dir, tmp_path_factory, target):
+    out = tmp_path_factory.mktemp("out")
+    r = _flowc("compile", str(flow_dir / "flow.py"), "--target", target, "-o", str(out),
+               "--datastore", "s3://bucket/prefix", cwd=flow_dir)
+    assert r.returncode == 0, r.stderr
+    assert f"{flow_dir / 'flow.py'}:22:9: FC010" in r.stderr or "flow.py:22:9: FC010" in r.stderr, r.stderr
+    assert "flow.py:25:9: FC011" in r.stderr, r.stderr
