@@ -26,7 +26,12 @@ class CompileResult:
         return self.plan is not None and not has_errors(self.diagnostics)
 
 
-def build_code_package(plan: FlowPlan, settings: Any = None) -> tuple[CodePackageRef, list[Diagnostic]]:
+def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
+    """The code package of a plan (see package_with_notes)."""
+    return package_with_notes(plan, settings)[0]
+
+
+def package_with_notes(plan: FlowPlan, settings: Any = None) -> tuple[CodePackageRef, list[Diagnostic]]:
     """The code package of a plan (codepackage.package_contents: the one rule for run, compile and
     deploy) and what the rule has to say about it (FC010 missing data files, FC011 skipped
     credential-looking files), as warnings."""
@@ -55,7 +60,7 @@ def compile_file(path: str, target_name: str, *, flow_name: str | None = None, s
     target = get_target(target_name, **(target_options or {}))
     package: CodePackageRef | None = None
     try:
-        package, notes = build_code_package(plan, settings)
+        package, notes = package_with_notes(plan, settings)
         diagnostics.extend(notes)
     except OSError:        # a file it needs is unreadable: the target's check may say why
         pass
@@ -63,7 +68,7 @@ def compile_file(path: str, target_name: str, *, flow_name: str | None = None, s
     if has_errors(diagnostics):
         return CompileResult(plan, diagnostics)
     if package is None:
-        package, _ = build_code_package(plan, settings)   # raises the OSError, as before
+        package = build_code_package(plan, settings)   # raises the OSError, as before
     files = target.emit(plan, package)
     return CompileResult(plan, diagnostics, files, package)
 
