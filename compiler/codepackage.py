@@ -50,8 +50,8 @@ def _pyc(name: str, source: bytes) -> bytes:
 
     zipimport cannot cache bytecode, so without this every task would compile the runtime anew.
     Deterministic (no timestamp); a Python with another magic number ignores it and compiles
-    the .py instead. Cached by (name, source): a compile builds the package twice (the Argo check
-    measures its size, then the pipeline emits it) and compiling the runtime is most of the cost.
+    the .py instead. Cached by (name, source): compiling the runtime is most of the cost of a
+    package, and a process that builds several (tests, `flowc run` after a compile) pays it once.
     """
     import importlib.util
     from importlib import _bootstrap_external
@@ -113,39 +113,136 @@ def discover_local_modules(flow_path: str) -> list[str]:
     return sorted(found)
 
 
-def _glob_files(flow_dir: str, patterns) -> list[str]:
-    out = set()
+# Files that look like credentials are never packaged by a glob or by discovery, only when a
+# package_include entry names them exactly (a leaked key in a code package is readable by every
+# pod and job that runs the flow, and by whoever can read the datastore).
+CREDENTIAL_NAMES = frozenset({".env", "credentials", ".netrc", ".pgpass", ".pypirc", ".npmrc",
+                              ".git-credentials", ".htpasswd", "kubeconfig", "secrets.json",
+                              "service-account.json", "service_account.json"})
+CREDENTIAL_DIRS = frozenset({".aws", ".ssh", ".gnupg", ".kube", ".docker", ".azure", ".gcloud"})
+CREDENTIAL_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".ppk",
+                       ".asc", ".gpg")
+CREDENTIAL_PREFIXES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env.")
+
+
+def looks_like_credentials(rel: str) -> bool:
+    """True for paths (relative, '/'-separated) that look like keys, tokens or cloud credentials."""
+    parts = rel.split("/")
+    name = parts[-1].lower()
+    return (name in CREDENTIAL_NAMES or name.endswith(CREDENTIAL_SUFFIXES)
+            or name.startswith(CREDENTIAL_PREFIXES) or any(p in CREDENTIAL_DIRS for p in parts[:-1]))
+
+
+def _glob_files(flow_dir: str, patterns) -> tuple[list[str], list[str]]:
+    """(files, credential-looking files skipped) matched by the include globs, relative paths."""
+    out, skipped = set(), set()
     for pat in patterns or ():
+        explicit = not glob.has_magic(pat)
         for p in glob.glob(os.path.join(flow_dir, pat), recursive=True):
-            if os.path.isfile(p):
-                rel = os.path.relpath(p, flow_dir)
-                if rel.startswith(".."):
-                    continue
-                if any(part in _SKIP_DIRS for part in rel.split(os.sep)):
-                    continue
-                out.add(rel.replace(os.sep, "/"))
-    return sorted(out)
+            for rel in _files_under(flow_dir, p):
+                if looks_like_credentials(rel) and not (explicit and os.path.normpath(pat) == os.path.normpath(rel)):
+                    skipped.add(rel)
+                else:
+                    out.add(rel)
+    return sorted(out), sorted(skipped - out)
+
+
+def _files_under(flow_dir: str, path: str) -> list[str]:
+    """Relative '/'-paths of a file, or of the files in a directory, inside flow_dir."""
+    paths = [path]
+    if os.path.isdir(path):
+        paths = []
+        for dirpath, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            paths.extend(os.path.join(dirpath, f) for f in sorted(files))
+    out = []
+    real_dir = os.path.realpath(flow_dir)
+    for p in paths:
+        rel = os.path.relpath(p, flow_dir)
+        if rel.startswith("..") or os.path.isabs(rel) or not os.path.isfile(p):
+            continue
+        if os.path.commonpath([real_dir, os.path.realpath(p)]) != real_dir:
+            continue     # a link out of the flow's folder: never publish host files
+        if any(part in _SKIP_DIRS for part in rel.split(os.sep)) or rel.endswith((".pyc", ".pyo")):
+            continue
+        out.append(rel.replace(os.sep, "/"))
+    return out
+
+
+@dataclass(frozen=True)
+class PackageNote:
+    """Something the package rule decided that the user should hear about (a warning)."""
+
+    code: str                  # FC010 missing data file, FC011 credential-looking file skipped
+    path: str                  # the source file the note is about
+    line: int
+    col: int
+    message: str
+
+
+@dataclass(frozen=True)
+class PackageContents:
+    """What a flow's code package holds besides the runtime: relative '/'-paths under flow/."""
+
+    files: tuple[str, ...]
+    notes: tuple[PackageNote, ...] = ()
+
+
+def package_contents(flow_path: str, local_modules=(), include_globs=()) -> PackageContents:
+    """THE rule for what a code package holds, for `flowc run`, `compile` and `deploy` alike:
+    the flow file, the local modules it imports, the files its code opens by a literal relative
+    path (datafiles.py), and the files matched by `package_include`; never credential-looking
+    files unless an include names them exactly. Notes: data files that are not there (FC010) and
+    credential-looking files skipped (FC011)."""
+    from compiler import datafiles
+
+    flow_path = os.path.abspath(flow_path)
+    flow_dir = os.path.dirname(flow_path)
+    modules = set(local_modules or ()) | set(discover_local_modules(flow_path))
+    rels = {os.path.basename(flow_path), *modules}
+    notes: list[PackageNote] = []
+    included, skipped = _glob_files(flow_dir, include_globs)
+    rels.update(included)
+    where: dict[str, tuple[str, int, int]] = {}      # credential-looking file -> where the code reads it
+    for source in sorted({os.path.basename(flow_path), *modules}):
+        source_path = os.path.join(flow_dir, source)
+        for ref in datafiles.literal_paths(source_path):
+            pattern = os.path.join(flow_dir, ref.path)
+            targets = sorted(glob.glob(pattern)) if ref.is_glob else [pattern] if os.path.exists(pattern) else []
+            if not targets:
+                notes.append(PackageNote("FC010", source_path, ref.line, ref.col,
+                                         f"'{ref.path}' is read by the flow but no such file is beside it: "
+                                         "a task will not find it (add the file, or list it in package_include)"))
+            for target in targets:
+                for rel in _files_under(flow_dir, target):
+                    if looks_like_credentials(rel):
+                        where.setdefault(rel, (source_path, ref.line, ref.col))
+                    else:
+                        rels.add(rel)
+    for rel in skipped:
+        where.setdefault(rel, (flow_path, 1, 1))     # matched by a package_include glob
+    for rel in sorted(set(where) - rels):
+        notes.append(PackageNote("FC011", *where[rel],
+                                 f"'{rel}' looks like credentials and is not packaged "
+                                 "(name it exactly in package_include to package it anyway)"))
+    return PackageContents(tuple(sorted(r.replace(os.sep, "/") for r in rels)), tuple(notes))
 
 
 def build(flow_path: str, spec_bytes: bytes, local_modules=(), include_globs=(),
-          discover: bool = True) -> tuple[bytes, str]:
+          contents: PackageContents | None = None) -> tuple[bytes, str]:
     """Build the code package. Returns (zip bytes, sha256 hex)."""
     flow_path = os.path.abspath(flow_path)
     flow_dir = os.path.dirname(flow_path)
+    if contents is None:
+        contents = package_contents(flow_path, local_modules, include_globs)
     entries: dict[str, bytes] = {}
     for name, full in runtime_files().items():
         with open(full, "rb") as f:
             entries[name] = f.read()
         entries[name + "c"] = _pyc(name, entries[name])
-    rels = set(local_modules or ())
-    if discover:
-        rels.update(discover_local_modules(flow_path))
-    rels.update(_glob_files(flow_dir, include_globs))
-    rels.add(os.path.basename(flow_path))
-    for rel in sorted(rels):
-        full = os.path.join(flow_dir, rel)
-        with open(full, "rb") as f:
-            entries["flow/" + rel.replace(os.sep, "/")] = f.read()
+    for rel in contents.files:
+        with open(os.path.join(flow_dir, rel), "rb") as f:
+            entries["flow/" + rel] = f.read()
     entries["flowc.json"] = spec_bytes
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -170,7 +267,7 @@ class CodePackage:
 
 
 def build_package(flow_path: str, spec_bytes: bytes, local_modules=(), include_globs=(),
-                  discover: bool = True) -> CodePackage:
+                  contents: PackageContents | None = None) -> CodePackage:
     """Like build(), as a CodePackage (data, sha256)."""
-    data, sha = build(flow_path, spec_bytes, local_modules, include_globs, discover)
+    data, sha = build(flow_path, spec_bytes, local_modules, include_globs, contents)
     return CodePackage(data, sha)

@@ -1,7 +1,10 @@
 """The target-neutral plan: what every target (Argo, Step Functions, the local runner) compiles from.
 
 lower.py builds it from a clean FlowGraph plus settings. Everything a target needs is resolved here
-(compute per step, retries, timeouts, env), so targets only translate, never decide.
+(compute per step with its image, queue and roles, retries, timeouts and their backstops, env,
+parameter default text, the workflow's name parts), so targets only translate, never decide.
+What stays with a target: its own spelling (name rules, quantities) and what it does when a value
+is absent that it needs (e.g. no Batch queue anywhere: a warning and a placeholder queue).
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.frontend.model import ParameterDecl, Span
+from compiler.settings import DEFAULT_IMAGE, Settings
 
 DEFAULT_CPU = 1.0
 DEFAULT_MEMORY_MB = 4096
@@ -25,9 +29,9 @@ class Compute:
     gpu: int = 0
     disk: int = DEFAULT_DISK_MB
     shared_memory: int | None = None
-    image: str | None = None                 # None: the settings' image
+    image: str = DEFAULT_IMAGE               # the step's own image, else the settings' image
     # Kubernetes
-    namespace: str | None = None
+    namespace: str | None = None             # the step's own, else the settings' (None: neither)
     service_account: str | None = None
     node_selector: tuple[tuple[str, str], ...] = ()
     tolerations: tuple[tuple[tuple[str, Any], ...], ...] = ()
@@ -38,9 +42,9 @@ class Compute:
     image_pull_policy: str | None = None
     persistent_volume_claims: tuple[tuple[str, str], ...] = ()
     # AWS Batch
-    queue: str | None = None                 # None: the settings' job queue
-    iam_role: str | None = None
-    execution_role: str | None = None
+    queue: str | None = None                 # own @batch(queue=), else the settings' (None: neither)
+    iam_role: str | None = None              # own @batch(iam_role=), else settings.batch_job_role_arn
+    execution_role: str | None = None        # own, else settings.batch_execution_role_arn
     use_tmpfs: bool = False
     tmpfs_size: int | None = None
     tmpfs_path: str = "/metaflow_temp"
@@ -70,7 +74,8 @@ class StepPlan:
     depth: int                               # enclosing foreach scopes
     compute: Compute
     retry: Retry = field(default_factory=Retry)
-    timeout_seconds: int | None = None
+    timeout_seconds: int | None = None       # @timeout: the runtime enforces it (so @catch can catch it)
+    backstop_timeout_seconds: int | None = None   # the platform's deadline behind it (pod, job, state)
     catch: bool = False                      # @catch: a failure on the last attempt is caught
     catch_var: str | None = None
     catch_print: bool = True
@@ -96,6 +101,13 @@ class StepPlan:
         return self.join_kind == "foreach"
 
 
+@dataclass
+class ParameterPlan(ParameterDecl):
+    """A parameter as declared, plus its default as the text a user would pass on a command line."""
+
+    default_text: str | None = None          # None: no default, or a default of None
+
+
 @dataclass(frozen=True)
 class Schedule:
     cron: str                                # five-field cron expression
@@ -110,14 +122,21 @@ class FlowPlan:
     start: str
     end: str
     steps: dict[str, StepPlan]               # topological order
-    parameters: list[ParameterDecl]
+    parameters: list[ParameterPlan]
     project: str | None = None               # @project(name=...)
-    project_branch: str | None = None
+    project_branch: str | None = None        # resolved: settings branch/production, else user.<name>
+    name_parts: tuple[str, ...] = ()         # (project, branch, flow) under @project, else (flow,)
+    image: str = DEFAULT_IMAGE               # the image of steps without their own
     schedule: Schedule | None = None
     triggers: list[dict[str, Any]] = field(default_factory=list)
     local_modules: list[str] = field(default_factory=list)
-    settings: Any = None                     # settings.Settings
+    settings: Settings = field(default_factory=Settings)
     description: str | None = None
 
     def step(self, name: str) -> StepPlan:
         return self.steps[name]
+
+    @property
+    def qualified_name(self) -> str:
+        """The workflow's neutral name, `project.branch.Flow` or `Flow`; each target spells it its way."""
+        return ".".join(self.name_parts) if self.name_parts else self.flow_name

@@ -3,22 +3,30 @@
 Compute is resolved here, once, for every target: `@resources` is a hint that every backend reads,
 `@kubernetes` / `@batch` pin a backend, and where several give a value the largest wins (as
 Metaflow does). `--with NAME[:k=v,...]` attaches a decorator to every step that has none of that
-kind (for compute decorators: none of either kind).
+kind (for compute decorators: none of either kind). Every default is applied here too: decorator
+defaults (compiler/decorators.py), the settings' image, queue and roles, timeout backstops,
+parameter default text and the workflow's name parts, so that targets can read the plan without fallbacks.
 """
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Iterable
 
+from compiler.decorators import COMPUTE_DECORATORS, STEP_DECORATORS, WITH_DECORATORS, default
 from compiler.diagnostics import ERROR, Diagnostic
-from compiler.ir import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Compute, FlowPlan, Retry, Schedule, StepPlan
-from compiler.frontend.model import Decorator, FlowGraph, GraphNode, Span
+from compiler.ir import (DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Compute, FlowPlan, ParameterPlan, Retry,
+                         Schedule, StepPlan)
+from compiler.frontend.model import Decorator, FlowGraph, GraphNode, ParameterDecl, Span
+from compiler.settings import Settings
 
-COMPUTE_DECORATORS = ("kubernetes", "batch")
-WITH_DECORATORS = ("kubernetes", "batch", "retry", "catch", "timeout", "environment", "resources")
+# The runtime enforces @timeout itself (so @catch can catch a timeout); the platform's deadline
+# (pod activeDeadlineSeconds, Batch attempt duration, the state's TimeoutSeconds) is a backstop
+# this much later, so that it fires only when the runtime could not.
+TIMEOUT_MARGIN_SECONDS = 60
 
 _WITH_RE = re.compile(r"^(?P<name>[a-z_]+)(?::(?P<args>.*))?$")
 
@@ -52,8 +60,6 @@ def parse_with(option: str) -> WithSpec:
     match = _WITH_RE.match(option.strip())
     if not match or match.group("name") not in WITH_DECORATORS:
         raise WithError(f"--with {option!r}: expected one of {', '.join(WITH_DECORATORS)}, optionally followed by :key=value,...")
-    from compiler.frontend.lint.decorators import STEP_DECORATORS   # the linter's table of known arguments
-
     name = match.group("name")
     known = STEP_DECORATORS.get(name, {})
     args: dict[str, Any] = {}
@@ -84,6 +90,12 @@ def _num(value: Any, default: float | None = None) -> float | None:
         return default
 
 
+def _num_or_default(deco: Decorator | WithSpec, name: str, arg: str) -> float:
+    """`@name(arg=...)` as a number; the decorator's default when absent or not a number."""
+    value = _num(deco.args.get(arg))
+    return value if value is not None else float(default(name, arg))  # type: ignore[arg-type]
+
+
 def _max(*values: float | None) -> float:
     return max(v for v in values if v is not None)
 
@@ -104,7 +116,8 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def resolve_compute(decorators: dict[str, Decorator | WithSpec]) -> Compute:
+def resolve_compute(decorators: dict[str, Decorator | WithSpec], settings: Settings | None = None) -> Compute:
+    settings = settings if settings is not None else Settings()
     resources = decorators.get("resources")
     pinned_name = next((n for n in COMPUTE_DECORATORS if n in decorators), None)
     pinned = decorators.get(pinned_name) if pinned_name else None
@@ -124,23 +137,25 @@ def resolve_compute(decorators: dict[str, Decorator | WithSpec]) -> Compute:
         gpu=int(gpu),
         disk=int(disk),
         shared_memory=int(max(shm)) if shm else None,
-        image=args.get("image"),
-        namespace=args.get("namespace"),
+        image=str(args.get("image") or settings.image),
+        namespace=args.get("namespace") or settings.k8s_namespace,
         service_account=args.get("service_account"),
         node_selector=_pairs(args.get("node_selector")),
         tolerations=tuple(tuple(sorted(t.items())) for t in tolerations if isinstance(t, dict)),
         k8s_secrets=_names(args.get("secrets")) if pinned_name == "kubernetes" else (),
         labels=_pairs(args.get("labels")),
         annotations=_pairs(args.get("annotations")),
-        gpu_vendor=str(args.get("gpu_vendor") or "nvidia").lower(),
+        gpu_vendor=str(args.get("gpu_vendor") or default("kubernetes", "gpu_vendor")).lower(),
         image_pull_policy=args.get("image_pull_policy"),
         persistent_volume_claims=_pairs(args.get("persistent_volume_claims")),
-        queue=args.get("queue"),
-        iam_role=args.get("iam_role"),
-        execution_role=args.get("execution_role"),
+        # queue and roles: for every step not on Kubernetes (Step Functions runs unpinned steps on Batch)
+        queue=(args.get("queue") or settings.batch_queue) if pinned_name != "kubernetes" else None,
+        iam_role=(args.get("iam_role") or settings.batch_job_role_arn) if pinned_name != "kubernetes" else None,
+        execution_role=((args.get("execution_role") or settings.batch_execution_role_arn)
+                        if pinned_name != "kubernetes" else None),
         use_tmpfs=bool(args.get("use_tmpfs") or False),
         tmpfs_size=int(args["tmpfs_size"]) if args.get("tmpfs_size") is not None else None,
-        tmpfs_path=str(args.get("tmpfs_path") or "/metaflow_temp"),
+        tmpfs_path=str(args.get("tmpfs_path") or default(pinned_name or "batch", "tmpfs_path")),
         max_swap=int(args["max_swap"]) if args.get("max_swap") is not None else None,
         swappiness=int(args["swappiness"]) if args.get("swappiness") is not None else None,
         privileged=bool(args.get("privileged") or False),
@@ -153,6 +168,10 @@ def _timeout_seconds(deco: Decorator | WithSpec | None) -> int | None:
     a = deco.args
     total = (_num(a.get("seconds"), 0) or 0) + 60 * (_num(a.get("minutes"), 0) or 0) + 3600 * (_num(a.get("hours"), 0) or 0)
     return int(total) if total > 0 else None
+
+
+def _backstop(timeout_seconds: int | None) -> int | None:
+    return timeout_seconds + TIMEOUT_MARGIN_SECONDS if timeout_seconds else None
 
 
 def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[str, Decorator | WithSpec]:
@@ -168,12 +187,14 @@ def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[st
     return own
 
 
-def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]) -> StepPlan:
+def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec],
+               settings: Settings | None = None) -> StepPlan:
     decos = _step_decorators(node, with_specs)
     retry = decos.get("retry")
     catch = decos.get("catch")
     environment = decos.get("environment")
     secrets = decos.get("secrets")
+    timeout = _timeout_seconds(decos.get("timeout"))
     join_kind = None
     if node.kind == "join" and node.join_of in graph.nodes:
         join_kind = "foreach" if graph.nodes[node.join_of].kind in ("foreach", "parallel") else "static"
@@ -183,15 +204,17 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         next=list(node.out),
         in_=list(node.in_),
         depth=node.foreach_depth,
-        compute=resolve_compute(decos),
+        compute=resolve_compute(decos, settings),
         retry=Retry(
-            times=int(_num(retry.args.get("times"), 3)) if retry else 0,
-            minutes_between=float(_num(retry.args.get("minutes_between_retries"), 2)) if retry else 2.0,
+            times=int(_num_or_default(retry, "retry", "times")) if retry else 0,
+            minutes_between=(_num_or_default(retry, "retry", "minutes_between_retries") if retry
+                             else Retry.minutes_between),
         ),
-        timeout_seconds=_timeout_seconds(decos.get("timeout")),
+        timeout_seconds=timeout,
+        backstop_timeout_seconds=_backstop(timeout),
         catch=catch is not None,
         catch_var=(catch.args.get("var") if catch else None),
-        catch_print=bool(catch.args.get("print_exception", True)) if catch else True,
+        catch_print=bool(catch.args.get("print_exception", default("catch", "print_exception"))) if catch else True,
         env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},
         secret_sources=[s if isinstance(s, dict) else str(s)
                         for s in ((secrets.args.get("sources") or []) if secrets else [])],
@@ -221,13 +244,14 @@ def lower_schedule(deco: Decorator | None) -> Schedule | None:
     for flag, expression in _CRON_SHORTCUTS:
         if deco.args.get(flag):
             return Schedule(expression, tz)
-    return Schedule("0 0 * * *", tz)  # Metaflow's @schedule defaults to daily
+    default_flag = next(flag for flag, _ in _CRON_SHORTCUTS if default("schedule", flag))
+    return Schedule(dict(_CRON_SHORTCUTS)[default_flag], tz)
 
 
-def _default_branch(settings: Any) -> str:
-    if settings is not None and str(getattr(settings, "production", "false")).lower() in ("1", "true", "yes"):
+def _default_branch(settings: Settings) -> str:
+    if str(settings.production).lower() in ("1", "true", "yes"):
         return "prod"
-    branch = getattr(settings, "branch", None) if settings is not None else None
+    branch = settings.branch
     if branch:
         return str(branch) if str(branch).startswith(("test.", "prod.")) else "test." + str(branch)
     try:
@@ -237,10 +261,28 @@ def _default_branch(settings: Any) -> str:
     return "user." + user
 
 
-def lower(graph: FlowGraph, settings: Any = None, with_specs: Iterable[WithSpec] = ()) -> FlowPlan:
+def default_text(value: Any) -> str:
+    """A parameter value as the text a user would pass: booleans lower case, JSON sorted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def lower_parameter(p: ParameterDecl) -> ParameterPlan:
+    text = default_text(p.default) if p.has_default and p.default is not None else None
+    return ParameterPlan(**{f.name: getattr(p, f.name) for f in fields(ParameterDecl)}, default_text=text)
+
+
+def lower(graph: FlowGraph, settings: Settings | None = None, with_specs: Iterable[WithSpec] = ()) -> FlowPlan:
+    """The plan of a clean graph. No settings: the defaults (what the CLI has with no flag, env or pyproject)."""
+    settings = settings if settings is not None else Settings()
     with_specs = list(with_specs)
     flow = graph.flow
-    project = flow.decorator("project")
+    project_deco = flow.decorator("project")
+    project = str(project_deco.args.get("name")) if project_deco and project_deco.args.get("name") else None
+    branch = _default_branch(settings) if project_deco else None
     triggers = [dict(d.args, kind=d.name) for d in flow.decorators if d.name in ("trigger", "trigger_on_finish")]
     return FlowPlan(
         flow_name=flow.class_name,
@@ -248,10 +290,12 @@ def lower(graph: FlowGraph, settings: Any = None, with_specs: Iterable[WithSpec]
         path=flow.path,
         start=graph.start,
         end=graph.end,
-        steps={name: lower_step(node, graph, with_specs) for name, node in graph.nodes.items()},
-        parameters=list(flow.parameters),
-        project=str(project.args.get("name")) if project and project.args.get("name") else None,
-        project_branch=_default_branch(settings) if project else None,
+        steps={name: lower_step(node, graph, with_specs, settings) for name, node in graph.nodes.items()},
+        parameters=[lower_parameter(p) for p in flow.parameters],
+        project=project,
+        project_branch=branch,
+        name_parts=(project, str(branch), flow.class_name) if project else (flow.class_name,),
+        image=str(settings.image),
         schedule=lower_schedule(flow.decorator("schedule")),
         triggers=triggers,
         local_modules=list(flow.local_modules),
@@ -271,4 +315,5 @@ def with_diagnostics(options: Iterable[str]) -> tuple[list[WithSpec], list[Diagn
     return specs, diagnostics
 
 
-__all__ = ["WithSpec", "parse_with", "lower", "lower_step", "resolve_compute", "with_diagnostics", "Span"]
+__all__ = ["WithSpec", "parse_with", "lower", "lower_step", "resolve_compute", "with_diagnostics", "default_text",
+           "TIMEOUT_MARGIN_SECONDS", "COMPUTE_DECORATORS", "WITH_DECORATORS", "Span"]

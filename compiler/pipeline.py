@@ -1,6 +1,7 @@
 """The compile pipeline shared by every target and by deploy:
-analyze -> lower -> target.check -> code package -> target.emit. Each stage returns data; the
-diagnostics of every stage are collected and returned, never raised.
+analyze -> lower -> code package -> target.check -> target.emit. Each stage returns data; the
+diagnostics of every stage are collected and returned, never raised. The code package is built
+once per compile here and handed to the target (which never builds it).
 """
 from __future__ import annotations
 
@@ -26,18 +27,26 @@ class CompileResult:
 
 
 def build_code_package(plan: FlowPlan, settings: Any = None) -> CodePackageRef:
-    """The code package of a plan: flow file, local modules, included files, runtime, flowc.json."""
+    """The code package of a plan (see package_with_notes)."""
+    return package_with_notes(plan, settings)[0]
+
+
+def package_with_notes(plan: FlowPlan, settings: Any = None) -> tuple[CodePackageRef, list[Diagnostic]]:
+    """The code package of a plan (codepackage.package_contents: the one rule for run, compile and
+    deploy) and what the rule has to say about it (FC010 missing data files, FC011 skipped
+    credential-looking files), as warnings."""
     from compiler import codepackage, runtime_spec
+    from compiler.compute.container import code_url
+    from compiler.diagnostics import WARNING, Span
 
     spec_bytes = runtime_spec.dumps(runtime_spec.build(plan))
     include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
-    package = codepackage.build_package(
-        plan.path, spec_bytes, local_modules=tuple(plan.local_modules), include_globs=include)
-    url = None
+    contents = codepackage.package_contents(plan.path, tuple(plan.local_modules), include)
+    package = codepackage.build_package(plan.path, spec_bytes, contents=contents)
     datastore = getattr(settings, "datastore", None) if settings is not None else None
-    if datastore:
-        url = f"{datastore.rstrip('/')}/{plan.flow_name}/code/{package.sha256}.zip"
-    return CodePackageRef(package.data, package.sha256, url)
+    url = code_url(datastore, plan.flow_name, package.sha256) if datastore else None
+    notes = [Diagnostic(n.code, WARNING, n.message, Span.point(n.line, n.col), path=n.path) for n in contents.notes]
+    return CodePackageRef(package.data, package.sha256, url), notes
 
 
 def compile_file(path: str, target_name: str, *, flow_name: str | None = None, settings: Any = None,
@@ -49,10 +58,17 @@ def compile_file(path: str, target_name: str, *, flow_name: str | None = None, s
     if plan is None:
         return CompileResult(None, diagnostics)
     target = get_target(target_name, **(target_options or {}))
-    diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan))
+    package: CodePackageRef | None = None
+    try:
+        package, notes = package_with_notes(plan, settings)
+        diagnostics.extend(notes)
+    except OSError:        # a file it needs is unreadable: the target's check may say why
+        pass
+    diagnostics.extend(d if d.path else _with_path(d, path) for d in target.check(plan, package))
     if has_errors(diagnostics):
         return CompileResult(plan, diagnostics)
-    package = build_code_package(plan, settings)
+    if package is None:
+        package = build_code_package(plan, settings)   # raises the OSError, as before
     files = target.emit(plan, package)
     return CompileResult(plan, diagnostics, files, package)
 

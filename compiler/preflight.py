@@ -148,9 +148,9 @@ def check_batch(steps: list[StepPlan], settings: Any, *, session=None) -> Prefli
     if not steps:
         return result
     if session is None:
-        import boto3
+        from compiler.compute import aws
 
-        session = boto3.session.Session(region_name=getattr(settings, "aws_region", None) or None)
+        session = aws.session(settings)
     batch, ec2 = session.client("batch"), session.client("ec2")
     by_queue: dict[str, list[StepPlan]] = {}
     for step in steps:
@@ -184,9 +184,9 @@ def check_batch(steps: list[StepPlan], settings: Any, *, session=None) -> Prefli
 def node_capacities(nodes: list[dict[str, Any]], step: StepPlan) -> list[Capacity]:
     from kubernetes.utils import parse_quantity
 
-    from compiler.targets.argo.resources import GPU_RESOURCE
+    from compiler.compute.kubernetes import gpu_resource
 
-    gpu_key = GPU_RESOURCE.get(step.compute.gpu_vendor, "%s.com/gpu" % step.compute.gpu_vendor)
+    gpu_key = gpu_resource(step.compute)
     selector = step.compute.node_selector_dict()
     caps = []
     for node in nodes:
@@ -215,7 +215,7 @@ def check_kubernetes(steps: list[StepPlan], settings: Any, *, api_client=None) -
         from kubernetes import client
 
         if api_client is None:
-            from compiler.runner.backends.kubernetes import load_api_client
+            from compiler.compute.kubernetes import load_api_client
 
             api_client = load_api_client(settings)
         response = client.CoreV1Api(api_client).list_node(_preload_content=False)

@@ -11,11 +11,14 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.ir import FlowPlan, StepPlan
 from compiler.frontend.model import ParameterDecl
+from compiler.settings import Settings
 
 FORMAT = 1
 
 
 def _parameter(p: ParameterDecl) -> dict[str, Any]:
+    # The raw default: the runtime converts it by type (docs/runtime-contract.md). default_text is
+    # for the targets' workflow arguments and stays out of the spec (its bytes are hashed).
     return {
         "name": p.name, "attr": p.attr, "kind": p.kind, "type": p.type,
         "has_default": p.has_default, "default": p.default if p.has_default else None,
@@ -54,9 +57,11 @@ def dumps(spec: dict[str, Any]) -> bytes:
     return json.dumps(spec, sort_keys=True, indent=1, default=repr).encode("utf-8")
 
 
-def plan_for_file(path: str, flow_name: str | None = None, settings: Any = None,
+def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | None = None,
                   with_options: tuple[str, ...] = ()) -> tuple[FlowPlan | None, list[Diagnostic]]:
-    """Front end + lowering for one file: the plan, or None and the diagnostics that stop it."""
+    """Front end + lowering for one file: the plan, or None and the diagnostics that stop it.
+
+    No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
     from compiler.frontend.api import analyze_file
     from compiler.lower import lower, with_diagnostics
 

@@ -1,12 +1,16 @@
 """Settings with provenance: command-line flags > FLOWC_* environment > [tool.flowc] in the nearest
 pyproject.toml > defaults. `flowc compile --show-config` prints each value and where it came from.
+
+SPECS is the one table of settings (one line each). `Settings` is a frozen dataclass generated from
+it: one typed field per setting, plus `sources` (where each value came from).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 
 def _int(value: Any) -> int:
@@ -38,9 +42,19 @@ class SettingSpec:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def type(self) -> Any:
+        """The field type of the setting in `Settings` (Optional when it has no default)."""
+        kind = _TYPES.get(self.convert, Any)
+        return kind if self.default is not None else Optional[kind]
+
+
+DEFAULT_IMAGE = "python:3.11"
+_TYPES: dict[Callable[[Any], Any], Any] = {_int: int, _str: str, _list: Sequence[str]}
+
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("image", "container image of every step without its own", "python:3.11"),
+    SettingSpec("image", "container image of every step without its own", DEFAULT_IMAGE),
     SettingSpec("datastore", "datastore root every task reads and writes (s3://bucket/prefix)"),
     SettingSpec("s3_endpoint", "S3 endpoint URL for an S3-compatible store (passed to tasks as AWS_ENDPOINT_URL)"),
     SettingSpec("k8s_namespace", "Kubernetes namespace of the workflow templates"),
@@ -64,27 +78,42 @@ SPECS: tuple[SettingSpec, ...] = (
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
-@dataclass(frozen=True)
-class Settings:
-    values: Mapping[str, Any]
-    sources: Mapping[str, str] = field(default_factory=dict)   # name -> "flag" | "env FLOWC_X" | "pyproject.toml" | "default"
+class _SettingsMethods:
+    """What every Settings has besides its fields."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    sources: Mapping[str, str]   # name -> "flag --x" | "env FLOWC_X" | "<pyproject> [tool.flowc]" | "default"
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {spec.name: getattr(self, spec.name) for spec in SPECS}
 
     def describe(self) -> list[tuple[str, Any, str]]:
-        return [(spec.name, self.values.get(spec.name), self.sources.get(spec.name, "default")) for spec in SPECS]
+        return [(spec.name, getattr(self, spec.name), self.sources.get(spec.name, "default")) for spec in SPECS]
 
     def with_values(self, **overrides: Any) -> "Settings":
-        values = dict(self.values)
         sources = dict(self.sources)
-        for key, value in overrides.items():
-            values[key] = value
-            sources[key] = "flag"
-        return Settings(values, sources)
+        sources.update({key: "flag" for key in overrides})
+        return dataclasses.replace(self, sources=sources, **overrides)  # type: ignore[type-var,return-value]
+
+
+def _field(spec: SettingSpec) -> Any:
+    if isinstance(spec.default, list):   # mutable: a factory gives each Settings its own
+        default: list[Any] = spec.default
+        return field(default_factory=lambda: list(default))
+    return field(default=spec.default)
+
+
+if TYPE_CHECKING:   # the fields are generated from SPECS; to a type checker, any setting is Any
+    class Settings(_SettingsMethods):
+        def __init__(self, sources: Mapping[str, str] = ..., **values: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    Settings = dataclasses.make_dataclass(
+        "Settings",
+        [(spec.name, spec.type, _field(spec)) for spec in SPECS]
+        + [("sources", Mapping[str, str], field(default_factory=dict, compare=False))],
+        bases=(_SettingsMethods,), frozen=True)
+    Settings.__module__ = __name__
 
 
 class SettingsError(ValueError):
@@ -140,4 +169,4 @@ def resolve(flags: Mapping[str, Any] | None = None, *, flow_dir: str | os.PathLi
         except (TypeError, ValueError):
             raise SettingsError(f"setting {spec.name} from {source}: cannot read {raw!r}") from None
         sources[spec.name] = source
-    return Settings(values, sources)
+    return Settings(sources=sources, **values)

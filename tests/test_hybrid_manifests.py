@@ -21,7 +21,7 @@ def _task(step, attempt=0):
 
 
 def test_kubernetes_job_manifest():
-    plan, _ = plan_for_file(os.path.join(FLOWS, "hybrid_cloud.py"))
+    plan, _ = plan_for_file(os.path.join(FLOWS, "hybrid_cloud.py"), None, SETTINGS)   # lowered with the settings in use
     step = plan.steps["prepare_data"]
     step = replace(step, env={"A": "1"}, compute=replace(
         step.compute, gpu=1, node_selector=(("pool", "gpu"),),
@@ -50,7 +50,7 @@ def test_kubernetes_job_manifest():
 def test_batch_submit_request():
     from compiler.runner.backends.batch import BatchBackend
 
-    plan, _ = plan_for_file(os.path.join(FLOWS, "hybrid_cloud.py"))
+    plan, _ = plan_for_file(os.path.join(FLOWS, "hybrid_cloud.py"), None, SETTINGS)   # lowered with the settings in use
     step = replace(plan.steps["train"], timeout_seconds=30)
 
     class Session:

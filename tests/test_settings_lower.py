@@ -118,3 +118,84 @@ def test_a_bad_with_is_a_diagnostic_not_a_traceback():
 def test_with_arguments_are_checked_like_decorator_arguments(option, words):
     with pytest.raises(WithError, match=words):
         parse_with(option)
+
+
+# --- the IR resolves every default: targets read it without fallbacks ---------------------------
+
+def test_settings_are_a_typed_frozen_dataclass_with_one_field_per_setting():
+    import dataclasses
+
+    from compiler.settings import SPECS, Settings
+
+    names = [f.name for f in dataclasses.fields(Settings)]
+    assert names == [spec.name for spec in SPECS] + ["sources"]
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    assert types["max_workers"] is int and types["image"] is str
+    s = resolve({"max_workers": "5"}, environ={})
+    assert s.max_workers == 5 and getattr(s, "no_such_setting", None) is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.image = "other"   # type: ignore[misc]
+    t = s.with_values(datastore="s3://b/p")
+    assert (t.datastore, t.sources["datastore"], s.datastore) == ("s3://b/p", "flag", None)
+    assert Settings().ttl_seconds == 604800 and Settings().sources == {}
+
+
+def test_image_queue_and_roles_are_resolved_from_the_settings():
+    st = resolve({"image": "team/base:2", "batch_queue": "default-q", "batch_job_role_arn": "arn:role/job",
+                  "k8s_namespace": "ns"}, environ={})
+    plan, diags = plan_for_file(os.path.join(SHARED, "resources.py"), None, st)
+    assert plan is not None, diags
+    assert plan.image == "team/base:2"
+    start, on_batch, gpu = (plan.steps[n].compute for n in ("start", "on_batch", "gpu_train"))
+    assert (start.image, start.queue, start.iam_role) == ("team/base:2", "default-q", "arn:role/job")
+    assert (on_batch.image, on_batch.queue) == ("python:3.11", "gpu-queue")      # its own image and queue win
+    assert (gpu.queue, gpu.iam_role, gpu.namespace) == (None, None, "ns")          # Kubernetes: no queue
+    plan, _ = plan_for_file(os.path.join(SHARED, "resources.py"), None, resolve({}, environ={}))
+    assert plan.steps["start"].compute.queue is None and plan.image == "python:3.11"   # none anywhere
+
+
+def test_timeouts_carry_their_backstop_and_retries_their_defaults():
+    from compiler.lower import TIMEOUT_MARGIN_SECONDS
+
+    plan, diags = plan_for_file(os.path.join(SHARED, "retry_catch_timeout.py"))
+    assert plan is not None, diags
+    timed = [s for s in plan.steps.values() if s.timeout_seconds]
+    assert timed and all(s.backstop_timeout_seconds == s.timeout_seconds + TIMEOUT_MARGIN_SECONDS for s in timed)
+    assert all(s.backstop_timeout_seconds is None for s in plan.steps.values() if not s.timeout_seconds)
+    plan, _ = plan_for_file(os.path.join(SHARED, "hello.py"), with_options=("retry",))
+    assert (plan.steps["start"].retry.times, plan.steps["start"].retry.minutes_between) == (3, 2.0)
+
+
+def test_parameter_default_text_is_what_a_user_would_pass():
+    plan, diags = plan_for_file(os.path.join(SHARED, "parameters.py"))
+    assert plan is not None, diags
+    text = {p.name: p.default_text for p in plan.parameters}
+    assert text["who"] is None                       # required, no default
+    assert (text["alpha"], text["rounds"], text["verbose"]) == ("0.01", "3", "false")
+    assert text["label-with-dash"] == "ok"
+    assert text["config"] == '{"depth": 4, "tags": ["x"]}'
+
+
+def test_workflow_name_parts_are_resolved_once():
+    st = resolve({"branch": "feature"}, environ={})
+    plan, _ = plan_for_file(os.path.join(SHARED, "scheduled.py"), None, st)
+    assert plan.name_parts == ("forecasting", "test.feature", "DailyForecastFlow")
+    assert plan.qualified_name == "forecasting.test.feature.DailyForecastFlow"
+    plan, _ = plan_for_file(os.path.join(SHARED, "hello.py"))
+    assert (plan.name_parts, plan.qualified_name) == (("HelloFlow",), "HelloFlow")
+
+
+def test_lowering_imports_no_linter_and_shares_the_decorator_table():
+    r = subprocess.run([sys.executable, "-c",
+                        "import sys\nfrom compiler.lower import parse_with\n"
+                        "parse_with('batch:queue=q,memory=8000')\n"
+                        "print(sorted(m for m in sys.modules if m.startswith('compiler.frontend.lint')))"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+    from compiler import decorators
+    from compiler.frontend.lint import decorators as lint_decorators
+
+    assert lint_decorators.STEP_DECORATORS is decorators.STEP_DECORATORS
+    assert set(decorators.WITH_DECORATORS) <= set(decorators.STEP_DECORATORS)
+    assert all(d in decorators.STEP_DECORATORS for d in decorators.COMPUTE_DECORATORS)

@@ -1,4 +1,4 @@
-"""`flowc compile FLOW --target argo|stepfunctions [--with ...] [-o DIR]`."""
+"""`flowc compile FLOW --target TARGET [--with ...] [-o DIR]` (targets: compiler.targets.REGISTRY)."""
 from __future__ import annotations
 
 import os
@@ -7,6 +7,15 @@ import sys
 import click
 
 from compiler.settings import SPECS, SettingsError, resolve
+from compiler.targets import names as target_names
+from compiler.targets import spec as target_spec
+
+# --target: every registered target and alias; the command gets the canonical name
+TARGET = click.Choice(target_names())
+
+
+def canonical_target(ctx, param, value):
+    return target_spec(value).name if value is not None else None
 
 
 def settings_options(command):
@@ -26,16 +35,21 @@ def settings_from(flow_path: str, flags: dict):
         raise click.UsageError(str(error)) from None
 
 
-def print_settings(settings) -> None:
-    width = max(len(name) for name, _, _ in settings.describe())
-    for name, value, source in settings.describe():
+def print_settings(settings, target: str | None = None) -> None:
+    """Each setting, its value and source; not the settings only other targets read."""
+    from compiler.targets import other_targets_settings
+
+    hidden = other_targets_settings(target) if target else set()
+    shown_settings = [row for row in settings.describe() if row[0] not in hidden]
+    width = max(len(name) for name, _, _ in shown_settings)
+    for name, value, source in shown_settings:
         shown = "(unset)" if value in (None, (), []) else value
         click.echo(f"{name:<{width}}  {shown!s:<40}  {source}")
 
 
 @click.command("compile")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", "target", type=click.Choice(["argo", "stepfunctions"]), required=True,
+@click.option("--target", "-t", "target", type=TARGET, required=True, callback=canonical_target,
               help="The workflow engine to compile for.")
 @click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]",
@@ -53,7 +67,7 @@ def compile_command(flow, target, flow_name, with_options, output_dir, show_conf
 
     settings = settings_from(flow, flags)
     if show_config:
-        print_settings(settings)
+        print_settings(settings, target)
         return
     require_file(flow)
     result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options))
@@ -65,7 +79,7 @@ def compile_command(flow, target, flow_name, with_options, output_dir, show_conf
             click.echo(written, err=True)
     else:
         docs = [f.content for f in result.files if f.stdout]
-        sys.stdout.buffer.write(b"---\n".join(docs) if target == "argo" else b"".join(docs))
+        sys.stdout.buffer.write(target_spec(target).stdout_separator.join(docs))
         sys.stdout.flush()
 
 

@@ -5,16 +5,9 @@ import sys
 
 import click
 
-from compiler.commands.compile import settings_from, settings_options
-
-TARGETS = click.Choice(["argo", "stepfunctions"])
-
-
-def _target_options(target, settings) -> dict:
-    """A deploy uploads the code package to an s3:// datastore, so Argo pods fetch it from there
-    instead of a ConfigMap (no 1 MiB limit); with a local datastore the ConfigMap still carries it."""
-    datastore = str(getattr(settings, "datastore", None) or "")
-    return {"package_in_datastore": True} if target == "argo" and datastore.startswith("s3://") else {}
+from compiler.commands.compile import TARGET as TARGETS
+from compiler.commands.compile import canonical_target, settings_from, settings_options
+from compiler.targets import spec as target_spec
 
 
 def _compiled(flow, target, flow_name, with_options, settings):
@@ -23,7 +16,7 @@ def _compiled(flow, target, flow_name, with_options, settings):
 
     require_file(flow)
     result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options),
-                          target_options=_target_options(target, settings))
+                          target_options=_backend(target).target_options(settings))
     emit_diagnostics(result.diagnostics)
     if not result.ok:
         sys.exit(exit_code_for(result.diagnostics))
@@ -31,11 +24,8 @@ def _compiled(flow, target, flow_name, with_options, settings):
 
 
 def _backend(target):
-    if target == "argo":
-        from compiler.deploy import argo as backend
-    else:
-        from compiler.deploy import stepfunctions as backend
-    return backend
+    """The target's deployer module (compiler/deploy/<target>.py, named in the registry)."""
+    return target_spec(target).deployer_module()
 
 
 def _fail(error) -> None:
@@ -45,7 +35,7 @@ def _fail(error) -> None:
 
 @click.command("deploy")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
 @click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]")
 @click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
@@ -75,9 +65,8 @@ def _preflight(plan, target, settings) -> None:
     """Refuse, before anything changes, a step whose request no machine of its backend can meet."""
     from compiler.preflight import preflight
 
-    default_backend = "batch" if target == "stepfunctions" else "kubernetes"
     try:
-        result = preflight(plan, settings, default_backend=default_backend)
+        result = preflight(plan, settings, default_backend=target_spec(target).default_backend or None)
     except Exception as error:  # no cluster or AWS access to ask: say so, do not guess
         click.echo(f"flowc: warning: preflight skipped: {error}", err=True)
         return
@@ -106,13 +95,12 @@ def _checked_params(plan, assignments):
 
 
 def _workflow_name(target, result):
-    backend = _backend(target)
-    return backend.template_name(result.files) if target == "argo" else backend.state_machine_name(result.files)
+    return _backend(target).workflow_name(result.files)
 
 
 @click.command("trigger")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
 @click.option("--flow", "flow_name", default=None)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A flow parameter; repeat for more.")
 @click.option("--run-id", default=None, help="Name the run (default: the engine names it).")
@@ -134,7 +122,7 @@ def trigger(flow, target, flow_name, params, run_id, **flags):
 @click.command("status")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run", required=False)
-@click.option("--target", "-t", type=TARGETS, required=True)
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
 @click.option("--flow", "flow_name", default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @settings_options

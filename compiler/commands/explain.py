@@ -11,8 +11,10 @@ import click
 @click.option("--list", "list_all", is_flag=True, help="List every code with its title.")
 def explain(code, list_all):
     """Print the documentation of diagnostic CODE (e.g. FC109)."""
-    from compiler.frontend import api  # noqa: F401  (registers FC000)
     from compiler.diagnostics.codes import all_codes, get
+    from compiler.targets import load_all_codes
+
+    load_all_codes()      # each target's codes, as its registry entry names them
 
     if list_all or not code:
         for c in all_codes():

@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 from compiler.deploy import Action, DeployError, DeployPlan
 from compiler.targets.base import CodePackageRef, OutputFile
 
@@ -14,16 +12,19 @@ PLURALS = {"WorkflowTemplate": "workflowtemplates", "CronWorkflow": "cronworkflo
 
 
 def api_client(settings: Any):
-    from kubernetes import client, config
+    from compiler.compute.kubernetes import KubeConfigError, load_api_client
 
     try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        try:
-            config.load_kube_config()
-        except (config.ConfigException, OSError, TypeError) as error:
-            raise DeployError(f"no Kubernetes configuration: {error} (set KUBECONFIG or run in a cluster)") from None
-    return client.ApiClient()
+        return load_api_client(settings)
+    except KubeConfigError as error:
+        raise DeployError(str(error)) from None
+
+
+def target_options(settings: Any) -> dict[str, Any]:
+    """A deploy to an s3:// datastore uploads the code package there, so the pods fetch it
+    instead of mounting a ConfigMap (no 1 MiB limit); otherwise the ConfigMap still carries it."""
+    datastore = str(getattr(settings, "datastore", None) or "")
+    return {"package_in_datastore": True} if datastore.startswith("s3://") else {}
 
 
 def namespace_of(settings: Any, api) -> str:
@@ -40,10 +41,7 @@ def namespace_of(settings: Any, api) -> str:
 
 
 def documents(files: list[OutputFile]) -> list[dict[str, Any]]:
-    docs: list[dict[str, Any]] = []
-    for f in files:
-        docs.extend(d for d in yaml.safe_load_all(f.content) if isinstance(d, dict))
-    return docs
+    return [d for f in files for d in f.documents if isinstance(d, dict)]
 
 
 def _put_custom(custom, namespace: str, body: dict[str, Any]) -> str:
@@ -84,9 +82,9 @@ def _put_config_map(core, namespace: str, body: dict[str, Any]) -> str:
 
 
 def _upload_package(package: CodePackageRef, settings: Any) -> str:
-    from compiler.deploy.stepfunctions import _clients, upload_code_package
+    from compiler.compute import aws
 
-    return upload_code_package(_clients(settings).client("s3"), package)
+    return aws.upload_code_package(aws.session(settings).client("s3"), str(package.url), package.data)
 
 
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
@@ -112,8 +110,10 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     return plan
 
 
-def template_name(files: list[OutputFile]) -> str:
+def workflow_name(files: list[OutputFile]) -> str:
+    """The WorkflowTemplate's name."""
     return next(d["metadata"]["name"] for d in documents(files) if d.get("kind") == "WorkflowTemplate")
+
 
 
 def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
@@ -143,7 +143,7 @@ def run_id_of(workflow: dict[str, Any]) -> str:
     return "%s-%s" % (workflow["metadata"]["name"], workflow["metadata"]["uid"])
 
 
-def _workflow_name(run_id: str) -> str:
+def _name_of_run(run_id: str) -> str:
     """A run id's workflow name (a bare workflow name is taken as it is)."""
     import re
 
@@ -165,7 +165,7 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
             raise DeployError(f"{template} has no runs yet")
         workflow = items[-1]
     else:
-        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _workflow_name(run_id))
+        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _name_of_run(run_id))
     steps: dict[str, dict[str, int]] = {}
     for node in (workflow.get("status", {}).get("nodes") or {}).values():
         if node.get("type") != "Pod":

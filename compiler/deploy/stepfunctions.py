@@ -4,22 +4,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from compiler.compute import aws
 from compiler.deploy import Action, DeployError, DeployPlan
 from compiler.targets.base import CodePackageRef, OutputFile
 
 
-def _split_s3(url: str) -> tuple[str, str]:
-    if not url.startswith("s3://"):
-        raise DeployError(f"the datastore must be s3:// for Step Functions, not {url!r} (set FLOWC_DATASTORE)")
-    bucket, _, key = url[len("s3://"):].partition("/")
-    return bucket, key
-
-
-def _clients(settings: Any):
-    import boto3
-
-    session = boto3.session.Session(region_name=getattr(settings, "aws_region", None) or None)
-    return session
+def _session(settings: Any):
+    return aws.session(settings)
 
 
 def _require(settings: Any, name: str) -> str:
@@ -29,41 +20,16 @@ def _require(settings: Any, name: str) -> str:
     return str(value)
 
 
-def upload_code_package(s3, package: CodePackageRef) -> str:
-    bucket, key = _split_s3(package.url or "")
+def _package_url(package: CodePackageRef) -> str:
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return "unchanged"
-    except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
-    s3.put_object(Bucket=bucket, Key=key, Body=package.data)
-    return "uploaded"
+        aws.split_s3(package.url or "")
+    except aws.AwsError as error:
+        raise DeployError(str(error)) from None
+    return str(package.url)
 
 
-def _covers(existing: Any, wanted: Any) -> bool:
-    """Whether `existing` (as AWS describes it, with its own defaults filled in) holds every value
-    `wanted` (our request) sets: dicts by key, lists element by element, scalars as text."""
-    if isinstance(wanted, dict):
-        return isinstance(existing, dict) and all(_covers(existing.get(k), v) for k, v in wanted.items())
-    if isinstance(wanted, list):
-        return isinstance(existing, list) and len(existing) == len(wanted) and \
-            all(_covers(e, w) for e, w in zip(existing, wanted))
-    return existing == wanted or str(existing) == str(wanted)
-
-
-def _same_job_definition(existing: dict[str, Any], request: dict[str, Any]) -> bool:
-    """An ACTIVE revision equals the request when it holds every field the request sets."""
-    return all(_covers(existing.get(k), v) for k, v in request.items() if k != "jobDefinitionName")
-
-
-def register_job_definition(batch, request: dict[str, Any]) -> str:
-    name = request["jobDefinitionName"]
-    found = batch.describe_job_definitions(jobDefinitionName=name, status="ACTIVE").get("jobDefinitions", [])
-    if any(_same_job_definition(d, request) for d in found):
-        return "unchanged"
-    response = batch.register_job_definition(**request)
-    return f"registered revision {response.get('revision')}"
+def target_options(settings: Any) -> dict[str, Any]:
+    return {}
 
 
 def _find_state_machine(sfn, name: str) -> str | None:
@@ -102,40 +68,43 @@ def put_schedule(scheduler, request: dict[str, Any], state_machine_arn: str, rol
     return "updated"
 
 
-def state_machine_name(files: list[OutputFile]) -> str:
+def _documents(files: list[OutputFile], suffix: str) -> list[dict[str, Any]]:
+    return [doc for f in files if f.name.endswith(suffix) for doc in f.documents]
+
+
+def workflow_name(files: list[OutputFile]) -> str:
+    """The state machine's name (the compiled NAME.asl.json)."""
     return next(f.name[: -len(".asl.json")] for f in files if f.name.endswith(".asl.json"))
+
 
 
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     role_arn = _require(settings, "sfn_role_arn")
-    _split_s3(package.url or "")
-    session = _clients(settings)
+    url = _package_url(package)
+    session = _session(settings)
     s3, batch, sfn = session.client("s3"), session.client("batch"), session.client("stepfunctions")
-    name = state_machine_name(files)
+    name = workflow_name(files)
+    # the definition as compiled, byte for byte: what deploy compares with the deployed one
     definition = next(f.content.decode() for f in files if f.name.endswith(".asl.json"))
     plan = DeployPlan("stepfunctions", flow_name)
-    plan.actions.append(Action("code-package", package.url or "", lambda: upload_code_package(s3, package)))
-    for f in files:
-        if f.name.endswith(".jobdef.json"):
-            request = json.loads(f.content)
-            plan.actions.append(Action("job-definition", request["jobDefinitionName"],
-                                       lambda r=request: register_job_definition(batch, r)))
+    plan.actions.append(Action("code-package", url, lambda: aws.upload_code_package(s3, url, package.data)))
+    for request in _documents(files, ".jobdef.json"):
+        plan.actions.append(Action("job-definition", request["jobDefinitionName"],
+                                   lambda r=request: aws.register_job_definition(batch, r)))
     plan.actions.append(Action("state-machine", name, lambda: put_state_machine(sfn, name, definition, role_arn),
                                switches=True))
-    for f in files:
-        if f.name.endswith(".schedule.json"):
-            request = json.loads(f.content)
-            scheduler = session.client("scheduler")
+    for request in _documents(files, ".schedule.json"):
+        scheduler = session.client("scheduler")
 
-            def schedule(request=request, scheduler=scheduler):
-                arn = _find_state_machine(sfn, name)
-                return put_schedule(scheduler, request, arn, role_arn)
-            plan.actions.append(Action("schedule", request.get("Name", name), schedule, switches=True))
+        def schedule(request=request, scheduler=scheduler):
+            arn = _find_state_machine(sfn, name)
+            return put_schedule(scheduler, request, arn, role_arn)
+        plan.actions.append(Action("schedule", request.get("Name", name), schedule, switches=True))
     return plan
 
 
 def trigger(name: str, params: dict[str, str], settings: Any, run_id: str | None = None) -> str:
-    sfn = _clients(settings).client("stepfunctions")
+    sfn = _session(settings).client("stepfunctions")
     arn = _find_state_machine(sfn, name)
     if arn is None:
         raise DeployError(f"state machine {name} is not deployed: run `flowc deploy` first")
@@ -148,7 +117,7 @@ def trigger(name: str, params: dict[str, str], settings: Any, run_id: str | None
 
 def status(name: str, settings: Any, run_id: str | None = None) -> dict[str, Any]:
     """The run's state and, per step, the states its tasks reached (from the execution history)."""
-    sfn = _clients(settings).client("stepfunctions")
+    sfn = _session(settings).client("stepfunctions")
     arn = _find_state_machine(sfn, name)
     if arn is None:
         raise DeployError(f"state machine {name} is not deployed")

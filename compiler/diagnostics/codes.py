@@ -1,8 +1,10 @@
 """The registry of diagnostic codes: severity, title and a doc (what, why, example, fix).
 
 Ranges: FC0xx source, syntax and flow class; FC1xx graph and transitions; FC2xx decorators and
-parameters (front end). FC3xx Argo target, FC4xx Step Functions, FC5xx settings/run/deploy:
-other modules add their own with `register(Code(...))` at import time.
+parameters (front end); FC5xx settings and command-line options: all here. FC3xx (Argo) and FC4xx
+(Step Functions) live beside their target, in the module its registry entry names
+(compiler/targets/__init__.py, TargetSpec.codes); `compiler.targets.load_all_codes()` registers
+them, so `flowc explain` knows every code whatever was imported first.
 """
 from __future__ import annotations
 
@@ -58,6 +60,9 @@ def _c(code, severity, title, what, why, example, fix):
 
 
 # --- FC0xx: source, syntax, flow class ------------------------------------------------------
+_c("FC000", ERROR, "internal error",
+   "flowc failed unexpectedly while analyzing the file.", "This is a bug in flowc.",
+   "", "Please report it with the file and the traceback (set FLOWC_DEBUG=1).")
 _c("FC001", ERROR, "syntax error",
    "The file is not valid Python.", "flowc reads the source; it cannot analyze what does not parse.",
    "def end(self)\n    pass", "Fix the syntax at the position shown (here: add the missing ':').")
@@ -77,6 +82,25 @@ _c("FC005", ERROR, "flow not found",
    "The flow named with --flow is not a FlowSpec subclass of the file.",
    "flowc cannot guess which class was meant.", "flowc check flows.py --flow Missing",
    "Use one of the names listed in the message.")
+
+# --- FC01x: the code package (compiler/codepackage.py, compiler/datafiles.py) -----------------
+_c("FC010", WARNING, "data file read by the flow is not beside it",
+   "A step reads a file by a literal relative path (open(\"US.data\"), pd.read_csv(\"data/x.csv\"), "
+   "Path(\"a.json\"), open(f\"{c}.data\") as the glob *.data), and no such file is in the flow's folder.",
+   "Every task starts in an empty working directory holding only the code package; the files the "
+   "package gets are those beside the flow that its code reads. A missing one fails the task "
+   "with FileNotFoundError on the cluster, even where `flowc run` found it in another directory.",
+   "self.table = open(\"table.csv\").read()    # no table.csv next to flow.py",
+   "Put the file beside the flow, or list it with package_include / --package-include, or read it "
+   "from the datastore or an IncludeFile parameter.")
+_c("FC011", WARNING, "credential-looking file not packaged",
+   "A file the flow reads, or a package_include glob matches, looks like credentials (.env, "
+   "credentials, id_rsa*, *.pem, *.key, .aws/, .ssh/, .netrc, ...), so it was left out of the package.",
+   "Everything in a code package is readable by every pod and job of the flow and by whoever can "
+   "read the datastore; a key committed there by accident leaks.",
+   "[tool.flowc]\npackage_include = [\"*\"]     # would have packaged .env and id_rsa",
+   "Pass secrets with @secrets or @kubernetes(secrets=...). To package the file anyway, name it "
+   "exactly (not by a glob) in package_include.")
 
 # --- FC1xx: steps, graph and transitions ----------------------------------------------------
 _c("FC101", ERROR, "reserved step name",
@@ -243,3 +267,20 @@ _c("FC212", WARNING, "method without @step",
    "A method of the flow is the target of a transition but lacks @step, or a @step-looking "
    "method lacks the decorator.", "Only @step methods are steps.",
    "def helper(self):\n    self.next(self.end)", "Add @step.")
+
+
+# --- FC5xx: settings and command-line options -------------------------------------------------
+_c("FC501", ERROR, "bad --with option",
+   "A `--with NAME[:key=value,...]` option names a decorator that --with cannot attach, an "
+   "argument that decorator does not have, or a value of the wrong type.",
+   "--with attaches the decorator to every step without one; a typo would otherwise be dropped "
+   "silently and the steps would run with other resources than asked for.",
+   "flowc compile flow.py --with kubernetes:memroy=8000",
+   "Use one of kubernetes, batch, retry, catch, timeout, environment, resources, followed by "
+   "the decorator's own argument names (`flowc explain FC203` lists where they come from).")
+
+# --- retired codes: no longer printed; kept so that an old log line can still be explained ----
+_c("FC407", WARNING, "retired: @secrets on Step Functions",
+   "Older flowc versions warned that Step Functions could not pass @secrets to a task.",
+   "The runtime now reads @secrets inside the task on every target, so the warning is gone.",
+   "", "Nothing to do: @secrets works on Step Functions.")

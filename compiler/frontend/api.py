@@ -10,12 +10,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from compiler.diagnostics import ERROR, Diagnostic, has_errors
-from compiler.diagnostics.codes import Code, register
 from compiler.frontend.model import FlowGraph, FlowModel
-
-register(Code("FC000", ERROR, "internal error",
-              "flowc failed unexpectedly while analyzing the file.", "This is a bug in flowc.",
-              "", "Please report it with the file and the traceback (set FLOWC_DEBUG=1)."))
 
 
 @dataclass

@@ -12,8 +12,10 @@ Conventions (as in Metaflow's graph):
 """
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 from compiler.frontend.model import FlowGraph, FlowModel, GraphNode
 
@@ -67,17 +69,36 @@ def node_kind(model: FlowModel, name: str, start: str | None, end: str | None) -
 
 
 def build(model: FlowModel) -> tuple[FlowGraph, GraphFacts]:
+    """The graph in phases: nodes, edges, reachability, cycles, order, scopes, foreach depth."""
     start, end, starts, ends = find_start_end(model)
     facts = GraphFacts(start=start, end=end, start_candidates=starts, end_candidates=ends)
-    names = list(model.steps)
-    order_index = {n: i for i, n in enumerate(names)}
+    nodes = make_nodes(model, start, end)
+    link_predecessors(nodes)
+
+    def succ(n: str) -> list[str]:   # edges that matter for order and scopes (recursive self edge excluded)
+        return [o for o in nodes[n].out if not (o == n and nodes[n].kind == "switch")]
+
+    if start is not None:
+        facts.reachable = reachable_from(start, succ)
+    facts.back_edges = back_edges(list(nodes), start, succ)
+    back = {(a, b) for a, b, _ in facts.back_edges}
+    topo = topological_order(list(nodes), start, end, succ, back)
+    facts.state, facts.edge_state = open_scopes(nodes, topo, back)
+    set_scope_fields(nodes, topo, facts.state)
+    graph = FlowGraph(flow=model, nodes={n: nodes[n] for n in topo}, start=start or "", end=end or "")
+    return graph, facts
+
+
+Succ = Callable[[str], list[str]]
+
+
+def make_nodes(model: FlowModel, start: str | None, end: str | None) -> dict[str, GraphNode]:
+    """One node per step, in source order, with its kind and out-edges to existing steps."""
     nodes: dict[str, GraphNode] = {}
-    for n in names:
-        step = model.steps[n]
+    for n, step in model.steps.items():
         t = step.transition
-        kind = node_kind(model, n, start, end)
         out = [x for x in (t.targets if t is not None and n != end else []) if x in model.steps]
-        node = GraphNode(name=n, kind=kind, out=out, in_=[], step=step)
+        node = GraphNode(name=n, kind=node_kind(model, n, start, end), out=out, in_=[], step=step)
         if t is not None:
             node.foreach_var = t.foreach
             node.num_parallel = t.num_parallel
@@ -85,29 +106,34 @@ def build(model: FlowModel) -> tuple[FlowGraph, GraphFacts]:
             node.cases = dict(t.cases)
             node.recursive = t.kind == "switch" and n in t.targets
         nodes[n] = node
-    preds: dict[str, set[str]] = {n: set() for n in names}
+    return nodes
+
+
+def link_predecessors(nodes: dict[str, GraphNode]) -> None:
+    preds: dict[str, set[str]] = {n: set() for n in nodes}
     for n, node in nodes.items():
         for o in node.out:
             preds[o].add(n)
     for n, node in nodes.items():
         node.in_ = sorted(preds[n])
 
-    def succ(n):   # edges that matter for order and scopes (recursive self edge excluded)
-        return [o for o in nodes[n].out if not (o == n and nodes[n].kind == "switch")]
 
-    # reachability
-    if start is not None:
-        seen = {start}
-        dq = deque([start])
-        while dq:
-            u = dq.popleft()
-            for v in succ(u):
-                if v not in seen:
-                    seen.add(v)
-                    dq.append(v)
-        facts.reachable = seen
+def reachable_from(start: str, succ: Succ) -> set[str]:
+    seen = {start}
+    dq = deque([start])
+    while dq:
+        u = dq.popleft()
+        for v in succ(u):
+            if v not in seen:
+                seen.add(v)
+                dq.append(v)
+    return seen
 
-    # cycles: iterative DFS, from start first then every other node in source order
+
+def back_edges(names: list[str], start: str | None, succ: Succ) -> list[tuple[str, str, list[str]]]:
+    """Edges that close a cycle, with the cycle: iterative DFS from start, then every other node in
+    source order."""
+    found: list[tuple[str, str, list[str]]] = []
     color: dict[str, int] = {}
     roots = ([start] if start is not None else []) + names
     for root in roots:
@@ -128,21 +154,23 @@ def build(model: FlowModel) -> tuple[FlowGraph, GraphFacts]:
                     advanced = True
                     break
                 if c == 1:
-                    cyc = path[path.index(v):] + [v]
-                    facts.back_edges.append((u, v, cyc))
+                    found.append((u, v, path[path.index(v):] + [v]))
             if not advanced:
                 color[u] = 2
                 stack.pop()
                 path.pop()
-    back = {(a, b) for a, b, _ in facts.back_edges}
+    return found
 
-    # topological order (Kahn, ties broken by source order; start first, end last)
+
+def topological_order(names: list[str], start: str | None, end: str | None, succ: Succ,
+                      back: set[tuple[str, str]]) -> list[str]:
+    """Kahn's algorithm, ties broken by source order; start first, end last, back edges ignored."""
+    order_index = {n: i for i, n in enumerate(names)}
     indeg = {n: 0 for n in names}
     for n in names:
         for v in succ(n):
             if (n, v) not in back:
                 indeg[v] += 1
-    import heapq
     heap = []
     if start is not None and indeg[start] == 0:
         heap.append((-1, start))
@@ -171,15 +199,18 @@ def build(model: FlowModel) -> tuple[FlowGraph, GraphFacts]:
     if start is not None and start in topo:
         topo.remove(start)
         topo.insert(0, start)
+    return topo
 
-    # scopes
+
+def open_scopes(nodes: dict[str, GraphNode], topo: list[str], back: set[tuple[str, str]]
+                ) -> tuple[dict[str, tuple], dict[tuple[str, str], tuple]]:
+    """The open splits at each node and edge, as ((split, branch), ...); a join closes the innermost
+    and becomes its split's matching join."""
     state: dict[str, tuple] = {}
+    edge_state: dict[tuple[str, str], tuple] = {}
     for u in topo:
         node = nodes[u]
-        s = state.get(u)
-        if s is None:
-            s = ()
-            state[u] = s
+        s = state.setdefault(u, ())
         if node.kind == "join":
             out_state = s[:-1] if s else ()
             if s:
@@ -193,18 +224,19 @@ def build(model: FlowModel) -> tuple[FlowGraph, GraphFacts]:
             if v == u and node.kind == "switch":
                 continue
             es = out_state + ((u, v),) if node.kind in SPLIT_KINDS else out_state
-            facts.edge_state[(u, v)] = es
+            edge_state[(u, v)] = es
             if v not in state and (u, v) not in back:
                 state[v] = es
-    facts.state = state
+    return state, edge_state
+
+
+def set_scope_fields(nodes: dict[str, GraphNode], topo: list[str], state: dict[str, tuple]) -> None:
     for u in topo:
         node = nodes[u]
         s = state.get(u, ())
         node.split_parents = [x for x, _ in s]
         inner = s[:-1] if node.kind == "join" and s else s
         node.foreach_depth = sum(1 for x, _ in inner if x in nodes and nodes[x].kind in ("foreach", "parallel"))
-    graph = FlowGraph(flow=model, nodes={n: nodes[n] for n in topo}, start=start or "", end=end or "")
-    return graph, facts
 
 
 def build_graph(model: FlowModel) -> FlowGraph:

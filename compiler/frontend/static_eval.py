@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import libcst as cst
 
@@ -271,154 +271,185 @@ def string_value(node) -> Any:
 
 
 def evaluate(node: cst.BaseExpression, scope: Scope) -> Any:
-    """Evaluate `node` statically; raise NotStatic(reason, offending node)."""
-    ev = evaluate
-    if isinstance(node, cst.Integer) or isinstance(node, cst.Float) or isinstance(node, cst.Imaginary):
+    """Evaluate `node` statically; raise NotStatic(reason, offending node).
+
+    One function per kind of expression (the table below): literals, strings, names and
+    attributes, containers, operators, conditionals, calls and subscripts."""
+    handler = _EVALUATORS.get(type(node))
+    if handler is None:
+        raise NotStatic(f"a {type(node).__name__} expression is only known when the flow runs", node)
+    return handler(node, scope)
+
+
+def _number(node, scope: Scope) -> Any:
+    return node.evaluated_value
+
+
+def _simple_string(node: cst.SimpleString, scope: Scope) -> Any:
+    try:
         return node.evaluated_value
-    if isinstance(node, cst.SimpleString):
+    except Exception:
+        raise NotStatic("string literal cannot be decoded", node) from None
+
+
+def _concatenated_string(node: cst.ConcatenatedString, scope: Scope) -> Any:
+    left, right = evaluate(node.left, scope), evaluate(node.right, scope)
+    try:
+        return left + right
+    except TypeError:
+        raise NotStatic("cannot concatenate these literals", node) from None
+
+
+def _formatted_string(node: cst.FormattedString, scope: Scope) -> str:
+    out = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            out.append(part.value.replace("{{", "{").replace("}}", "}"))
+            continue
+        assert isinstance(part, cst.FormattedStringExpression)   # the only other kind of part
+        value = evaluate(part.expression, scope)
+        spec = ""
+        if part.format_spec:
+            spec = "".join(p.value for p in part.format_spec if isinstance(p, cst.FormattedStringText))
+            if any(not isinstance(p, cst.FormattedStringText) for p in part.format_spec):
+                raise NotStatic("nested f-string format spec", part)
+        if part.conversion == "r":
+            value = repr(value)
+        elif part.conversion == "s":
+            value = str(value)
+        elif part.conversion == "a":
+            value = ascii(value)
         try:
-            return node.evaluated_value
+            out.append(format(value, spec))
         except Exception:
-            raise NotStatic("string literal cannot be decoded", node) from None
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = ev(node.left, scope), ev(node.right, scope)
-        try:
-            return left + right
-        except TypeError:
-            raise NotStatic("cannot concatenate these literals", node) from None
-    if isinstance(node, cst.FormattedString):
-        out = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                out.append(part.value.replace("{{", "{").replace("}}", "}"))
-            else:
-                value = ev(part.expression, scope)
-                spec = ""
-                if part.format_spec:
-                    spec = "".join(p.value for p in part.format_spec
-                                   if isinstance(p, cst.FormattedStringText))
-                    if any(not isinstance(p, cst.FormattedStringText) for p in part.format_spec):
-                        raise NotStatic("nested f-string format spec", part)
-                if part.conversion == "r":
-                    value = repr(value)
-                elif part.conversion == "s":
-                    value = str(value)
-                elif part.conversion == "a":
-                    value = ascii(value)
-                try:
-                    out.append(format(value, spec))
-                except Exception:
-                    raise NotStatic("invalid format spec", part) from None
-        return "".join(out)
-    if isinstance(node, cst.Name):
-        return scope.lookup(node.value, node)
-    if isinstance(node, cst.Attribute):
-        base = dotted(node)
-        if base is not None:
-            top = base.split(".")[0]
-            if top in scope.imports:
-                module, attr, level = scope.imports[top]
-                if attr is None and (module == "metaflow" or module.startswith("metaflow.")):
-                    return Symbol(module + base[len(top):])
-                if attr is None:
-                    # `import consts` / `import pkg.consts as c` then consts.X
-                    rest = base[len(top) + 1:].split(".")
-                    sib = scope.sibling_scope(module, 0)
-                    if sib is not None and len(rest) == 1:
-                        return sib.lookup(rest[0], node)
-        raise NotStatic("an attribute of an object that is only known when the flow runs", node)
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        items = []
-        for el in node.elements:
-            if isinstance(el, cst.StarredElement):
-                items.extend(_iter(ev(el.value, scope), el.value))
-            else:
-                items.append(ev(el.value, scope))
-        if isinstance(node, cst.List):
-            return items
-        if isinstance(node, cst.Tuple):
-            return tuple(items)
-        try:
-            return set(items)
-        except TypeError:
-            raise NotStatic("unhashable set element", node) from None
-    if isinstance(node, cst.Dict):
-        out = {}
-        for el in node.elements:
-            if isinstance(el, cst.StarredDictElement):
-                value = ev(el.value, scope)
-                if not isinstance(value, dict):
-                    raise NotStatic("** of something that is not a dict", el.value)
-                out.update(value)
-            else:
-                key = ev(el.key, scope)
-                try:
-                    out[key] = ev(el.value, scope)
-                except TypeError:
-                    raise NotStatic("unhashable dict key", el.key) from None
-        return out
-    if isinstance(node, cst.UnaryOperation):
-        value = ev(node.expression, scope)
-        try:
-            if isinstance(node.operator, cst.Minus):
-                return -value
-            if isinstance(node.operator, cst.Plus):
-                return +value
-            if isinstance(node.operator, cst.Not):
-                return not value
-            if isinstance(node.operator, cst.BitInvert):
-                return ~value
-        except TypeError:
-            raise NotStatic("invalid operand for unary operator", node) from None
-    if isinstance(node, cst.BinaryOperation):
-        left, right = ev(node.left, scope), ev(node.right, scope)
-        fn = _BINOPS.get(type(node.operator))
-        if fn is operator.pow:
-            fn = _safe_pow
-        if fn is None:
-            raise NotStatic("unsupported operator", node)
-        if isinstance(left, Symbol) or isinstance(right, Symbol):
-            raise NotStatic("arithmetic on a name that is not a value", node)
-        if fn is operator.mul and (isinstance(left, (str, list, tuple)) or
-                                   isinstance(right, (str, list, tuple))):
-            other = right if isinstance(left, (str, list, tuple)) else left
-            if isinstance(other, int) and other > 100000:
-                raise NotStatic("sequence repetition too large", node)
-        try:
-            return fn(left, right)
-        except Exception as exc:
-            raise NotStatic(f"evaluating this fails ({type(exc).__name__})", node) from None
-    if isinstance(node, cst.BooleanOperation):
-        left = ev(node.left, scope)
-        if isinstance(node.operator, cst.And):
-            return ev(node.right, scope) if left else left
-        return left if left else ev(node.right, scope)
-    if isinstance(node, cst.Comparison):
-        left = ev(node.left, scope)
-        for target in node.comparisons:
-            right = ev(target.comparator, scope)
-            fn = _CMPOPS.get(type(target.operator))
+            raise NotStatic("invalid format spec", part) from None
+    return "".join(out)
+
+
+def _name(node: cst.Name, scope: Scope) -> Any:
+    return scope.lookup(node.value, node)
+
+
+def _attribute(node: cst.Attribute, scope: Scope) -> Any:
+    base = dotted(node)
+    if base is not None:
+        top = base.split(".")[0]
+        if top in scope.imports:
+            module, attr, level = scope.imports[top]
+            if attr is None and (module == "metaflow" or module.startswith("metaflow.")):
+                return Symbol(module + base[len(top):])
+            if attr is None:
+                # `import consts` / `import pkg.consts as c` then consts.X
+                rest = base[len(top) + 1:].split(".")
+                sib = scope.sibling_scope(module, 0)
+                if sib is not None and len(rest) == 1:
+                    return sib.lookup(rest[0], node)
+    raise NotStatic("an attribute of an object that is only known when the flow runs", node)
+
+
+def _sequence(node: cst.List | cst.Tuple | cst.Set, scope: Scope) -> Any:
+    items = []
+    for el in node.elements:
+        if isinstance(el, cst.StarredElement):
+            items.extend(_iter(evaluate(el.value, scope), el.value))
+        else:
+            items.append(evaluate(el.value, scope))
+    if isinstance(node, cst.List):
+        return items
+    if isinstance(node, cst.Tuple):
+        return tuple(items)
+    try:
+        return set(items)
+    except TypeError:
+        raise NotStatic("unhashable set element", node) from None
+
+
+def _dict(node: cst.Dict, scope: Scope) -> dict:
+    out = {}
+    for el in node.elements:
+        if isinstance(el, cst.StarredDictElement):
+            value = evaluate(el.value, scope)
+            if not isinstance(value, dict):
+                raise NotStatic("** of something that is not a dict", el.value)
+            out.update(value)
+        elif isinstance(el, cst.DictElement):
+            key = evaluate(el.key, scope)
             try:
-                if fn is None or not fn(left, right):
-                    return False
-            except Exception:
-                raise NotStatic("comparison cannot be evaluated", node) from None
-            left = right
-        return True
-    if isinstance(node, cst.IfExp):
-        return ev(node.body, scope) if ev(node.test, scope) else ev(node.orelse, scope)
-    if isinstance(node, cst.Call):
-        return _call(node, scope)
-    if isinstance(node, cst.Subscript):
-        value = ev(node.value, scope)
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            key = ev(node.slice[0].slice.value, scope)
-            try:
-                return value[key]
-            except Exception:
-                raise NotStatic("subscript cannot be evaluated", node) from None
-        raise NotStatic("slices are not evaluated statically", node)
+                out[key] = evaluate(el.value, scope)
+            except TypeError:
+                raise NotStatic("unhashable dict key", el.key) from None
+    return out
+
+
+def _unary(node: cst.UnaryOperation, scope: Scope) -> Any:
+    value = evaluate(node.expression, scope)
+    try:
+        if isinstance(node.operator, cst.Minus):
+            return -value
+        if isinstance(node.operator, cst.Plus):
+            return +value
+        if isinstance(node.operator, cst.Not):
+            return not value
+        if isinstance(node.operator, cst.BitInvert):
+            return ~value
+    except TypeError:
+        raise NotStatic("invalid operand for unary operator", node) from None
     raise NotStatic(f"a {type(node).__name__} expression is only known when the flow runs", node)
+
+
+def _binary(node: cst.BinaryOperation, scope: Scope) -> Any:
+    left, right = evaluate(node.left, scope), evaluate(node.right, scope)
+    fn = _BINOPS.get(type(node.operator))
+    if fn is operator.pow:
+        fn = _safe_pow
+    if fn is None:
+        raise NotStatic("unsupported operator", node)
+    if isinstance(left, Symbol) or isinstance(right, Symbol):
+        raise NotStatic("arithmetic on a name that is not a value", node)
+    if fn is operator.mul and (isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple))):
+        other = right if isinstance(left, (str, list, tuple)) else left
+        if isinstance(other, int) and other > 100000:
+            raise NotStatic("sequence repetition too large", node)
+    try:
+        return fn(left, right)
+    except Exception as exc:
+        raise NotStatic(f"evaluating this fails ({type(exc).__name__})", node) from None
+
+
+def _boolean(node: cst.BooleanOperation, scope: Scope) -> Any:
+    left = evaluate(node.left, scope)
+    if isinstance(node.operator, cst.And):
+        return evaluate(node.right, scope) if left else left
+    return left if left else evaluate(node.right, scope)
+
+
+def _comparison(node: cst.Comparison, scope: Scope) -> bool:
+    left = evaluate(node.left, scope)
+    for target in node.comparisons:
+        right = evaluate(target.comparator, scope)
+        fn = _CMPOPS.get(type(target.operator))
+        try:
+            if fn is None or not fn(left, right):
+                return False
+        except Exception:
+            raise NotStatic("comparison cannot be evaluated", node) from None
+        left = right
+    return True
+
+
+def _if_exp(node: cst.IfExp, scope: Scope) -> Any:
+    return evaluate(node.body, scope) if evaluate(node.test, scope) else evaluate(node.orelse, scope)
+
+
+def _subscript(node: cst.Subscript, scope: Scope) -> Any:
+    value = evaluate(node.value, scope)
+    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        key = evaluate(node.slice[0].slice.value, scope)
+        try:
+            return value[key]
+        except Exception:
+            raise NotStatic("subscript cannot be evaluated", node) from None
+    raise NotStatic("slices are not evaluated statically", node)
 
 
 def _iter(value, node):
@@ -466,3 +497,15 @@ def call_arguments(node: cst.Call, scope: Scope):
         else:
             args.append(evaluate(arg.value, scope))
     return args, kwargs
+
+
+_EVALUATORS: dict[type, Callable[[Any, Scope], Any]] = {
+    cst.Integer: _number, cst.Float: _number, cst.Imaginary: _number,
+    cst.SimpleString: _simple_string, cst.ConcatenatedString: _concatenated_string,
+    cst.FormattedString: _formatted_string,
+    cst.Name: _name, cst.Attribute: _attribute,
+    cst.List: _sequence, cst.Tuple: _sequence, cst.Set: _sequence, cst.Dict: _dict,
+    cst.UnaryOperation: _unary, cst.BinaryOperation: _binary, cst.BooleanOperation: _boolean,
+    cst.Comparison: _comparison, cst.IfExp: _if_exp,
+    cst.Call: lambda node, scope: _call(node, scope), cst.Subscript: _subscript,
+}

@@ -171,14 +171,12 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
     spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
     includes = list(default_includes(flow_dir)) + list(package_include or ())
     pkg = codepackage.build_package(flow_path, spec_bytes, include_globs=includes)
+    key = ds.save_code(pkg.data, pkg.sha256)
     if root.startswith("file://"):
-        ds.save_code(pkg.data, pkg.sha256)
-        zip_path = os.path.join(root[len("file://"):], spec["flow_name"], "code",
-                                pkg.sha256 + ".zip")
+        zip_path = os.path.join(root[len("file://"):], *key.split("/"))
     else:
         import tempfile
 
-        ds.save_code(pkg.data, pkg.sha256)
         zip_path = os.path.join(tempfile.gettempdir(), "flowc-code-%s.zip" % pkg.sha256)
         if not os.path.exists(zip_path):
             tmp = zip_path + ".tmp-%d" % os.getpid()

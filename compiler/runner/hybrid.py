@@ -142,6 +142,7 @@ def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, pac
     import tempfile
 
     from compiler import codepackage
+    from compiler.compute.container import code_url as package_url
     from compiler.runner.backends import BackendError
     from compiler.runner.local import LocalRunner
 
@@ -149,7 +150,7 @@ def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, pac
     spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
     includes = list(default_includes(flow_dir)) + list(package_include or ())
     pkg = codepackage.build_package(flow_path, spec_bytes, include_globs=includes)
-    code_url = "%s/%s/code/%s.zip" % (root.rstrip("/"), spec["flow_name"], pkg.sha256)
+    code_url = package_url(root, spec["flow_name"], pkg.sha256)
     try:
         _upload(pkg, code_url, settings, aws_session)
         backends: dict[str, Any] = {}
@@ -181,22 +182,20 @@ def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, pac
 
 
 def _upload(pkg, code_url: str, settings, aws_session) -> None:
-    from compiler.deploy import DeployError
-    from compiler.deploy.stepfunctions import upload_code_package
+    from compiler.compute import aws
     from compiler.runner.backends import BackendError
-    from compiler.targets.base import CodePackageRef
 
     session = aws_session or _session(settings)
     try:
-        upload_code_package(session.client("s3"), CodePackageRef(pkg.data, pkg.sha256, code_url))
-    except (DeployError, Exception) as error:  # noqa: BLE001 - name the URL
+        aws.upload_code_package(session.client("s3"), code_url, pkg.data)
+    except Exception as error:  # noqa: BLE001 - name the URL
         raise BackendError("cannot store the code package at %s: %s" % (code_url, error)) from None
 
 
 def _session(settings):
-    import boto3
+    from compiler.compute import aws
 
-    return boto3.session.Session(region_name=getattr(settings, "aws_region", None) or None)
+    return aws.session(settings)
 
 
 def _backend(name, settings, flow_name, sha, code_url, k8s_api_client, aws_session):

@@ -162,20 +162,23 @@ class LocalRunner:
         self.scheduled.add(key)
         self.ready.append((step, ip, iteration, 0))
 
+    def _argv(self, step, ip, iteration, attempt, **options):
+        """The task argv (compiler.compute.container.task_argv) of one attempt."""
+        from compiler.compute.container import task_argv
+
+        return task_argv(step, datastore=self.datastore, run_id=self.run_id,
+                         index_path=",".join(str(i) for i in ip), attempt=str(attempt),
+                         iteration=str(iteration) if iteration else None, **options)
+
     def _command(self, step, ip, iteration, attempt, out_dir):
-        cmd = [self.python, "-m", "runtime_shim", "task", "--datastore", self.datastore,
-               "--run-id", self.run_id, "--step", step,
-               "--index-path", ",".join(str(i) for i in ip),
-               "--attempt", str(attempt), "--output-dir", out_dir]
-        if iteration:
-            cmd += ["--iteration", str(iteration)]
+        params_file = None
         if step == self.spec["start"]:
-            pfile = os.path.join(self.tmp, "params.json")
-            if not os.path.exists(pfile):
-                with open(pfile, "w") as f:
+            params_file = os.path.join(self.tmp, "params.json")
+            if not os.path.exists(params_file):
+                with open(params_file, "w") as f:
                     json.dump(self.params, f)
-            cmd += ["--params-file", pfile]
-        return cmd
+        return [self.python, "-m", "runtime_shim"] + self._argv(step, ip, iteration, attempt, output_dir=out_dir,
+                                                                params_file=params_file)
 
     def _launch(self, step, ip, iteration, attempt):
         tid = task_id_for(ip, iteration)
@@ -216,12 +219,8 @@ class LocalRunner:
         from compiler.runner.backends import RemoteTask, outputs_from_datastore
 
         backend, plan_step, ds = self.remote[step]
-        args = ["task", "--datastore", self.datastore, "--run-id", self.run_id, "--step", step,
-                "--index-path", ",".join(str(i) for i in ip), "--attempt", str(attempt)]
-        if iteration:
-            args += ["--iteration", str(iteration)]
-        if step == self.spec["start"]:
-            args += ["--params-json", json.dumps(self.params, sort_keys=True)]
+        params_json = json.dumps(self.params, sort_keys=True) if step == self.spec["start"] else None
+        args = self._argv(step, ip, iteration, attempt, params_json=params_json)
         task = RemoteTask(self.spec["flow_name"], self.run_id, plan_step, tid, attempt, args,
                           dict(self.steps[step].get("env") or {}))
 

@@ -2,6 +2,7 @@
 name rules), output is byte-identical to golden/argo, sizes stay small."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -122,7 +123,8 @@ def test_resources_requests():
     assert gpu["container"]["env"] == [{"name": "MODE", "value": "train"}, {"name": "THREADS", "value": "8"}]
     batch = t["on-batch"]["container"]["args"]
     assert batch[0] == "batch-submit" and batch[batch.index("--queue") + 1] == "gpu-queue"
-    assert batch[batch.index("--gpu") + 1] == "2" and batch[batch.index("--memory") + 1] == "16000"
+    resources = json.loads(batch[batch.index("--resources") + 1])
+    assert {"type": "GPU", "value": "2"} in resources and {"type": "MEMORY", "value": "16000"} in resources
 
 
 def test_cloud_options():
@@ -135,7 +137,8 @@ def test_cloud_options():
     assert k8s["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2048Mi"}}]
     assert {"name": "dshm", "mountPath": "/dev/shm"} in k8s["container"]["volumeMounts"]
     args = t["on-batch"]["container"]["args"]
-    assert args[args.index("--job-role") + 1] == "arn:aws:iam::123456789012:role/flow-task"
+    definition = json.loads(args[args.index("--job-definition") + 1])
+    assert definition["containerProperties"]["jobRoleArn"] == "arn:aws:iam::123456789012:role/flow-task"
 
 
 def test_parameters():
@@ -216,7 +219,9 @@ def test_check_reports_bad_label_and_large_package(tmp_path):
     (big / "flow.py").write_text(open(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py")).read())
     (big / "blob.bin").write_bytes(os.urandom(1200 * 1024))
     plan = plan_of(str(big / "flow.py"), settings(package_include=["*.bin"]))
-    diags = ArgoTarget().check(plan)
+    from compiler.pipeline import build_code_package
+
+    diags = ArgoTarget().check(plan, build_code_package(plan, plan.settings))
     assert any(d.code == codes.PACKAGE_TOO_LARGE and "flowc deploy" in d.message for d in diags)
 
 

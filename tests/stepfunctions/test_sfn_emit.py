@@ -10,7 +10,8 @@ import pytest
 from compiler.ir import Compute, FlowPlan, Retry, Schedule, StepPlan
 from compiler.targets.base import CodePackageRef
 from compiler.targets.stepfunctions import StepFunctionsTarget, aws_cron, override_sizes
-from compiler.targets.stepfunctions import batch as batchmod
+from compiler.compute import batch as batchmod
+from compiler.compute.container import COMMAND_PREFIX
 from compiler.targets.stepfunctions import codes
 from tests.stepfunctions import helpers as h
 
@@ -199,7 +200,8 @@ def test_kubernetes_with_cluster_runs_on_eks():
     assert run["Resource"] == "arn:aws:states:::eks:runJob.sync"
     assert run["Parameters"]["ClusterName"] == "flowc-eks"
     container = run["Parameters"]["Job"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["resources"]["limits"] == {"cpu": "8", "memory": "16000M", "nvidia.com/gpu": "1"}
+    # MiB, as on Argo and Batch (compiler.compute.units): "16000M" was 4.6% less memory
+    assert container["resources"]["limits"] == {"cpu": "8", "memory": "16000Mi", "nvidia.com/gpu": "1"}
     assert run["Parameters"]["Namespace"] == "ml"
     # No Batch job definition is registered for the EKS step alone.
     assert all("train" not in f.name for f in files)
@@ -286,7 +288,7 @@ def test_job_definition_shape_for_batch_options():
     assert env["AWS_ENDPOINT_URL"] == "http://s3.local" and env["FLOWC_CODE_SHA256"] == "a" * 64
     assert env["FLOWC_CODE_URL"].endswith(".zip") and "FLOWC_BOOTSTRAP" in env
     compile(env["FLOWC_BOOTSTRAP"], "bootstrap", "exec")
-    assert props["command"] == list(batchmod.COMMAND_PREFIX)
+    assert props["command"] == list(COMMAND_PREFIX)
 
 
 @pytest.mark.parametrize("cron,expected", [

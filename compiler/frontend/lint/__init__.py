@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic
 from compiler.diagnostics.codes import get
 
+if TYPE_CHECKING:
+    from compiler.frontend.graph import GraphFacts
+    from compiler.frontend.model import FlowGraph, FlowModel
+    from compiler.frontend.parsed import ParseResult
+
 
 @dataclass
 class Context:
-    parsed: object          # compiler.frontend.parse.ParseResult
-    model: object           # FlowModel
-    graph: object           # FlowGraph
-    facts: object           # compiler.frontend.graph.GraphFacts
-    out: list
+    parsed: ParseResult
+    model: FlowModel
+    graph: FlowGraph
+    facts: GraphFacts
+    out: list[Diagnostic]
 
     def report(self, code, message, span, notes=(), severity=None):
         c = get(code)

@@ -1,9 +1,8 @@
 """Run a task as an AWS Batch job (boto3), for `flowc run` hybrid runs.
 
-The job definition is the one `flowc deploy --target stepfunctions` registers
-(compiler.targets.stepfunctions.batch.job_definition, registered with
-compiler.deploy.stepfunctions.register_job_definition): image, the bootstrap command, the code
-package URL and the datastore. Each attempt is one SubmitJob whose container overrides carry the
+The job definition is the one every Batch job of flowc uses (compiler.compute.batch.job_definition,
+registered with compiler.compute.aws.register_job_definition): image, the bootstrap command, the
+code package URL and the datastore. Each attempt is one SubmitJob whose container overrides carry the
 task argv, the step's VCPU/MEMORY/GPU and its @environment; queue from @batch(queue=...) else the
 batch_queue setting. The runner retries (the definition allows one Batch attempt).
 """
@@ -30,9 +29,9 @@ class BatchBackend(Backend):
         self.code_url = code_url
         self.poll = poll_seconds
         if session is None:
-            import boto3
+            from compiler.compute import aws
 
-            session = boto3.session.Session(region_name=getattr(settings, "aws_region", None) or None)
+            session = aws.session(settings)
         self.batch = session.client("batch")
         self.logs = session.client("logs")
         self.definitions: dict[str, str] = {}   # step name -> job definition name
@@ -43,8 +42,8 @@ class BatchBackend(Backend):
                                              % step.name)
 
     def prepare(self, steps: list[StepPlan]) -> None:
-        from compiler.deploy.stepfunctions import register_job_definition
-        from compiler.targets.stepfunctions.batch import job_definition
+        from compiler.compute.aws import register_job_definition
+        from compiler.compute.batch import job_definition
 
         for step in steps:
             self.queue_of(step)
@@ -60,16 +59,10 @@ class BatchBackend(Backend):
             self.definitions[step.name] = name
 
     def submit_request(self, task: RemoteTask) -> dict[str, Any]:
-        from compiler.targets.stepfunctions.batch import (COMMAND_PREFIX, batch_timeout_seconds,
-                                                          resource_requirements)
+        from compiler.compute.batch import batch_timeout_seconds, container_overrides
 
         step = task.step
-        overrides: dict[str, Any] = {
-            "command": list(COMMAND_PREFIX) + list(task.args),
-            "resourceRequirements": resource_requirements(step.compute),
-        }
-        if task.env:
-            overrides["environment"] = [{"name": k, "value": v} for k, v in sorted(task.env.items())]
+        overrides = container_overrides(step.compute, task.args, task.env)
         request: dict[str, Any] = {
             "jobName": job_name("flowc", self.flow_name, task.run_id, step.name, task.task_id,
                                 "a%d" % task.attempt, limit=128),

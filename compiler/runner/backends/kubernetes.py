@@ -1,10 +1,10 @@
 """Run a task as a Kubernetes Job (the kubernetes client), for `flowc run` hybrid runs.
 
-The pod runs the same container as the compiled targets' @batch/deployed pods: the bootstrap
+The pod runs the same container as the compiled targets' deployed pods: the bootstrap
 (templates/bootstrap.py.j2, in env FLOWC_BOOTSTRAP) fetches the code package from the datastore
 and runs `runtime_shim task ...args`. Image, resources, node selector, tolerations, secrets,
-volumes and labels come from the step's resolved Compute through the Argo target's builders
-(compiler.targets.argo.resources). One Job per attempt (backoffLimit 0): the runner retries.
+volumes and labels come from the step's resolved Compute through the shared pod builders
+(compiler.compute.kubernetes). One Job per attempt (backoffLimit 0): the runner retries.
 """
 from __future__ import annotations
 
@@ -17,23 +17,14 @@ from compiler.runner.backends import Backend, BackendError, LineSink, RemoteTask
 
 
 def load_api_client(settings: Any = None):
-    """The kubernetes ApiClient: $KUBECONFIG / ~/.kube/config, else the in-cluster config."""
-    import os
+    """The kubernetes ApiClient (compiler.compute.kubernetes.load_api_client), or BackendError."""
+    from compiler.compute.kubernetes import KubeConfigError
+    from compiler.compute.kubernetes import load_api_client as load
 
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
     try:
-        # the client reads $KUBECONFIG when it is imported; read it now
-        config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None,
-                                client_configuration=configuration)
-    except Exception as kube_error:  # noqa: BLE001 - no kubeconfig: maybe we run in a pod
-        try:
-            config.load_incluster_config(client_configuration=configuration)
-        except Exception:  # noqa: BLE001
-            raise BackendError("no Kubernetes configuration for the @kubernetes steps: set "
-                               "KUBECONFIG or ~/.kube/config (%s)" % kube_error) from None
-    return client.ApiClient(configuration)
+        return load(settings)
+    except KubeConfigError as error:
+        raise BackendError("%s; the @kubernetes steps need it" % error) from None
 
 
 class KubernetesBackend(Backend):
@@ -62,27 +53,22 @@ class KubernetesBackend(Backend):
             self.namespace_of(step)
 
     def job_manifest(self, task: RemoteTask) -> dict[str, Any]:
-        from compiler.targets.argo.resources import (BOOTSTRAP_COMMAND, GPU_RESOURCE,
-                                                     apply_pod_settings, requests_of)
-        from compiler.targets.stepfunctions.batch import base_environment
+        from compiler.compute import kubernetes as k8s
+        from compiler.compute.container import COMMAND_PREFIX, backstop_seconds, base_environment, image_of
 
         step = task.step
         compute = step.compute
         template: dict[str, Any] = {}
         container: dict[str, Any] = {
             "name": "task",
-            "image": str(getattr(self.settings, "image", None) or "python:3.11"),
-            "command": list(BOOTSTRAP_COMMAND) + list(task.args),
+            "image": image_of(compute, self.settings),
+            "command": list(COMMAND_PREFIX) + list(task.args),
         }
-        apply_pod_settings(template, container, step, self.settings)
+        k8s.apply_pod_settings(template, container, step)
         step_env = container.pop("env", [])
         container["env"] = base_environment(code_url=self.code_url, code_sha256=self.code_sha256,
                                             settings=self.settings) + step_env
-        resources: dict[str, Any] = {"requests": requests_of(compute)}
-        if compute.gpu:
-            gpu = GPU_RESOURCE.get(compute.gpu_vendor, "%s.com/gpu" % compute.gpu_vendor)
-            resources["limits"] = {gpu: str(compute.gpu)}
-        container["resources"] = resources
+        container["resources"] = k8s.resources_of(compute)
         labels = {"app.kubernetes.io/managed-by": "flowc", "flowc/flow": job_name(self.flow_name),
                   "flowc/run": job_name(task.run_id), "flowc/step": job_name(step.name)}
         pod_meta = template.pop("metadata", {})
@@ -93,8 +79,9 @@ class KubernetesBackend(Backend):
             pod_spec.setdefault("serviceAccountName", service_account)
         spec: dict[str, Any] = {"backoffLimit": 0, "ttlSecondsAfterFinished": 86400,
                                 "template": {"metadata": pod_meta, "spec": pod_spec}}
-        if step.timeout_seconds:   # a backstop behind the runtime's own @timeout
-            spec["activeDeadlineSeconds"] = int(step.timeout_seconds) + 60
+        deadline = backstop_seconds(step.timeout_seconds)   # behind the runtime's own @timeout
+        if deadline:
+            spec["activeDeadlineSeconds"] = deadline
         name = job_name("flowc", self.flow_name, task.run_id, step.name, task.task_id,
                         "a%d" % task.attempt)
         return {"apiVersion": "batch/v1", "kind": "Job",

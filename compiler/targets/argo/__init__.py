@@ -10,6 +10,7 @@ import base64
 import json
 from typing import Any
 
+from compiler.compute import batch as compute_batch
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets import serialize
@@ -112,7 +113,7 @@ TEMPLATE_OVERHEAD = 16 * 1024        # the start template's JSON without values,
 
 # The queue a @batch step names when none is configured, as on Step Functions: the output still
 # compiles (CI without settings), FC306 says so, and deploy's preflight refuses a queue that does not exist.
-PLACEHOLDER_QUEUE = "flowc-default-queue"
+PLACEHOLDER_QUEUE = compute_batch.PLACEHOLDER_QUEUE
 
 
 class ArgoTarget:
@@ -130,7 +131,7 @@ class ArgoTarget:
         self.package_in_datastore = package_in_datastore
 
     # --- check ------------------------------------------------------------------------------
-    def check(self, plan: FlowPlan) -> list[Diagnostic]:
+    def check(self, plan: FlowPlan, package: CodePackageRef | None = None) -> list[Diagnostic]:
         out: list[Diagnostic] = []
 
         def diag(code, severity, message, span=None):
@@ -207,7 +208,7 @@ class ArgoTarget:
         out += _size_problems(plan)
         if not getattr(settings, "datastore", None):
             diag(codes.NO_DATASTORE, WARNING, "no datastore setting: submissions must pass the argument flowc-datastore")
-        size = None if self.package_in_datastore else self._package_size(plan)
+        size = None if self.package_in_datastore or package is None else len(package.data)
         if self.package_in_datastore and not str(getattr(settings, "datastore", None) or "").startswith("s3://"):
             diag(codes.NO_DATASTORE, ERROR, "the code package goes to the datastore: set an s3:// datastore")
         if size is not None and size > CONFIGMAP_LIMIT:
@@ -215,14 +216,6 @@ class ArgoTarget:
                  f"the code package is {size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT}: "
                  "use `flowc deploy --target argo`, which stores it in the datastore")
         return out
-
-    @staticmethod
-    def _package_size(plan: FlowPlan) -> int | None:
-        try:
-            from compiler.pipeline import build_code_package
-            return len(build_code_package(plan, plan.settings).data)
-        except Exception:      # the package cannot be built here (missing files): emit reports it
-            return None
 
     # --- emit -------------------------------------------------------------------------------
     def documents(self, plan: FlowPlan, package: CodePackageRef) -> list[dict[str, Any]]:
@@ -288,7 +281,7 @@ class ArgoTarget:
             env.append({"name": "AWS_DEFAULT_REGION", "value": str(settings.aws_region)})
         if code_url:
             env.append({"name": "FLOWC_CODE_SHA256", "value": self._sha})
-        if code_url or any(step.compute.backend == "batch" for step in plan.steps.values()):
+        if code_url:   # @batch jobs carry the bootstrap in their compiled job definition
             env.append({"name": "FLOWC_BOOTSTRAP", "value": resources.bootstrap_source()})
         spec: dict[str, Any] = {"entrypoint": dag.MAIN, "arguments": {"parameters": params}}
         if getattr(settings, "k8s_service_account", None):
@@ -310,7 +303,8 @@ class ArgoTarget:
         docs = self.documents(plan, code_package)
         base = names.workflow_template_name(plan)
         suffix = {"ConfigMap": "-code", "WorkflowTemplate": "", "CronWorkflow": "-cron"}
-        return [OutputFile(f"{base}{suffix[d['kind']]}.yaml", serialize.to_yaml(d).encode("utf-8")) for d in docs]
+        return [OutputFile(f"{base}{suffix[d['kind']]}.yaml", serialize.to_yaml(d).encode("utf-8"), documents=(d,))
+                for d in docs]
 
 
 __all__ = ["ArgoTarget"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.compute.batch import submitter_argv
+from compiler.compute.container import image_of, task_argv
 from compiler.ir import FlowPlan, StepPlan
 from compiler.targets.argo import resources
 
@@ -34,54 +36,25 @@ def param_b64(name: str) -> str:
     return "{{=sprig.b64enc(workflow.parameters['%s'])}}" % name
 
 
-def task_args(plan: FlowPlan, step: StepPlan) -> list[str]:
-    """The `task` subcommand's arguments; every value is its own argv entry."""
-    args = ["task", "--datastore", param_ref(DATASTORE_PARAM), "--run-id", RUN_ID,
-            "--step", step.name, "--output-dir", resources.OUT_MOUNT]
-    if step.depth > 0:
-        args += ["--index-path", "{{inputs.parameters.%s}}" % INDEX_PATH]
-    if step.recursive:
-        args += ["--iteration", "{{inputs.parameters.%s}}" % ITERATION]
-    if step.retry.times > 0:
-        args += ["--attempt", "{{retries}}"]
+def task_args(plan: FlowPlan, step: StepPlan, output_dir: str | None = resources.OUT_MOUNT) -> list[str]:
+    """The `task` subcommand's arguments (compiler.compute.container); every value is its own argv
+    entry. The start step adds one `--param-b64 NAME=BASE64` per parameter: no shell, no JSON, and
+    no user text where Argo substitutes tags (param_b64)."""
+    argv = task_argv(
+        step.name, datastore=param_ref(DATASTORE_PARAM), run_id=RUN_ID, output_dir=output_dir,
+        index_path="{{inputs.parameters.%s}}" % INDEX_PATH if step.depth > 0 else None,
+        attempt="{{retries}}" if step.retry.times > 0 else None,
+        iteration="{{inputs.parameters.%s}}" % ITERATION if step.recursive else None)
     if step.name == plan.start:
-        # One `--param-b64 NAME=BASE64` per parameter, each its own argv entry: no shell, no JSON,
-        # and no user text where Argo substitutes tags (param_b64).
         for p in plan.parameters:
-            args += ["--param-b64", "%s=%s" % (p.name, param_b64(p.name))]
-    return args
+            argv += ["--param-b64", "%s=%s" % (p.name, param_b64(p.name))]
+    return argv
 
 
 def batch_args(plan: FlowPlan, step: StepPlan, code_sha: str) -> list[str]:
-    """`batch-submit`: submit the same task command to AWS Batch and wait for it."""
-    c = step.compute
-    settings = plan.settings
-    queue = c.queue or getattr(settings, "batch_queue", None) or "flowc-default-queue"   # FC306 warns
-    args = ["batch-submit", "--flow", plan.flow_name, "--queue", str(queue),
-            "--image", str(c.image or getattr(settings, "image", None) or "python:3.11"),
-            "--cpu", resources.cpu_quantity(c.cpu), "--memory", str(c.memory), "--gpu", str(c.gpu),
-            "--code-sha256", code_sha]
-    role = c.iam_role or getattr(settings, "batch_job_role_arn", None)
-    if role:
-        args += ["--job-role", str(role)]
-    execution_role = c.execution_role or getattr(settings, "batch_execution_role_arn", None)
-    if execution_role:
-        args += ["--execution-role", str(execution_role)]
-    if c.shared_memory:
-        args += ["--shared-memory", str(c.shared_memory)]
-    if c.use_tmpfs or c.tmpfs_size:
-        args += ["--tmpfs-size", str(c.tmpfs_size or 0), "--tmpfs-path", c.tmpfs_path]
-    if c.max_swap is not None:
-        args += ["--max-swap", str(c.max_swap)]
-    if c.swappiness is not None:
-        args += ["--swappiness", str(c.swappiness)]
-    if c.privileged:
-        args += ["--privileged"]
-    if step.timeout_seconds:
-        args += ["--timeout", str(step.timeout_seconds + TIMEOUT_MARGIN_SECONDS)]
-    for k, v in sorted(step.env.items()):
-        args += ["--env", f"{k}={v}"]
-    return args + ["--", *task_args(plan, step)]
+    """`batch-submit`: register the compiled job definition, submit the same task, wait for it."""
+    return submitter_argv(plan.flow_name, step, plan.settings, code_sha256=code_sha,
+                          output_dir=resources.OUT_MOUNT, task=task_args(plan, step, output_dir=None))
 
 
 def step_template(plan: FlowPlan, step: StepPlan, name: str, code_sha: str) -> dict[str, Any]:
@@ -102,7 +75,7 @@ def step_template(plan: FlowPlan, step: StepPlan, name: str, code_sha: str) -> d
         template["outputs"] = {"parameters": outputs}
     batch = step.compute.backend == "batch"
     container: dict[str, Any] = {
-        "image": str(step.compute.image or getattr(plan.settings, "image", None) or "python:3.11"),
+        "image": image_of(step.compute, plan.settings),
         "args": batch_args(plan, step, code_sha) if batch else task_args(plan, step),
     }
     resources.apply_pod_settings(template, container, step, plan.settings)

@@ -13,13 +13,14 @@ import json
 import re
 from typing import Any
 
+from compiler.compute import batch as compute_batch
+from compiler.compute.container import code_url as package_url
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets.base import CodePackageRef, OutputFile
 from compiler.targets.serialize import to_json
 from compiler.targets.stepfunctions import codes
-from compiler.targets.stepfunctions import batch as batchmod
-from compiler.targets.stepfunctions.asl import build_definition, split_s3
+from compiler.targets.stepfunctions.asl import build_definition, param_default_strings, split_s3
 
 __all__ = ["StepFunctionsTarget", "state_machine_name", "job_definitions"]
 
@@ -46,8 +47,9 @@ def job_definitions(plan: FlowPlan, package: CodePackageRef, settings: Any = Non
     for step in plan.steps.values():
         if step.compute.backend == "kubernetes":
             continue
-        request = batchmod.job_definition(plan.flow_name, step.compute, settings,
-                                          code_sha256=package.sha256, code_url=_code_url(plan, package, settings))
+        request = compute_batch.job_definition(plan.flow_name, step.compute, settings,
+                                               code_sha256=package.sha256,
+                                               code_url=_code_url(plan, package, settings))
         by_step[step.name] = request["jobDefinitionName"]
         requests.setdefault(request["jobDefinitionName"], request)
     return by_step, [requests[k] for k in sorted(requests)]
@@ -57,9 +59,7 @@ def _code_url(plan: FlowPlan, package: CodePackageRef, settings: Any) -> str | N
     if package.url:
         return package.url
     datastore = getattr(settings, "datastore", None)
-    if datastore:
-        return f"{str(datastore).rstrip('/')}/{plan.flow_name}/code/{package.sha256}.zip"
-    return None
+    return package_url(datastore, plan.flow_name, package.sha256) if datastore else None
 
 
 _DOW = {str(i): str(i + 1) for i in range(7)}
@@ -166,7 +166,7 @@ class StepFunctionsTarget:
         self.settings = settings
 
     # --- check -------------------------------------------------------------------------------
-    def check(self, plan: FlowPlan) -> list[Diagnostic]:
+    def check(self, plan: FlowPlan, package: CodePackageRef | None = None) -> list[Diagnostic]:
         settings = _settings(plan, self.settings)
         diags: list[Diagnostic] = []
         datastore = str(getattr(settings, "datastore", None) or "")
@@ -218,11 +218,12 @@ class StepFunctionsTarget:
             diags.append(Diagnostic(codes.NO_BATCH_QUEUE, WARNING,
                                     f"no Batch job queue for step(s) {', '.join(missing_queue)}: set "
                                     "FLOWC_BATCH_QUEUE or @batch(queue=...)", None))
-        flow_part = batchmod.job_definition_name(plan.flow_name, (), "")
-        if len(flow_part) > codes.MAX_JOB_DEFINITION_NAME:
+        flow_part = compute_batch.job_definition_name(plan.flow_name)
+        if len(flow_part) + 12 > codes.MAX_JOB_DEFINITION_NAME:   # + the 12-character content hash
             diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,
-                                    f"job definition name {flow_part!r} exceeds {codes.MAX_JOB_DEFINITION_NAME} "
-                                    "characters; shorten the flow class name", None))
+                                    f"job definition name {flow_part}<12-character hash> has {len(flow_part) + 12} "
+                                    f"characters (AWS allows {codes.MAX_JOB_DEFINITION_NAME}); shorten the flow class name",
+                                    None))
         if any(d.is_error for d in diags):
             return diags
         # Sizes: build the definition with a dummy package and measure it.
@@ -253,21 +254,21 @@ class StepFunctionsTarget:
         settings = _settings(plan, self.settings)
         name = state_machine_name(plan)
         definition, jobdefs = self._build(plan, code_package, settings)
-        files = [OutputFile(f"{name}.asl.json", to_json(definition).encode("utf-8"), stdout=True)]
+
+        def out(file_name: str, document: dict[str, Any], stdout: bool = False) -> OutputFile:
+            return OutputFile(file_name, to_json(document).encode("utf-8"), stdout=stdout, documents=(document,))
+
+        files = [out(f"{name}.asl.json", definition, stdout=True)]
         if len(jobdefs) == 1:
-            files.append(OutputFile(f"{name}.jobdef.json", to_json(jobdefs[0]).encode("utf-8"), stdout=False))
+            files.append(out(f"{name}.jobdef.json", jobdefs[0]))
         else:
             for jd in jobdefs:
-                suffix = jd["jobDefinitionName"].rsplit("-", 1)[-1]
-                files.append(OutputFile(f"{name}.{suffix}.jobdef.json", to_json(jd).encode("utf-8"), stdout=False))
+                files.append(out(f"{name}.{jd['jobDefinitionName'].rsplit('-', 1)[-1]}.jobdef.json", jd))
         if plan.schedule is not None:
-            files.append(OutputFile(f"{name}.schedule.json",
-                                    to_json(schedule_request(plan, settings, name)).encode("utf-8"), stdout=False))
-        queues = sorted({s.compute.queue or getattr(settings, "batch_queue", None) or "flowc-default-queue"
+            files.append(out(f"{name}.schedule.json", schedule_request(plan, settings, name)))
+        queues = sorted({compute_batch.queue_of(s.compute, settings) or compute_batch.PLACEHOLDER_QUEUE
                          for s in plan.steps.values() if s.compute.backend != "kubernetes"})
-        files.append(OutputFile(f"{name}.policy.json",
-                                to_json(policy_document(plan, settings, name, jobdefs, queues)).encode("utf-8"),
-                                stdout=False))
+        files.append(out(f"{name}.policy.json", policy_document(plan, settings, name, jobdefs, queues)))
         return files
 
 
@@ -303,6 +304,4 @@ def override_sizes(plan: FlowPlan, definition: dict[str, Any]) -> dict[str, int]
 
 
 def param_defaults(plan: FlowPlan) -> dict[str, str]:
-    from compiler.targets.stepfunctions.asl import param_default_strings
-
     return param_default_strings(plan)

@@ -19,34 +19,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from compiler.compute import batch as compute_batch
+from compiler.compute.container import COMMAND_PREFIX, Expr, task_argv
 from compiler.ir import FlowPlan, StepPlan
-from compiler.targets.stepfunctions import batch as batchmod
-
-BATCH_SUBMIT = "arn:aws:states:::batch:submitJob.sync"
-EKS_RUN = "arn:aws:states:::eks:runJob.sync"
-EKS_DESCRIBE = "arn:aws:states:::aws-sdk:eks:describeCluster"
-S3_GET = "arn:aws:states:::aws-sdk:s3:getObject"
-S3_ITEMS = "arn:aws:states:::s3:getObject"
-S3_RESULTS = "arn:aws:states:::s3:putObject"
-
-# Step Functions state names may not hold these; step names are Python identifiers, helper
-# states add a suffix after '.'.
-SUFFIX_FOREACH = ".foreach"
-SUFFIX_SPLIT = ".split"
-SUFFIX_READ = ".read"
-SUFFIX_CHOOSE = ".choose"
-SUFFIX_LOOP = ".loop"
-SUFFIX_CLUSTER = ".cluster"
-
-
-def esc(text: str) -> str:
-    """A literal for an intrinsic function argument: ', {, }, \\ escaped with a backslash."""
-    out = []
-    for ch in text:
-        if ch in "'{}\\":
-            out.append("\\")
-        out.append(ch)
-    return "'" + "".join(out) + "'"
+from compiler.targets.stepfunctions import eks
+from compiler.targets.stepfunctions.common import (
+    BATCH_SUBMIT,
+    S3_GET,
+    S3_ITEMS,
+    S3_RESULTS,
+    SUFFIX_CHOOSE,
+    SUFFIX_CLUSTER,
+    SUFFIX_FOREACH,
+    SUFFIX_LOOP,
+    SUFFIX_READ,
+    SUFFIX_SPLIT,
+    array,
+    esc,
+)
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -268,15 +258,19 @@ class AslBuilder:
             choices.append({"Variable": "$.switch.value.branch", "StringEquals": target, "Next": nxt})
 
     # --- one task ----------------------------------------------------------------------------
-    def command_expr(self, step: StepPlan) -> str:
-        parts = [esc(p) for p in batchmod.COMMAND_PREFIX]
-        parts += [esc("task"), esc("--run-id"), "$.run", esc("--step"), esc(step.name),
-                  esc("--index-path"), "$.ip", esc("--attempt"), "States.Format('{}', $$.State.RetryCount)"]
+    def task_argv(self, step: StepPlan) -> list[str]:
+        """The task argv with the run id, index path, attempt (and iteration, parameters) as paths."""
+        iteration = params = None
         if step.kind == "switch" and step.recursive:
-            parts += [esc("--iteration"), f"States.Format('{{}}', $.{self._iter_key(step.name)}.n)"]
+            iteration = Expr(f"States.Format('{{}}', $.{self._iter_key(step.name)}.n)")
         if step.name == self.plan.start:
-            parts += [esc("--params-json"), "States.JsonToString(States.JsonMerge($.defaults, $.input, false))"]
-        return "States.Array(" + ", ".join(parts) + ")"
+            params = Expr("States.JsonToString(States.JsonMerge($.defaults, $.input, false))")
+        return task_argv(step.name, run_id=Expr("$.run"), index_path=Expr("$.ip"),
+                         attempt=Expr("States.Format('{}', $$.State.RetryCount)"), iteration=iteration,
+                         params_json=params)
+
+    def command_expr(self, step: StepPlan) -> str:
+        return array([*COMMAND_PREFIX, *self.task_argv(step)])
 
     def retry(self, step: StepPlan) -> list[dict[str, Any]]:
         if step.retry.times <= 0:
@@ -287,23 +281,21 @@ class AslBuilder:
 
     def task_state(self, step: StepPlan, states: dict[str, Any]) -> dict[str, Any]:
         if step.compute.backend == "kubernetes":
-            from compiler.targets.stepfunctions import eks
-
             return eks.task_states(self, step, states)
         overrides: dict[str, Any] = {
             "Command.$": self.command_expr(step),
-            "ResourceRequirements": batchmod.resource_requirements(step.compute, key_case="pascal"),
+            "ResourceRequirements": compute_batch.resource_requirements(step.compute, key_case="pascal"),
         }
         if step.env:
             overrides["Environment"] = [{"Name": k, "Value": v} for k, v in step.env.items()]
-        queue = step.compute.queue or getattr(self.settings, "batch_queue", None) or "flowc-default-queue"
+        queue = compute_batch.queue_of(step.compute, self.settings) or compute_batch.PLACEHOLDER_QUEUE
         params: dict[str, Any] = {
             "JobName": self.job_name(step),
             "JobQueue": queue,
             "JobDefinition": self.jobdef_names[step.name],
             "ContainerOverrides": overrides,
         }
-        batch_timeout = batchmod.batch_timeout_seconds(step)
+        batch_timeout = compute_batch.batch_timeout_seconds(step)
         if batch_timeout:
             params["Timeout"] = {"AttemptDurationSeconds": batch_timeout}
         state: dict[str, Any] = {

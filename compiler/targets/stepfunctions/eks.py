@@ -2,23 +2,21 @@
 `eks_cluster` setting (FLOWC_EKS_CLUSTER). runJob needs the cluster's endpoint and certificate
 authority, which are only known at run time, so a `aws-sdk:eks:describeCluster` Task reads them
 first (ResultPath $.eks, trimmed by ResultSelector). The pod runs the same bootstrap and task
-arguments as a Batch job; its resources come from the step's resolved compute.
+argv as a Batch job; its pod settings and quantities come from compiler.compute.kubernetes, as on
+Argo. `builder` is the asl.AslBuilder walking the flow (passed in, not imported: no cycle).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from compiler.compute import batch as compute_batch
+from compiler.compute import kubernetes as k8s
+from compiler.compute.container import COMMAND_PREFIX, base_environment, image_of
 from compiler.ir import StepPlan
-from compiler.targets.stepfunctions import batch as batchmod
-
-
-def _quantity(cpu: float) -> str:
-    return str(int(cpu)) if float(cpu) == int(cpu) else f"{int(round(cpu * 1000))}m"
+from compiler.targets.stepfunctions.common import EKS_DESCRIBE, EKS_RUN, SUFFIX_CLUSTER, array
 
 
 def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[str, Any]:
-    from compiler.targets.stepfunctions.asl import EKS_DESCRIBE, EKS_RUN, SUFFIX_CLUSTER
-
     settings = builder.settings
     cluster = getattr(settings, "eks_cluster", None) or "flowc-missing-eks-cluster"
     compute = step.compute
@@ -33,41 +31,33 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
         "ResultPath": "$.eks",
         "Next": step.name,
     }
-    limits: dict[str, str] = {"cpu": _quantity(compute.cpu), "memory": f"{int(compute.memory)}M"}
-    requests = dict(limits)
-    if compute.gpu:
-        limits[f"{compute.gpu_vendor}.com/gpu"] = str(int(compute.gpu))
-    if compute.disk:
-        requests["ephemeral-storage"] = f"{int(compute.disk)}M"
-    env = [{"name": e["name"], "value": e["value"]} for e in batchmod.base_environment(
-        code_url=builder.code_url, code_sha256=builder.code_sha256, settings=settings)]
-    env += [{"name": k, "value": v} for k, v in step.env.items()]
+    requests = k8s.requests_of(compute)
+    # limits = requests for cpu and memory (a Job's pod is never overcommitted), plus the GPUs
+    limits = {"cpu": requests["cpu"], "memory": requests["memory"], **k8s.gpu_limits(compute)}
+    parts: dict[str, Any] = {}
     container: dict[str, Any] = {
         "name": "main",
-        "image": compute.image or getattr(settings, "image", None) or "python:3.11",
-        "command": list(batchmod.COMMAND_PREFIX),
-        "args.$": builder.command_expr(step).replace(
-            "States.Array(" + ", ".join(builder_prefix_literals()) + ", ", "States.Array(", 1),
-        "env": env,
-        "resources": {"requests": requests, "limits": limits},
+        "image": image_of(compute, settings),
+        "command": list(COMMAND_PREFIX),
+        "args.$": array(builder.task_argv(step)),
     }
-    if compute.image_pull_policy:
-        container["imagePullPolicy"] = compute.image_pull_policy
+    k8s.apply_pod_settings(parts, container, step)
+    step_env = container.pop("env", [])
+    container["env"] = base_environment(code_url=builder.code_url, code_sha256=builder.code_sha256,
+                                        settings=settings) + step_env
+    container["resources"] = {"requests": requests, "limits": limits}
     pod: dict[str, Any] = {"restartPolicy": "Never", "containers": [container]}
-    if compute.service_account:
-        pod["serviceAccountName"] = compute.service_account
-    if compute.node_selector:
-        pod["nodeSelector"] = compute.node_selector_dict()
-    if compute.tolerations:
-        pod["tolerations"] = compute.tolerations_list()
+    for key in ("serviceAccountName", "nodeSelector", "tolerations", "volumes"):
+        if key in parts:
+            pod[key] = parts[key]
+    # labels and annotations go on the Job, as they always did
+    pod_meta = parts.get("metadata", {})
     job_spec: dict[str, Any] = {"backoffLimit": 0, "template": {"spec": pod}}
-    if step.timeout_seconds:
-        job_spec["activeDeadlineSeconds"] = batchmod.batch_timeout_seconds(step)
-    metadata: dict[str, Any] = {"generateName": builder.job_name(step).lower().replace("_", "-")[:50] + "-"}
-    if compute.labels:
-        metadata["labels"] = dict(compute.labels)
-    if compute.annotations:
-        metadata["annotations"] = dict(compute.annotations)
+    timeout = compute_batch.batch_timeout_seconds(step)
+    if timeout:
+        job_spec["activeDeadlineSeconds"] = timeout
+    metadata: dict[str, Any] = {"generateName": builder.job_name(step).lower().replace("_", "-")[:50] + "-",
+                                **pod_meta}
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": EKS_RUN,
@@ -82,10 +72,4 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
         "ResultSelector": {"Status.$": "$.status"},
         "ResultPath": None,
     }
-    return builder.with_limits(state, step, batchmod.batch_timeout_seconds(step))
-
-
-def builder_prefix_literals() -> list[str]:
-    from compiler.targets.stepfunctions.asl import esc
-
-    return [esc(p) for p in batchmod.COMMAND_PREFIX]
+    return builder.with_limits(state, step, timeout)

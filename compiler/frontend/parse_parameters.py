@@ -1,0 +1,171 @@
+"""Reading `Parameter`, `IncludeFile` and `Config` class attributes into ParameterDecl.
+
+A mixin of the Parser (parse.py): reading happens during the tree walk (`_read_param`), the
+ParameterDecl is made once positions are known (`_param`), with the type checks of FC208.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from compiler.diagnostics import ERROR, Diagnostic
+from compiler.frontend.imports import Names
+from compiler.frontend.model import ParameterDecl, Span
+from compiler.frontend.parsed import RawParameter
+from compiler.frontend.source import SourceFile
+from compiler.frontend.static_eval import NotStatic, Scope, dotted, evaluate
+
+PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file", "Config": "config"}
+PARAM_POSITIONAL = {
+    "Parameter": ["name", "default", "type", "help", "required", "show_default"],
+    "IncludeFile": ["name", "required", "is_text", "encoding", "help"],
+    "Config": ["name", "default", "default_value", "help", "required", "parser"],
+}
+
+
+class ParameterReader:
+    scope: Scope
+    names: Names
+    source: SourceFile
+    diags: list[Diagnostic]
+    raw_params: list[RawParameter]
+
+    def report(self, code: str, message: str, node: Any, severity: str | None = None, notes=()) -> None:
+        raise NotImplementedError
+
+    def want(self, node: Any) -> Any:
+        raise NotImplementedError
+
+    def _span(self, node: Any) -> Span:
+        raise NotImplementedError
+
+    def _read_param(self, assign):
+        value = assign.value
+        if not isinstance(value, cst.Call):
+            return
+        canon, origin = self.names.resolve(value.func)
+        if origin != "metaflow" or canon not in PARAMETER_KINDS:
+            return
+        targets = assign.targets if isinstance(assign, cst.Assign) else [assign]
+        if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+            return
+        attr = targets[0].target.value
+        self.want(targets[0].target)
+        kw: dict[str, Any] = {}
+        nodes: dict[str, Any] = {}
+        names = PARAM_POSITIONAL[canon]
+        i = 0
+        bad = False
+        for a in value.args:
+            if a.star:
+                if a.star == "**":
+                    try:
+                        extra = evaluate(a.value, self.scope)
+                        if isinstance(extra, dict):
+                            kw.update(extra)
+                            continue
+                    except NotStatic as exc:
+                        self.report("FC201", f"{canon}(**...) is not known before the run: {exc.reason}",
+                                    exc.node)
+                        bad = True
+                        continue
+                self.report("FC208", f"{canon}(*...) arguments cannot be read statically", a.value)
+                bad = True
+                continue
+            key = a.keyword.value if a.keyword is not None else (names[i] if i < len(names) else None)
+            if a.keyword is None:
+                i += 1
+            if key is None:
+                self.report("FC208", f"{canon}() takes at most {len(names)} positional arguments", a.value)
+                bad = True
+                continue
+            nodes[key] = self.want(a.value)
+            if key == "type":
+                v = a.value
+                canon_t, orig_t = self.names.resolve(v) if isinstance(v, (cst.Name, cst.Attribute)) else (None, "")
+                if orig_t == "metaflow" and canon_t == "JSONType":
+                    kw[key] = "json"
+                elif isinstance(v, cst.Name) and v.value in ("int", "float", "str", "bool") \
+                        and v.value not in self.names.defined:
+                    kw[key] = v.value
+                else:
+                    kw[key] = ("?", dotted(v) or "expression")
+                continue
+            try:
+                kw[key] = evaluate(a.value, self.scope)
+            except NotStatic as exc:
+                if key in ("default", "default_value") and isinstance(a.value, cst.Lambda):
+                    kw[key] = ("deploy_time",)
+                    self.report("FC201", f"{canon} `{key}` is a function evaluated at deploy time; "
+                                "flowc needs a value known before the run", exc.node)
+                else:
+                    self.report("FC201", f"{canon} argument `{key}` is not known before the flow runs: "
+                                f"{exc.reason}", exc.node)
+                bad = True
+        self.raw_params.append(RawParameter(attr=attr, kind=PARAMETER_KINDS[canon], canon=canon, kw=kw,
+                                            nodes=nodes, call=value, target=targets[0].target, bad=bad))
+        self.want(value)
+
+    def _param(self, p: RawParameter) -> ParameterDecl:
+        kw = p.kw
+        kind = p.kind
+        name = kw.get("name")
+        span = self._span(p.target)
+        if not isinstance(name, str) or not name:
+            if "name" not in kw and not p.bad:
+                self.diags.append(Diagnostic("FC208", ERROR, f"{p.canon}() needs a name as its first "
+                                             "argument", span, path=self.source.path))
+            elif "name" in kw:
+                self.diags.append(Diagnostic("FC208", ERROR, f"{p.canon} name must be a string",
+                                             self._span(p.nodes.get("name")) or span,
+                                             path=self.source.path))
+            name = p.attr
+        default_key = "default_value" if kind == "config" and "default_value" in kw else "default"
+        has_default = default_key in kw and kw[default_key] is not None
+        default = kw.get(default_key)
+        if isinstance(default, tuple) and default[:1] == ("deploy_time",):
+            default, has_default = None, False
+        t = kw.get("type")
+        type_name = None
+        if isinstance(t, tuple):
+            self.diags.append(Diagnostic("FC208", ERROR, f"parameter `{name}`: type={t[1]} is not one of "
+                                         "int, float, str, bool, JSONType", self._span(p.nodes["type"]),
+                                         path=self.source.path))
+            type_name = "str"
+        elif t is not None:
+            type_name = t
+        if kind == "config":
+            type_name = "json"
+        elif kind == "include_file":
+            type_name = "str"
+        elif type_name is None:
+            if isinstance(default, bool):
+                type_name = "bool"
+            elif isinstance(default, int):
+                type_name = "int"
+            elif isinstance(default, float):
+                type_name = "float"
+            elif isinstance(default, (dict, list)):
+                type_name = "json"
+            else:
+                type_name = "str"
+        elif has_default and kind == "parameter" and not isinstance(default, str):
+            ok = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+                  "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                  "bool": lambda v: isinstance(v, bool),
+                  "str": lambda v: True, "json": lambda v: isinstance(v, (dict, list))}[type_name](default)
+            if not ok:
+                self.diags.append(Diagnostic("FC208", ERROR, f"parameter `{name}`: default {default!r} is "
+                                             f"not of type {type_name}", self._span(p.nodes.get("default")),
+                                             path=self.source.path))
+        help_ = kw.get("help")
+        sep = kw.get("separator")
+        decl = ParameterDecl(
+            attr=p.attr, name=name, kind=kind, type=type_name, span=span, default=default,
+            has_default=has_default, required=bool(kw.get("required") or False),
+            help=help_ if isinstance(help_, str) else None, multiple=bool(kw.get("multiple") or False),
+            separator=sep if isinstance(sep, str) else None,
+            is_text=bool(kw.get("is_text", True)) if kw.get("is_text") is not None else True,
+            encoding=encoding if isinstance(encoding := kw.get("encoding"), str) else "utf-8")
+        return decl
