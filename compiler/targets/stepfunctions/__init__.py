@@ -215,9 +215,16 @@ class StepFunctionsTarget:
             elif not (step.compute.queue or getattr(settings, "batch_queue", None)):
                 missing_queue.append(step.name)
         if missing_queue:
+            named = ", ".join(missing_queue[:10]) + (f" and {len(missing_queue) - 10} more" if len(missing_queue) > 10 else "")
             diags.append(Diagnostic(codes.NO_BATCH_QUEUE, WARNING,
-                                    f"no Batch job queue for step(s) {', '.join(missing_queue)}: set "
+                                    f"no Batch job queue for step(s) {named}: set "
                                     "FLOWC_BATCH_QUEUE or @batch(queue=...)", None))
+        deepest = max(plan.steps.values(), key=lambda s: len(s.split_parents))
+        if len(deepest.split_parents) > codes.MAX_NESTING:
+            diags.append(Diagnostic(codes.NESTED_TOO_DEEP, ERROR,
+                                    f"step {deepest.name!r} sits {len(deepest.split_parents)} splits deep; a state "
+                                    f"machine nests a Parallel or Map state per level and flowc emits at most "
+                                    f"{codes.MAX_NESTING}", deepest.span))
         flow_part = compute_batch.job_definition_name(plan.flow_name)
         if len(flow_part) + 12 > codes.MAX_JOB_DEFINITION_NAME:   # + the 12-character content hash
             diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,

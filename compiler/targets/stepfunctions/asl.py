@@ -17,6 +17,7 @@ Shape (see compiler/targets/stepfunctions/README.md for the why):
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
 from typing import Any
 
 from compiler.compute import batch as compute_batch
@@ -37,6 +38,24 @@ from compiler.targets.stepfunctions.common import (
     array,
     esc,
 )
+
+
+Walk = Generator[Any, Any, Any]     # a step of the graph walk: yields sub-walks, returns a value
+
+
+def _drive(walk: Walk) -> Any:
+    """Run a walk and the sub-walks it yields on an explicit stack; return the walk's value."""
+    stack, value = [walk], None
+    while stack:
+        try:
+            sub = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            value = done.value
+            continue
+        stack.append(sub)
+        value = None
+    return value
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -115,7 +134,7 @@ class AslBuilder:
     # --- the graph walk ----------------------------------------------------------------------
     def build(self) -> dict[str, Any]:
         states: dict[str, Any] = {"Init": self.initial_state()}
-        first = self.chain(self.plan.start, stop=set(), states=states)
+        first = _drive(self.chain(self.plan.start, stop=set(), states=states))
         states["Init"]["Next"] = first
         definition: dict[str, Any] = {
             "Comment": f"flowc: {self.plan.flow_name} ({self.plan.flow_file})",
@@ -127,13 +146,15 @@ class AslBuilder:
             definition["TimeoutSeconds"] = int(workflow_timeout)
         return definition
 
-    def chain(self, name: str, *, stop: set[str], states: dict[str, Any]) -> str:
+    # The walk is written as generators that `yield` their sub-walks and get the result back:
+    # _drive runs them on an explicit stack, so a flow's length or nesting never meets Python's
+    # recursion limit (a 2,000-step flow compiles), and states are added in depth-first order.
+    def chain(self, name: str, *, stop: set[str], states: dict[str, Any]) -> Walk:
         """Add the states of `name` and of everything after it up to (not including) a step in
         `stop`; return the name of the first state."""
         step = self.plan.steps[name]
-        if name in states:
-            return self._entry_state(step)
-        self.step_states(step, stop=stop, states=states)
+        if name not in states:
+            yield self.step_states(step, stop=stop, states=states)
         return self._entry_state(step)
 
     def _entry_state(self, step: StepPlan) -> str:
@@ -141,12 +162,12 @@ class AslBuilder:
             return step.name + SUFFIX_CLUSTER
         return step.name
 
-    def _after(self, nxt: str | None, stop: set[str], states: dict[str, Any]) -> dict[str, Any]:
+    def _after(self, nxt: str | None, stop: set[str], states: dict[str, Any]) -> Walk:
         if nxt is None or nxt in stop:
             return {"End": True}
-        return {"Next": self.chain(nxt, stop=stop, states=states)}
+        return {"Next": (yield self.chain(nxt, stop=stop, states=states))}
 
-    def step_states(self, step: StepPlan, *, stop: set[str], states: dict[str, Any]) -> None:
+    def step_states(self, step: StepPlan, *, stop: set[str], states: dict[str, Any]) -> Walk:
         task = self.task_state(step, states)
         states[step.name] = task   # reserve the name before recursing (convergent switch cases)
         if step.kind in ("split",):
@@ -154,26 +175,26 @@ class AslBuilder:
             branches = []
             for target in step.next:
                 sub: dict[str, Any] = {}
-                start = self.chain(target, stop={join}, states=sub)
+                start = yield self.chain(target, stop={join}, states=sub)
                 branches.append({"StartAt": start, "States": sub})
             par = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
             task["Next"] = step.name + SUFFIX_SPLIT
             states[step.name + SUFFIX_SPLIT] = par
-            par.update(self._after(join, stop, states))
+            par.update((yield self._after(join, stop, states)))
         elif step.kind in ("foreach", "parallel"):
             join = step.matching_join
             task["Next"] = step.name + SUFFIX_FOREACH
-            states[step.name + SUFFIX_FOREACH] = self.map_state(step)
-            states[step.name + SUFFIX_FOREACH].update(self._after(join, stop, states))
+            states[step.name + SUFFIX_FOREACH] = yield self.map_state(step)
+            states[step.name + SUFFIX_FOREACH].update((yield self._after(join, stop, states)))
         elif step.kind == "switch":
-            self.switch_states(step, task, stop=stop, states=states)
+            yield self.switch_states(step, task, stop=stop, states=states)
         else:
             nxt = step.next[0] if step.next else None
-            task.update(self._after(nxt, stop, states))
+            task.update((yield self._after(nxt, stop, states)))
 
-    def map_state(self, step: StepPlan) -> dict[str, Any]:
+    def map_state(self, step: StepPlan) -> Walk:
         body: dict[str, Any] = {}
-        first = self.chain(step.next[0], stop={step.matching_join}, states=body)
+        first = yield self.chain(step.next[0], stop={step.matching_join}, states=body)
         depth = step.depth + 1
         if step.depth == 0:
             ip = "States.Format('{}', $$.Map.Item.Value)"
@@ -210,7 +231,7 @@ class AslBuilder:
         }
 
     def switch_states(self, step: StepPlan, task: dict[str, Any], *, stop: set[str],
-                      states: dict[str, Any]) -> None:
+                      states: dict[str, Any]) -> Walk:
         read, choose = step.name + SUFFIX_READ, step.name + SUFFIX_CHOOSE
         task["Next"] = read
         key = self._run_key_format(step.name, "switch.json")
@@ -252,7 +273,7 @@ class AslBuilder:
             elif target in stop:
                 nxt = None
             else:
-                nxt = self.chain(target, stop=stop, states=states)
+                nxt = yield self.chain(target, stop=stop, states=states)
             if nxt is None:
                 raise ValueError(f"switch {step.name} jumps out of its scope to {target}")
             choices.append({"Variable": "$.switch.value.branch", "StringEquals": target, "Next": nxt})

@@ -11,6 +11,7 @@ MAX_STATE_NAME = 80
 MAX_JOB_DEFINITION_NAME = 128
 MAX_CONTAINER_OVERRIDES = 8192               # SubmitJob containerOverrides, characters
 MAX_SCHEDULE_NAME = 64
+MAX_NESTING = 100          # Parallel/Map states inside each other (JSON nesting of the definition)
 
 NO_DATASTORE = "FC401"
 NO_EKS_CLUSTER = "FC402"
@@ -22,6 +23,7 @@ SCHEDULE_NO_ROLE = "FC406"
 NO_BATCH_QUEUE = "FC408"
 TRIGGERS_UNSUPPORTED = "FC409"
 PATH_KEY = "FC410"
+NESTED_TOO_DEEP = "FC411"
 
 _ALL = (
     Code(NO_DATASTORE, ERROR, "Step Functions needs an S3 datastore",
@@ -58,6 +60,12 @@ _ALL = (
     Code(TRIGGERS_UNSUPPORTED, WARNING, "@trigger is not compiled for Step Functions",
          "Event triggers are not emitted by this target.", "The flow only runs when started or scheduled.",
          "", "Start the state machine from an EventBridge rule you define."),
+    Code(NESTED_TOO_DEEP, ERROR, "splits nested too deep for a state machine",
+         "Static splits and foreaches are nested more than 100 levels deep.",
+         "Each level is a Parallel or Map state holding the next one, so the definition's JSON nests "
+         "about five objects deeper per level; past 100 levels no JSON encoder or AWS console handles it well.",
+         "", "Flatten the nesting: a split can have many branches at one level, and a chain of splits "
+         "one after another costs no depth."),
     Code(PATH_KEY, ERROR, "name ends with `.$`, which Step Functions reads as a path",
          "A parameter name, or a label, annotation or node selector key of a @kubernetes step, ends "
          "with `.$`. These names are JSON keys inside the state machine's `Parameters`, where a key "
