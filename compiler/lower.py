@@ -18,9 +18,18 @@ from typing import Any, Iterable
 
 from compiler.decorators import COMPUTE_DECORATORS, STEP_DECORATORS, WITH_DECORATORS, default
 from compiler.diagnostics import ERROR, Diagnostic
-from compiler.ir import (DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Compute, FlowPlan, ParameterPlan, Retry,
-                         Schedule, StepPlan)
 from compiler.frontend.model import Decorator, FlowGraph, GraphNode, ParameterDecl, Span
+from compiler.ir import (
+    DEFAULT_CPU,
+    DEFAULT_DISK_MB,
+    DEFAULT_MEMORY_MB,
+    Compute,
+    FlowPlan,
+    ParameterPlan,
+    Retry,
+    Schedule,
+    StepPlan,
+)
 from compiler.settings import Settings
 
 # The runtime enforces @timeout itself (so @catch can catch a timeout); the platform's deadline

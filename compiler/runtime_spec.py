@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, has_errors
-from compiler.ir import FlowPlan, StepPlan
 from compiler.frontend.model import ParameterDecl
+from compiler.ir import FlowPlan, StepPlan
 from compiler.settings import Settings
 
 FORMAT = 1

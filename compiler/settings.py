@@ -69,8 +69,10 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("workflow_timeout", "seconds a whole run may take (none: unlimited)", None, _int),
     SettingSpec("ttl_seconds", "seconds a finished Argo workflow is kept", 604800, _int),
     SettingSpec("pod_gc", "Argo pod garbage collection strategy", "OnPodSuccess"),
-    SettingSpec("argo_version", "Argo Workflows version the output is for (3.5: CronWorkflow `schedule`, else `schedules`)", "4.1"),
-    SettingSpec("concurrency_policy", "what a CronWorkflow does when the previous run is still going (Allow|Forbid|Replace)", "Allow"),
+    SettingSpec("argo_version", "Argo Workflows version the output is for (3.5: CronWorkflow `schedule`, "
+                "else `schedules`)", "4.1"),
+    SettingSpec("concurrency_policy", "what a CronWorkflow does when the previous run is still going "
+                "(Allow|Forbid|Replace)", "Allow"),
     SettingSpec("package_include", "globs of files beside the flow to put in the code package", (), _list),
     SettingSpec("branch", "@project branch (default: user.<name>)"),
     SettingSpec("production", "deploy to the @project production branch (true/false)", "false"),

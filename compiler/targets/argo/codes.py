@@ -32,7 +32,8 @@ _CODES = (
          "fewer files in the package."),
     Code(BAD_LABEL, ERROR, "label, name or annotation not valid in Kubernetes",
          "A label, annotation, node selector, secret or service account name, or environment "
-         "variable name breaks the Kubernetes rules: label keys are `[prefix/]name` with a name of at most 63 characters of [A-Za-z0-9-_.]; "
+         "variable name breaks the Kubernetes rules: label keys are `[prefix/]name` with a name of at "
+         "most 63 characters of [A-Za-z0-9-_.]; "
          "label values are at most 63 such characters, beginning and ending alphanumeric.",
          "The Kubernetes API server would refuse the pod at run time, after earlier steps ran.",
          "@kubernetes(labels={\"team\": \"data science\"})",

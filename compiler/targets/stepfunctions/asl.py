@@ -39,7 +39,6 @@ from compiler.targets.stepfunctions.common import (
     esc,
 )
 
-
 Walk = Generator[Any, Any, Any]     # a step of the graph walk: yields sub-walks, returns a value
 
 
