@@ -9,29 +9,22 @@ emit() returns, for a state machine named NAME:
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from compiler.compute import batch as compute_batch
 from compiler.compute.container import code_url as package_url
-from compiler.diagnostics import ERROR, WARNING, Diagnostic
+from compiler.diagnostics import Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets.base import CodePackageRef, OutputFile
 from compiler.targets.serialize import to_json
+from compiler.targets.stepfunctions import check as checks
 from compiler.targets.stepfunctions import codes
-from compiler.targets.stepfunctions.asl import build_definition, param_default_strings, split_s3
+from compiler.targets.stepfunctions.asl import build_definition, split_s3
+from compiler.targets.stepfunctions.check import override_sizes
+from compiler.targets.stepfunctions.common import state_machine_name
 
-__all__ = ["StepFunctionsTarget", "state_machine_name", "job_definitions"]
-
-
-def state_machine_name(plan: FlowPlan) -> str:
-    """Flow name, or project.branch.Flow under @project (Metaflow's naming). [A-Za-z0-9._-]."""
-    if plan.project:
-        raw = f"{plan.project}.{plan.project_branch}.{plan.flow_name}"
-    else:
-        raw = plan.flow_name
-    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+__all__ = ["StepFunctionsTarget", "state_machine_name", "job_definitions", "override_sizes"]
 
 
 def _settings(plan: FlowPlan, settings: Any) -> Any:
@@ -167,87 +160,14 @@ class StepFunctionsTarget:
 
     # --- check -------------------------------------------------------------------------------
     def check(self, plan: FlowPlan, package: CodePackageRef | None = None) -> list[Diagnostic]:
+        """Everything Step Functions and Batch cannot take, before emitting (check.py, by phase)."""
         settings = _settings(plan, self.settings)
-        diags: list[Diagnostic] = []
-        datastore = str(getattr(settings, "datastore", None) or "")
-        if not datastore.startswith("s3://"):
-            diags.append(Diagnostic(codes.NO_DATASTORE, ERROR,
-                                    f"the stepfunctions target needs an s3:// datastore (got {datastore or 'none'}); "
-                                    "set FLOWC_DATASTORE=s3://bucket/prefix", None))
-        name = state_machine_name(plan)
-        if len(name) > codes.MAX_STATE_MACHINE_NAME:
-            diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,
-                                    f"state machine name {name!r} has {len(name)} characters (AWS allows "
-                                    f"{codes.MAX_STATE_MACHINE_NAME}); shorten the flow or @project name", None))
-        if plan.schedule is not None and not getattr(settings, "sfn_role_arn", None):
-            diags.append(Diagnostic(codes.SCHEDULE_NO_ROLE, WARNING,
-                                    "@schedule: no sfn_role_arn set, the schedule names a placeholder role; "
-                                    "set FLOWC_SFN_ROLE_ARN", None))
-        if plan.triggers:
-            diags.append(Diagnostic(codes.TRIGGERS_UNSUPPORTED, WARNING,
-                                    "@trigger / @trigger_on_finish are not compiled for Step Functions", None))
-        for p in plan.parameters:
-            if p.name.endswith(".$"):
-                diags.append(Diagnostic(codes.PATH_KEY, ERROR,
-                                        f"parameter {p.name!r}: a name ending with '.$' would make Step Functions "
-                                        "evaluate its default as a path", p.span))
-        for step in plan.steps.values():
-            c = step.compute
-            for what, key in ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
-                              + [("node selector", k) for k, _ in c.node_selector]):
-                if c.backend == "kubernetes" and str(key).endswith(".$"):
-                    diags.append(Diagnostic(codes.PATH_KEY, ERROR,
-                                            f"step {step.name!r}: {what} key {key!r} ends with '.$', which Step "
-                                            "Functions would evaluate as a path", step.span))
-        missing_queue = []
-        for step in plan.steps.values():
-            longest = max(len(step.name) + len(s) for s in (".foreach", ".cluster", ".choose", ".split", ".read", ".loop"))
-            if longest > codes.MAX_STATE_NAME:
-                diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,
-                                        f"step {step.name!r}: its state names would exceed {codes.MAX_STATE_NAME} "
-                                        "characters; rename the step", step.span))
-            if step.compute.backend == "kubernetes":
-                if not getattr(settings, "eks_cluster", None):
-                    diags.append(Diagnostic(codes.NO_EKS_CLUSTER, ERROR,
-                                            f"step {step.name!r} is @kubernetes: on Step Functions it runs on EKS "
-                                            "(eks:runJob.sync) and no cluster is set; set FLOWC_EKS_CLUSTER=<cluster> "
-                                            "or use @batch", step.span))
-            elif not (step.compute.queue or getattr(settings, "batch_queue", None)):
-                missing_queue.append(step.name)
-        if missing_queue:
-            named = ", ".join(missing_queue[:10]) + (f" and {len(missing_queue) - 10} more" if len(missing_queue) > 10 else "")
-            diags.append(Diagnostic(codes.NO_BATCH_QUEUE, WARNING,
-                                    f"no Batch job queue for step(s) {named}: set "
-                                    "FLOWC_BATCH_QUEUE or @batch(queue=...)", None))
-        deepest = max(plan.steps.values(), key=lambda s: len(s.split_parents))
-        if len(deepest.split_parents) > codes.MAX_NESTING:
-            diags.append(Diagnostic(codes.NESTED_TOO_DEEP, ERROR,
-                                    f"step {deepest.name!r} sits {len(deepest.split_parents)} splits deep; a state "
-                                    f"machine nests a Parallel or Map state per level and flowc emits at most "
-                                    f"{codes.MAX_NESTING}", deepest.span))
-        flow_part = compute_batch.job_definition_name(plan.flow_name)
-        if len(flow_part) + 12 > codes.MAX_JOB_DEFINITION_NAME:   # + the 12-character content hash
-            diags.append(Diagnostic(codes.NAME_TOO_LONG, ERROR,
-                                    f"job definition name {flow_part}<12-character hash> has {len(flow_part) + 12} "
-                                    f"characters (AWS allows {codes.MAX_JOB_DEFINITION_NAME}); shorten the flow class name",
-                                    None))
+        diags = checks.settings_problems(plan, settings) + checks.name_problems(plan) + checks.step_problems(plan, settings)
         if any(d.is_error for d in diags):
             return diags
         # Sizes: build the definition with a dummy package and measure it.
-        dummy = CodePackageRef(b"", "0" * 64, None)
-        definition, _files_jobdefs = self._build(plan, dummy, settings)
-        size = len(json.dumps(definition, separators=(",", ":")).encode("utf-8"))
-        if size > codes.MAX_DEFINITION_BYTES:
-            diags.append(Diagnostic(codes.DEFINITION_TOO_LARGE, ERROR,
-                                    f"the state machine definition is {size} bytes; Step Functions allows "
-                                    f"{codes.MAX_DEFINITION_BYTES}", None))
-        for step_name, est in override_sizes(plan, definition).items():
-            if est > codes.MAX_CONTAINER_OVERRIDES:
-                diags.append(Diagnostic(codes.OVERRIDES_TOO_LARGE, ERROR,
-                                        f"step {step_name!r}: container overrides may reach {est} characters "
-                                        f"(Batch allows {codes.MAX_CONTAINER_OVERRIDES})",
-                                        plan.steps[step_name].span))
-        return diags
+        definition, _ = self._build(plan, CodePackageRef(b"", "0" * 64, None), settings)
+        return diags + checks.size_problems(plan, definition)
 
     # --- emit --------------------------------------------------------------------------------
     def _build(self, plan: FlowPlan, package: CodePackageRef, settings: Any):
@@ -277,38 +197,3 @@ class StepFunctionsTarget:
                          for s in plan.steps.values() if s.compute.backend != "kubernetes"})
         files.append(out(f"{name}.policy.json", policy_document(plan, settings, name, jobdefs, queues)))
         return files
-
-
-def override_sizes(plan: FlowPlan, definition: dict[str, Any]) -> dict[str, int]:
-    """Upper estimate of each Batch step's resolved ContainerOverrides, in characters: the
-    intrinsic command with an 80-character run id, a 7-digit index per foreach level, a 3-digit
-    attempt; the start step's parameters counted at their defaults plus 4 KB of execution input."""
-    sizes: dict[str, int] = {}
-
-    def walk(states: dict[str, Any]) -> None:
-        for state_name, state in states.items():
-            if state.get("Type") == "Task" and state.get("Resource") == "arn:aws:states:::batch:submitJob.sync":
-                step = plan.steps.get(state_name)
-                if step is None:
-                    continue
-                ov = dict(state["Parameters"]["ContainerOverrides"])
-                expr = ov.pop("Command.$")
-                # literal arguments of States.Array(...), resolved path values replaced by bounds
-                literal = re.findall(r"'((?:\\.|[^'\\])*)'", expr)
-                cmd = [re.sub(r"\\(.)", r"\1", s) for s in literal if s not in ("{}", "{},{}", "{}-{}")]
-                cmd += ["x" * 80, "9999999," * step.depth, "999"]
-                if step.name == plan.start:
-                    cmd.append(json.dumps(param_defaults(plan)) + " " * 4096)
-                ov["Command"] = cmd
-                sizes[step.name] = len(json.dumps(ov, separators=(",", ":")))
-            for branch in state.get("Branches", []):
-                walk(branch["States"])
-            if "ItemProcessor" in state:
-                walk(state["ItemProcessor"]["States"])
-
-    walk(definition["States"])
-    return sizes
-
-
-def param_defaults(plan: FlowPlan) -> dict[str, str]:
-    return param_default_strings(plan)

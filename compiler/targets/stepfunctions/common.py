@@ -2,9 +2,11 @@
 helper-state suffixes and intrinsic-function literals. Imports nothing of this target."""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from compiler.compute.container import Expr
+from compiler.ir import FlowPlan
 
 BATCH_SUBMIT = "arn:aws:states:::batch:submitJob.sync"
 EKS_RUN = "arn:aws:states:::eks:runJob.sync"
@@ -36,3 +38,12 @@ def esc(text: str) -> str:
 def array(argv: Iterable[str]) -> str:
     """`States.Array(...)` of an argv: literals escaped, `Expr` entries (paths, intrinsics) as they are."""
     return "States.Array(" + ", ".join(a if isinstance(a, Expr) else esc(a) for a in argv) + ")"
+
+
+def state_machine_name(plan: FlowPlan) -> str:
+    """Flow name, or project.branch.Flow under @project (Metaflow's naming). [A-Za-z0-9._-]."""
+    if plan.project:
+        raw = f"{plan.project}.{plan.project_branch}.{plan.flow_name}"
+    else:
+        raw = plan.flow_name
+    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
