@@ -57,8 +57,9 @@ def _pyc(name: str, source: bytes) -> bytes:
     from importlib import _bootstrap_external
 
     code = compile(source, name, "exec", dont_inherit=True)
-    return bytes(_bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source),
-                                                       False))
+    # a private helper (stable since 3.7): no public API writes an unchecked-hash pyc
+    to_pyc = _bootstrap_external._code_to_hash_pyc  # type: ignore[attr-defined]
+    return bytes(to_pyc(code, importlib.util.source_hash(source), False))
 
 
 def _module_paths(flow_dir: str, dotted: str) -> list[str]:
@@ -94,7 +95,7 @@ def discover_local_modules(flow_path: str) -> list[str]:
                 tree = ast.parse(f.read(), path)
         except (OSError, SyntaxError, UnicodeDecodeError):
             continue
-        names = []
+        names: list[str] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names.extend(a.name for a in node.names)

@@ -103,7 +103,8 @@ def _path_text(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "*" for v in node.values)
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "*"
+                       for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         left = node.left
         if isinstance(left, ast.Constant) and isinstance(left.value, str):

@@ -132,7 +132,7 @@ def batch_queue_capacity(queue: str, batch, ec2) -> tuple[list[Capacity] | None,
         if kind in ("FARGATE", "FARGATE_SPOT"):
             vcpu = min(FARGATE["vcpu"], float(resources.get("maxvCpus") or FARGATE["vcpu"]))
             caps.append(Capacity("Fargate (%s)" % env.get("computeEnvironmentName"), vcpu,
-                                 FARGATE["memory"], 0))
+                                 int(FARGATE["memory"]), 0))
             continue
         for instance in _instance_types(ec2, resources.get("instanceTypes") or ["optimal"]):
             caps.append(_capacity_of(instance, resources.get("maxvCpus")))
@@ -219,7 +219,7 @@ def check_kubernetes(steps: list[StepPlan], settings: Any, *, api_client=None) -
 
             api_client = load_api_client(settings)
         response = client.CoreV1Api(api_client).list_node(_preload_content=False)
-        nodes = json.loads(response.data).get("items", [])
+        nodes = json.loads(response.data).get("items", [])  # type: ignore[attr-defined]  # raw urllib3 response
     except Exception as error:  # noqa: BLE001 - e.g. 403 on nodes: say so, do not block
         result.warnings.append("cannot list the Kubernetes nodes to check capacity: %s"
                                % (getattr(error, "reason", None) or error))

@@ -137,7 +137,7 @@ def _read_pyproject_table(path: Path | None) -> dict[str, Any]:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError:
             return {}
     try:

@@ -23,9 +23,8 @@ def report_internal(tb: str) -> None:
 def check(files, flow_name, fmt):
     """Report every diagnostic of the flow FILE(s). Exit 0 clean, 1 errors, 2 usage/I-O, 70 bug."""
     try:
+        from compiler.diagnostics import has_errors, render
         from compiler.frontend.api import analyze_file
-        from compiler.diagnostics import has_errors
-        from compiler.diagnostics import render
     except Exception:  # pragma: no cover
         import traceback
         report_internal(traceback.format_exc())

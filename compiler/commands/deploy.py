@@ -73,8 +73,8 @@ def _preflight(plan, target, settings) -> None:
     for warning in result.warnings:
         click.echo(f"flowc: warning: preflight: {warning}", err=True)
     if result.errors:
-        for error in result.errors:
-            click.echo(f"flowc: error: preflight: {error}", err=True)
+        for problem in result.errors:
+            click.echo(f"flowc: error: preflight: {problem}", err=True)
         click.echo("nothing was changed; use --skip-preflight to deploy anyway", err=True)
         sys.exit(1)
 

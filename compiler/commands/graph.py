@@ -63,9 +63,9 @@ def to_dot(graph) -> str:
               show_default=True)
 def graph(file, flow_name, fmt):
     """Print the graph of the flow in FILE (Mermaid for Markdown, or Graphviz dot)."""
-    from compiler.frontend.api import analyze_file
     from compiler.commands.check import report_internal
     from compiler.diagnostics.render import render_text
+    from compiler.frontend.api import analyze_file
 
     if not os.path.isfile(file):
         click.echo(f"flowc: cannot read {file}: no such file", err=True)

@@ -23,9 +23,8 @@ def show(pathspec, datastore, values):
     """Print the steps, tasks and artifacts of a run (PATHSPEC: Flow/run_id[/step[/task]])."""
     import os
 
-    from runtime_shim.client import Run, Step, Task
-
     from compiler.runner import default_datastore
+    from runtime_shim.client import Run, Step, Task
 
     root = datastore or default_datastore()
     if not (root.startswith("file://") or root.startswith("s3://")):

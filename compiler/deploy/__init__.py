@@ -38,7 +38,7 @@ class DeployPlan:
 
 
 def execute(plan: DeployPlan, progress: Callable[[str], None]) -> list[tuple[Action, str]]:
-    done = []
+    done: list[tuple[Action, str]] = []
     for number, action in enumerate(plan.actions, 1):
         progress(f"[{number}/{len(plan.actions)}] {action.kind} {action.name} ...")
         try:

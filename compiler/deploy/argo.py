@@ -1,8 +1,9 @@
 """Deploy to Argo Workflows with the kubernetes client (kubeconfig or in-cluster configuration)."""
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from typing import Any, cast
 
 from compiler.deploy import Action, DeployError, DeployPlan
 from compiler.targets.base import CodePackageRef, OutputFile
@@ -100,13 +101,13 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     for doc in docs:
         if doc.get("kind") == "ConfigMap":
             plan.actions.append(Action("config-map", doc["metadata"]["name"],
-                                       lambda d=doc: _put_config_map(core, namespace, d)))
+                                       functools.partial(_put_config_map, core, namespace, doc)))
     # The template before the cron workflow that starts it; both switch what runs.
     for kind in ("WorkflowTemplate", "CronWorkflow"):
         for doc in docs:
             if doc.get("kind") == kind:
                 plan.actions.append(Action(kind.lower(), f"{namespace}/{doc['metadata']['name']}",
-                                           lambda d=doc: _put_custom(custom, namespace, d), switches=True))
+                                           functools.partial(_put_custom, custom, namespace, doc), switches=True))
     return plan
 
 
@@ -135,7 +136,7 @@ def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | 
                  "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(params.items())]}},
     }
     created = client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", body)
-    return run_id_of(created)
+    return run_id_of(cast(dict[str, Any], created))
 
 
 def run_id_of(workflow: dict[str, Any]) -> str:
@@ -160,7 +161,7 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
     if run_id is None:
         listed = custom.list_namespaced_custom_object(
             GROUP, VERSION, namespace, "workflows", label_selector=f"workflows.argoproj.io/workflow-template={template}")
-        items = sorted(listed.get("items", []), key=lambda w: w["metadata"].get("creationTimestamp") or "")
+        items = sorted(cast(dict[str, Any], listed).get("items", []), key=lambda w: w["metadata"].get("creationTimestamp") or "")
         if not items:
             raise DeployError(f"{template} has no runs yet")
         workflow = items[-1]

@@ -1,6 +1,7 @@
 """Deploy to Step Functions + Batch with boto3 (standard credential chain; AWS_ENDPOINT_URL works)."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -90,7 +91,7 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     plan.actions.append(Action("code-package", url, lambda: aws.upload_code_package(s3, url, package.data)))
     for request in _documents(files, ".jobdef.json"):
         plan.actions.append(Action("job-definition", request["jobDefinitionName"],
-                                   lambda r=request: aws.register_job_definition(batch, r)))
+                                   functools.partial(aws.register_job_definition, batch, request)))
     plan.actions.append(Action("state-machine", name, lambda: put_state_machine(sfn, name, definition, role_arn),
                                switches=True))
     for request in _documents(files, ".schedule.json"):

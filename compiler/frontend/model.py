@@ -47,7 +47,7 @@ class Transition:
 
     kind: str                                   # "linear" | "split" | "foreach" | "parallel" | "switch"
     targets: list[str]                          # step names, in source order (switch: case values' steps)
-    span: Span
+    span: Span | None                           # set by the parser once the whole call is read
     foreach: str | None = None                  # artifact name for foreach=
     num_parallel: int | None = None
     condition: str | None = None                # switch: artifact name holding the case key

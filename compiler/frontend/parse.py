@@ -125,9 +125,9 @@ class Parser(TransitionReader, ParameterReader):
 
     def _span(self, node) -> Span:
         if node is None:
-            return None
-        s = self.spans.get(id(node))
-        return self.source.clamp(s) if s is not None else Span.point(1, 1)
+            return None  # type: ignore[return-value]  # only where the parser has no node: no span
+        s = self.source.clamp(self.spans.get(id(node)))
+        return s if s is not None else Span.point(1, 1)
 
     # -- flow class -----------------------------------------------------------------------
     def _choose_class(self, module):

@@ -31,13 +31,14 @@ _Dumper.add_representer(str, _str_representer)
 # scanning the base64 one character at a time). For such strings both emitters write the same
 # bytes; the C one differs elsewhere (quoted keys, astral characters), so everything else keeps
 # the Python emitter.
-_CDumper = None
+_CDumper: Any = None
 if getattr(yaml, "__with_libyaml__", False):
-    class _CDumper(yaml.CSafeDumper):  # type: ignore[no-redef]
+    class _LibYamlDumper(yaml.CSafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
-    _CDumper.add_representer(str, _str_representer)
+    _LibYamlDumper.add_representer(str, _str_representer)
+    _CDumper = _LibYamlDumper
 
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._/=+-]+\Z")
 

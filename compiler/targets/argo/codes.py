@@ -21,7 +21,7 @@ BATCH_NEEDS_S3 = "FC315"        # was a second meaning of FC313
 RECURSION_DEPTH = "FC316"
 VALUE_TOO_LARGE = "FC317"
 
-_CODES = (
+_CODES: tuple[Code, ...] = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
          "The code package (flow file, local modules, included files, runtime) is larger than the "
          "1 MiB that Kubernetes allows in one ConfigMap.",

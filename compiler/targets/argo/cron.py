@@ -34,6 +34,7 @@ def version_tuple(value: Any) -> tuple[int, int] | None:
 
 def cron_workflow(plan: FlowPlan, template_name: str, metadata: dict[str, Any]) -> dict[str, Any]:
     schedule = plan.schedule
+    assert schedule is not None, "cron_workflow is for scheduled flows"
     version = version_tuple(getattr(plan.settings, "argo_version", None)) or (4, 1)
     spec: dict[str, Any] = {"schedules": [schedule.cron]} if version >= (3, 6) else {"schedule": schedule.cron}
     if schedule.timezone:
@@ -167,7 +168,7 @@ def schedule_span(plan: FlowPlan, keyword: str) -> Span | None:
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
             if name != "schedule":
                 continue
-            target: ast.AST = deco
+            target: ast.expr = deco
             for kw in (call.keywords if call else []):
                 if kw.arg == keyword:
                     target = kw.value

@@ -93,11 +93,13 @@ def schedule_name(name: str) -> str:
 def schedule_request(plan: FlowPlan, settings: Any, name: str) -> dict[str, Any]:
     region = getattr(settings, "aws_region", None) or "us-east-1"
     role = getattr(settings, "sfn_role_arn", None) or f"arn:aws:iam::{_account(settings)}:role/flowc-scheduler"
+    schedule = plan.schedule
+    assert schedule is not None, "a schedule request is for scheduled flows"
     request: dict[str, Any] = {
         "Name": schedule_name(name),
-        "Description": f"flowc: {plan.flow_name} on {plan.schedule.cron}",
-        "ScheduleExpression": aws_cron(plan.schedule.cron),
-        "ScheduleExpressionTimezone": plan.schedule.timezone or "UTC",
+        "Description": f"flowc: {plan.flow_name} on {schedule.cron}",
+        "ScheduleExpression": aws_cron(schedule.cron),
+        "ScheduleExpressionTimezone": schedule.timezone or "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "Target": {
             "Arn": f"arn:aws:states:{region}:{_account(settings)}:stateMachine:{name}",

@@ -57,6 +57,13 @@ def _drive(walk: Walk) -> Any:
     return value
 
 
+def _scope_end(join: str | None) -> set[str]:
+    """Where a split's branches stop: its join (lower.py matches every split with one)."""
+    if join is None:
+        raise ValueError("a split without a matching join reached the Step Functions target")
+    return {join}
+
+
 def split_s3(uri: str) -> tuple[str, str]:
     rest = uri[len("s3://"):] if uri.startswith("s3://") else uri
     bucket, _, prefix = rest.partition("/")
@@ -174,7 +181,7 @@ class AslBuilder:
             branches = []
             for target in step.next:
                 sub: dict[str, Any] = {}
-                start = yield self.chain(target, stop={join}, states=sub)
+                start = yield self.chain(target, stop=_scope_end(join), states=sub)
                 branches.append({"StartAt": start, "States": sub})
             par = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
             task["Next"] = step.name + SUFFIX_SPLIT
@@ -193,7 +200,7 @@ class AslBuilder:
 
     def map_state(self, step: StepPlan) -> Walk:
         body: dict[str, Any] = {}
-        first = yield self.chain(step.next[0], stop={step.matching_join}, states=body)
+        first = yield self.chain(step.next[0], stop=_scope_end(step.matching_join), states=body)
         depth = step.depth + 1
         if step.depth == 0:
             ip = "States.Format('{}', $$.Map.Item.Value)"
@@ -248,7 +255,7 @@ class AslBuilder:
                        "MaxAttempts": 3, "BackoffRate": 2.0}],
             "Next": choose,
         }
-        choices = []
+        choices: list[dict[str, Any]] = []
         states[choose] = {"Type": "Choice", "Choices": choices}
         targets: list[str] = []
         for target in step.cases.values() or step.next:
