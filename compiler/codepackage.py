@@ -189,12 +189,14 @@ class PackageContents:
     notes: tuple[PackageNote, ...] = ()
 
 
-def package_contents(flow_path: str, local_modules=(), include_globs=()) -> PackageContents:
+def package_contents(flow_path: str, local_modules=(), include_globs=(), named_files=()) -> PackageContents:
     """THE rule for what a code package holds, for `flowc run`, `compile` and `deploy` alike:
     the flow file, the local modules it imports, the files its code opens by a literal relative
     path (datafiles.py), and the files matched by `package_include`; never credential-looking
-    files unless an include names them exactly. Notes: data files that are not there (FC010) and
-    credential-looking files skipped (FC011)."""
+    files unless an include names them exactly. `named_files`: paths the flow names itself
+    (IncludeFile defaults), packaged as given when they are inside the flow's folder, so a run
+    started with no arguments (a schedule, the console) reads the same default on every engine.
+    Notes: data files that are not there (FC010) and credential-looking files skipped (FC011)."""
     from compiler import datafiles
 
     flow_path = os.path.abspath(flow_path)
@@ -204,6 +206,8 @@ def package_contents(flow_path: str, local_modules=(), include_globs=()) -> Pack
     notes: list[PackageNote] = []
     included, skipped = _glob_files(flow_dir, include_globs)
     rels.update(included)
+    for named in named_files:
+        rels.update(_files_under(flow_dir, os.path.join(flow_dir, named)))
     where: dict[str, tuple[str, int, int]] = {}      # credential-looking file -> where the code reads it
     for source in sorted({os.path.basename(flow_path), *modules}):
         source_path = os.path.join(flow_dir, source)

@@ -313,6 +313,25 @@ def lower(graph: FlowGraph, settings: Settings | None = None, with_specs: Iterab
     )
 
 
+def include_file_problems(plan: FlowPlan) -> list[Diagnostic]:
+    """FC213: an IncludeFile default outside the flow's folder. Its content is read at compile time
+    and published in the output (Argo arguments, the code package): a flow under review could name
+    `/etc/passwd` or `../secrets.txt` and publish a file of the machine that compiles it."""
+    if plan.settings is not None and getattr(plan.settings, "allow_outside_files", False):
+        return []
+    out = []
+    for p in plan.parameters:
+        if p.kind != "include_file" or not p.has_default or not p.default:
+            continue
+        path = str(p.default)
+        parts = os.path.normpath(path).replace(os.sep, "/").split("/")
+        if os.path.isabs(path) or path.startswith("~") or ".." in parts:
+            out.append(Diagnostic("FC213", ERROR, f"IncludeFile {p.name!r}: its default {path!r} is outside the "
+                                  "flow's folder; only files beside the flow are read at compile time "
+                                  "(set allow_outside_files to allow it)", p.span))
+    return out
+
+
 def with_diagnostics(options: Iterable[str]) -> tuple[list[WithSpec], list[Diagnostic]]:
     """Parse `--with` options; a bad one is a diagnostic (FC501) rather than an exception."""
     specs, diagnostics = [], []

@@ -41,7 +41,8 @@ def package_with_notes(plan: FlowPlan, settings: Any = None) -> tuple[CodePackag
 
     spec_bytes = runtime_spec.dumps(runtime_spec.build(plan))
     include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
-    contents = codepackage.package_contents(plan.path, tuple(plan.local_modules), include)
+    include_defaults = [str(p.default) for p in plan.parameters if p.kind == "include_file" and p.has_default and p.default]
+    contents = codepackage.package_contents(plan.path, tuple(plan.local_modules), include, include_defaults)
     package = codepackage.build_package(plan.path, spec_bytes, contents=contents)
     datastore = getattr(settings, "datastore", None) if settings is not None else None
     url = code_url(datastore, plan.flow_name, package.sha256) if datastore else None

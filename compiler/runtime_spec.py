@@ -63,7 +63,7 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
 
     No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
     from compiler.frontend.api import analyze_file
-    from compiler.lower import lower, with_diagnostics
+    from compiler.lower import include_file_problems, lower, with_diagnostics
 
     analysis = analyze_file(path, flow_name=flow_name)
     diagnostics = list(analysis.diagnostics)
@@ -71,7 +71,10 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
     diagnostics.extend(with_diags)
     if has_errors(diagnostics) or analysis.graph is None:
         return None, diagnostics
-    return lower(analysis.graph, settings, specs), diagnostics
+    plan = lower(analysis.graph, settings, specs)
+    problems = include_file_problems(plan)
+    diagnostics.extend(problems)
+    return (None if problems else plan), diagnostics
 
 
 def spec_for_file(path: str, flow_name: str | None = None) -> tuple[dict[str, Any] | None, list[Diagnostic]]:

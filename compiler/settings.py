@@ -21,6 +21,17 @@ def _str(value: Any) -> str:
     return str(value)
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
 def _list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
@@ -74,6 +85,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("concurrency_policy", "what a CronWorkflow does when the previous run is still going "
                 "(Allow|Forbid|Replace)", "Allow"),
     SettingSpec("package_include", "globs of files beside the flow to put in the code package", (), _list),
+    SettingSpec("allow_outside_files", "let IncludeFile defaults name files outside the flow's folder "
+                "(they are read and published in the compiled output)", False, _bool),
     SettingSpec("branch", "@project branch (default: user.<name>)"),
     SettingSpec("production", "deploy to the @project production branch (true/false)", "false"),
 )

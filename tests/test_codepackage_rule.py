@@ -126,3 +126,58 @@ def test_compile_warns_with_file_line_and_column(flow_dir, tmp_path_factory, tar
     assert r.returncode == 0, r.stderr
     assert f"{flow_dir / 'flow.py'}:22:9: FC010" in r.stderr or "flow.py:22:9: FC010" in r.stderr, r.stderr
     assert "flow.py:25:9: FC011" in r.stderr, r.stderr
+
+
+INCLUDE_FLOW = '''\
+from metaflow import FlowSpec, IncludeFile, step
+
+
+class IncludeFlow(FlowSpec):
+    table = IncludeFile("table", default="{default}")
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("default", ["../secret.txt", "/etc/hostname", "sub/../../secret.txt"])
+@pytest.mark.parametrize("target", ["argo", "stepfunctions"])
+def test_include_file_outside_the_folder_is_refused(tmp_path, default, target):
+    from compiler.pipeline import compile_file
+    from compiler.settings import resolve
+
+    flow_dir = tmp_path / "flows"
+    flow_dir.mkdir()
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    (flow_dir / "flow.py").write_text(INCLUDE_FLOW.format(default=default))
+    settings = resolve({"datastore": "s3://bucket/p"}, environ={})
+    result = compile_file(str(flow_dir / "flow.py"), target, settings=settings)
+    errors = [d for d in result.diagnostics if d.is_error]
+    assert [(d.code, d.span.line, d.span.col) for d in errors] == [("FC213", 5, 5)]
+    assert not result.files
+    allowed = compile_file(str(flow_dir / "flow.py"), target,
+                           settings=resolve({"datastore": "s3://bucket/p", "allow_outside_files": "true"}, environ={}))
+    if default == "/etc/hostname":
+        return                     # whether the CI machine has it is not this test's business
+    assert allowed.ok, allowed.diagnostics
+    if target == "argo":           # opted in: the content is read and travels in the arguments
+        assert b"TOP SECRET" in b"".join(f.content for f in allowed.files)
+
+
+def test_include_file_default_travels_in_the_package(tmp_path):
+    from compiler.pipeline import compile_file
+    from compiler.settings import resolve
+
+    (tmp_path / "flow.py").write_text(INCLUDE_FLOW.format(default="data/table.csv"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "table.csv").write_text("a,1\n")
+    result = compile_file(str(tmp_path / "flow.py"), "stepfunctions",
+                          settings=resolve({"datastore": "s3://bucket/p"}, environ={}))
+    assert result.ok, result.diagnostics
+    names = zipfile.ZipFile(io.BytesIO(result.package.data)).namelist()
+    assert "flow/data/table.csv" in names

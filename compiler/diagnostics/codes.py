@@ -267,6 +267,14 @@ _c("FC212", WARNING, "method without @step",
    "A method of the flow is the target of a transition but lacks @step, or a @step-looking "
    "method lacks the decorator.", "Only @step methods are steps.",
    "def helper(self):\n    self.next(self.end)", "Add @step.")
+_c("FC213", ERROR, "IncludeFile default outside the flow's folder",
+   "An IncludeFile's default is an absolute path, starts with ~, or climbs out with '..'.",
+   "The compiler reads an IncludeFile default and publishes its content with the compiled workflow "
+   "(Argo arguments, the code package). A pull request whose CI runs `flowc compile` could name "
+   "/etc/passwd or ../secrets.txt and publish a file of the CI machine.",
+   "data = IncludeFile(\"data\", default=\"../shared/table.csv\")",
+   "Put the file beside the flow (or below its folder), pass it when starting the run, or set "
+   "allow_outside_files = true in [tool.flowc] if reading it is intended.")
 
 
 # --- FC5xx: settings and command-line options -------------------------------------------------
