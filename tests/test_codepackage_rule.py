@@ -152,7 +152,7 @@ def test_include_file_outside_the_folder_is_refused(tmp_path, default, target):
     from compiler.settings import resolve
 
     flow_dir = tmp_path / "flows"
-    flow_dir.mkdir()
+    (flow_dir / "sub").mkdir(parents=True)
     (tmp_path / "secret.txt").write_text("TOP SECRET")
     (flow_dir / "flow.py").write_text(INCLUDE_FLOW.format(default=default))
     settings = resolve({"datastore": "s3://bucket/p"}, environ={})
