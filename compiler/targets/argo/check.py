@@ -11,6 +11,7 @@ from typing import Any
 from compiler.compute import batch as compute_batch
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
 from compiler.ir import FlowPlan, StepPlan
+from compiler.schedules import schedule_span
 from compiler.targets.argo import codes, cron, dag, names
 from compiler.targets.argo.arguments import include_file_content, parameter_value
 from compiler.targets.base import CodePackageRef
@@ -188,7 +189,12 @@ def size_problems(plan: FlowPlan) -> list[Diagnostic]:
 
 def package_problems(plan: FlowPlan, package: CodePackageRef | None, in_datastore: bool) -> Iterator[Diagnostic]:
     datastore = str(getattr(plan.settings, "datastore", None) or "")
-    if not datastore:
+    if not datastore and plan.schedule is not None:
+        # nobody passes arguments to a CronWorkflow's runs: every scheduled run would fail
+        yield Diagnostic(codes.NO_DATASTORE, ERROR, "@schedule needs a datastore setting: the CronWorkflow's "
+                         "runs get no flowc-datastore argument (set FLOWC_DATASTORE=s3://bucket/prefix)",
+                         schedule_span(plan, "cron"))
+    elif not datastore:
         yield Diagnostic(codes.NO_DATASTORE, WARNING,
                          "no datastore setting: submissions must pass the argument flowc-datastore", None)
     if in_datastore and not datastore.startswith("s3://"):

@@ -164,7 +164,8 @@ class StepFunctionsTarget:
     def check(self, plan: FlowPlan, package: CodePackageRef | None = None) -> list[Diagnostic]:
         """Everything Step Functions and Batch cannot take, before emitting (check.py, by phase)."""
         settings = _settings(plan, self.settings)
-        diags = checks.settings_problems(plan, settings) + checks.name_problems(plan) + checks.step_problems(plan, settings)
+        diags = (checks.settings_problems(plan, settings) + checks.schedule_problems(plan)
+                 + checks.name_problems(plan) + checks.step_problems(plan, settings))
         if any(d.is_error for d in diags):
             return diags
         # Sizes: build the definition with a dummy package and measure it.

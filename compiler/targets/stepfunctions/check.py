@@ -9,6 +9,7 @@ from typing import Any
 from compiler.compute import batch as compute_batch
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
 from compiler.ir import FlowPlan
+from compiler.schedules import fields_problem, schedule_span, timezone_problem
 from compiler.targets.stepfunctions import codes
 from compiler.targets.stepfunctions.asl import param_default_strings
 from compiler.targets.stepfunctions.common import state_machine_name
@@ -30,6 +31,23 @@ def settings_problems(plan: FlowPlan, settings: Any) -> list[Diagnostic]:
     if plan.triggers:
         out.append(Diagnostic(codes.TRIGGERS_UNSUPPORTED, WARNING,
                               "@trigger / @trigger_on_finish are not compiled for Step Functions", None))
+    return out
+
+
+def schedule_problems(plan: FlowPlan) -> list[Diagnostic]:
+    """FC412: the EventBridge Scheduler expression is built from five validated cron fields (and an
+    IANA timezone) only, so nothing of the decorator's text reaches `cron(...)` unchecked."""
+    if plan.schedule is None:
+        return []
+    out = []
+    problem = fields_problem(plan.schedule.cron)
+    if problem:
+        out.append(Diagnostic(codes.BAD_SCHEDULE, ERROR, f"cron expression {plan.schedule.cron!r}: {problem}",
+                              schedule_span(plan, "cron")))
+    if plan.schedule.timezone:
+        problem = timezone_problem(plan.schedule.timezone)
+        if problem:
+            out.append(Diagnostic(codes.BAD_SCHEDULE, ERROR, problem, schedule_span(plan, "timezone")))
     return out
 
 

@@ -24,6 +24,7 @@ NO_BATCH_QUEUE = "FC408"
 TRIGGERS_UNSUPPORTED = "FC409"
 PATH_KEY = "FC410"
 NESTED_TOO_DEEP = "FC411"
+BAD_SCHEDULE = "FC412"
 
 _ALL = (
     Code(NO_DATASTORE, ERROR, "Step Functions needs an S3 datastore",
@@ -66,6 +67,13 @@ _ALL = (
          "about five objects deeper per level; past 100 levels no JSON encoder or AWS console handles it well.",
          "", "Flatten the nesting: a split can have many branches at one level, and a chain of splits "
          "one after another costs no depth."),
+    Code(BAD_SCHEDULE, ERROR, "schedule EventBridge cannot take",
+         "@schedule's cron is not five valid cron fields (minute hour day-of-month month day-of-week), "
+         "or its timezone is not an IANA name.",
+         "The EventBridge Scheduler expression is built from the five fields; anything else would be "
+         "refused at deploy time, or run at times nobody asked for.",
+         "@schedule(cron=\"99 * * * *\", timezone=\"Mars/Olympus\")",
+         "Write five fields such as \"0 6 * * 1-5\" and a timezone such as \"Europe/Berlin\"."),
     Code(PATH_KEY, ERROR, "name ends with `.$`, which Step Functions reads as a path",
          "A parameter name, or a label, annotation or node selector key of a @kubernetes step, ends "
          "with `.$`. These names are JSON keys inside the state machine's `Parameters`, where a key "
