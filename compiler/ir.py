@@ -75,7 +75,8 @@ class StepPlan:
     compute: Compute
     retry: Retry = field(default_factory=Retry)
     timeout_seconds: int | None = None       # @timeout: the runtime enforces it (so @catch can catch it)
-    backstop_timeout_seconds: int | None = None   # the platform's deadline behind it (pod, job, state)
+    backstop_timeout_seconds: int | None = None   # the platform's deadline behind it (Batch attempt, state)
+    pod_deadline_seconds: int | None = None       # a pod's or Job's deadline: the backstop plus the image pull
     catch: bool = False                      # @catch: a failure on the last attempt is caught
     catch_var: str | None = None
     catch_print: bool = True

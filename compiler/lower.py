@@ -16,6 +16,12 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Iterable
 
+# The runtime enforces @timeout itself (so @catch can catch a timeout); the platform's deadlines
+# are backstops behind it, by compute/'s rules: Batch attempt and state timeouts
+# (container.backstop_seconds) and pod/Job deadlines, which also cover the image pull
+# (kubernetes.pod_deadline_seconds).
+from compiler.compute.container import TIMEOUT_MARGIN_SECONDS, backstop_seconds
+from compiler.compute.kubernetes import pod_deadline_seconds
 from compiler.decorators import COMPUTE_DECORATORS, STEP_DECORATORS, WITH_DECORATORS, default
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.frontend.model import Decorator, FlowGraph, GraphNode, ParameterDecl, Span
@@ -31,11 +37,6 @@ from compiler.ir import (
     StepPlan,
 )
 from compiler.settings import Settings
-
-# The runtime enforces @timeout itself (so @catch can catch a timeout); the platform's deadline
-# (pod activeDeadlineSeconds, Batch attempt duration, the state's TimeoutSeconds) is a backstop
-# this much later, so that it fires only when the runtime could not.
-TIMEOUT_MARGIN_SECONDS = 60
 
 _WITH_RE = re.compile(r"^(?P<name>[a-z_]+)(?::(?P<args>.*))?$")
 
@@ -179,10 +180,6 @@ def _timeout_seconds(deco: Decorator | WithSpec | None) -> int | None:
     return int(total) if total > 0 else None
 
 
-def _backstop(timeout_seconds: int | None) -> int | None:
-    return timeout_seconds + TIMEOUT_MARGIN_SECONDS if timeout_seconds else None
-
-
 def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[str, Decorator | WithSpec]:
     own: dict[str, Decorator | WithSpec] = {}
     for deco in node.step.decorators if node.step else ():
@@ -220,7 +217,8 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
                              else Retry.minutes_between),
         ),
         timeout_seconds=timeout,
-        backstop_timeout_seconds=_backstop(timeout),
+        backstop_timeout_seconds=backstop_seconds(timeout),
+        pod_deadline_seconds=pod_deadline_seconds(timeout),
         catch=catch is not None,
         catch_var=(catch.args.get("var") if catch else None),
         catch_print=bool(catch.args.get("print_exception", default("catch", "print_exception"))) if catch else True,

@@ -40,7 +40,8 @@ def test_argo_output_agrees_with_the_plan(path):
             continue
         assert t["container"].get("image", plan.image) == step.compute.image, step.name
         if step.timeout_seconds and step.compute.backend != "batch":
-            assert t["activeDeadlineSeconds"] == str(step.backstop_timeout_seconds)
+            assert t["activeDeadlineSeconds"] == str(step.pod_deadline_seconds)
+            assert step.pod_deadline_seconds >= step.backstop_timeout_seconds + 600   # the image pull
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=IDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.compute import units
+from compiler.compute import container, units
 from compiler.ir import Compute, StepPlan
 
 SHM_VOLUME = "dshm"
@@ -38,6 +38,19 @@ def resources_of(compute: Compute) -> dict[str, Any]:
     if compute.gpu:
         out["limits"] = gpu_limits(compute)
     return out
+
+
+# A pod's activeDeadlineSeconds (and a Job's) counts from the pod's start, image pull included
+# (Kubernetes: status.startTime), while the runtime's own @timeout starts with the step. A slow pull
+# must not kill a healthy step, so pods get this much more than Batch's backstop, which counts from
+# the container's start.
+IMAGE_PULL_ALLOWANCE_SECONDS = 600
+
+
+def pod_deadline_seconds(timeout_seconds: int | None) -> int | None:
+    """activeDeadlineSeconds of a @timeout step's pod or Job (None without @timeout)."""
+    backstop = container.backstop_seconds(timeout_seconds)
+    return None if backstop is None else backstop + IMAGE_PULL_ALLOWANCE_SECONDS
 
 
 _TOLERATION_KEYS = ("key", "operator", "value", "effect", "tolerationSeconds")

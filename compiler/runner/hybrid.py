@@ -16,8 +16,16 @@ import sys
 import time
 from typing import Any
 
-from compiler.runner import (RunError, default_datastore, default_includes, new_run_id,
-                             normalize_datastore, parse_params, resolve_run_params, run_flow)
+from compiler.runner import (
+    RunError,
+    default_datastore,
+    default_includes,
+    new_run_id,
+    normalize_datastore,
+    parse_params,
+    resolve_run_params,
+    run_flow,
+)
 
 # The settings `flowc run` takes as flags (the rest come from FLOWC_* / [tool.flowc]).
 RUN_SETTINGS = ("batch_queue", "batch_job_role_arn", "k8s_namespace", "image", "aws_region",

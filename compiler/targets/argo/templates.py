@@ -15,7 +15,6 @@ ITERATION = "iteration"
 NUM_SPLITS = "num-splits"
 BRANCH = "branch"
 DATASTORE_PARAM = "flowc-datastore"
-TIMEOUT_MARGIN_SECONDS = 60   # the runtime enforces @timeout itself; the pod deadline is a backstop
 
 
 # The run id: the workflow's name (readable) and uid (unique: a name reused after deletion, or the
@@ -88,6 +87,6 @@ def step_template(plan: FlowPlan, step: StepPlan, name: str, code_sha: str) -> d
             strategy["backoff"] = {"duration": f"{seconds}s"}
         template["retryStrategy"] = strategy
     if step.timeout_seconds and not batch:
-        template["activeDeadlineSeconds"] = str(step.timeout_seconds + TIMEOUT_MARGIN_SECONDS)
+        template["activeDeadlineSeconds"] = str(step.pod_deadline_seconds)
     template["container"] = container
     return template

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.compute import batch as compute_batch
 from compiler.compute import kubernetes as k8s
 from compiler.compute.container import COMMAND_PREFIX, base_environment, image_of
 from compiler.ir import StepPlan
@@ -53,7 +52,7 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
     # labels and annotations go on the Job, as they always did
     pod_meta = parts.get("metadata", {})
     job_spec: dict[str, Any] = {"backoffLimit": 0, "template": {"spec": pod}}
-    timeout = compute_batch.batch_timeout_seconds(step)
+    timeout = step.pod_deadline_seconds
     if timeout:
         job_spec["activeDeadlineSeconds"] = timeout
     metadata: dict[str, Any] = {"generateName": builder.job_name(step).lower().replace("_", "-")[:50] + "-",
