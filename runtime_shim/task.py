@@ -48,23 +48,7 @@ class Args:
 
     def __init__(self):
         self.params = []      # repeatable --param NAME=VALUE, in order
-
-
-def _param_pairs(pairs, spec):
-    """`--param NAME=VALUE` entries (one argv entry each: no quoting, no JSON building in the
-    engine) -> the given-parameters dict. An empty value for an optional parameter whose default
-    is None means "not given": engines such as Argo must pass every argument, so "" stands in."""
-    declared = {p["name"]: p for p in spec.get("parameters", [])}
-    given = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError("--param takes NAME=VALUE, got %r" % pair)
-        decl = declared.get(name)
-        if value == "" and decl is not None and not decl.get("required") and decl.get("default") is None:
-            continue
-        given[name] = value
-    return given
+        self.params_b64 = []  # repeatable --param-b64 NAME=BASE64 (runtime_shim.params)
 
 
 def parse_args(argv):
@@ -81,11 +65,11 @@ def parse_args(argv):
                 raise UsageError("option %s needs a value" % arg)
             value = argv[i + 1]
             i += 2
-        if arg == "--param":
-            a.params.append(value)
+        if arg in ("--param", "--param-b64"):
+            (a.params if arg == "--param" else a.params_b64).append(value)
             continue
         if arg not in _OPTIONS:
-            raise UsageError("unknown option %s (options: %s --param)" % (arg, " ".join(_OPTIONS)))
+            raise UsageError("unknown option %s (options: %s --param --param-b64)" % (arg, " ".join(_OPTIONS)))
         setattr(a, _OPTIONS[arg], value)
     for req in ("datastore", "run_id", "step"):
         if not getattr(a, req):
@@ -215,84 +199,24 @@ def import_flow(spec, flow_dir):
 # ------------------------------------------------------------------------------------------
 # parameters
 
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
-
-
 def convert_value(p, raw):
-    t = p.get("type") or "str"
-    name = p["name"]
+    """runtime_shim.params.convert, with this module's error type."""
+    from runtime_shim import params
+
     try:
-        if p.get("kind") == "config":
-            if isinstance(raw, str):
-                raw = json.loads(raw)
-            from runtime_shim.api import ConfigValue
-
-            return ConfigValue(raw) if isinstance(raw, dict) else raw
-        if p.get("kind") == "include_file":
-            if isinstance(raw, str) and not p.get("is_text", True):
-                return raw.encode("utf-8", "surrogateescape")
-            return raw
-        if p.get("multiple") and isinstance(raw, (list, tuple)):
-            return [convert_value(dict(p, multiple=False), r) for r in raw]
-        if p.get("separator") and isinstance(raw, str):
-            return [convert_value(dict(p, separator=None), r) for r in raw.split(p["separator"])]
-        if t == "json":
-            return json.loads(raw) if isinstance(raw, (str, bytes)) else raw
-        if not isinstance(raw, str):
-            if t == "float" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                return float(raw)
-            if t == "int" and isinstance(raw, int) and not isinstance(raw, bool):
-                return raw
-            if t == "bool" and isinstance(raw, bool):
-                return raw
-            if t == "str" or raw is None:
-                return raw
-            raw = str(raw)
-        if t == "int":
-            return int(raw)
-        if t == "float":
-            return float(raw)
-        if t == "bool":
-            v = raw.strip().lower()
-            if v in _TRUE:
-                return True
-            if v in _FALSE:
-                return False
-            raise ValueError("not a boolean")
-        return raw
-    except (ValueError, TypeError) as e:
-        raise UsageError("bad value %r for parameter '%s' (%s): %s" % (raw, name, t, e)) from None
+        return params.convert(p, raw)
+    except params.ParamError as e:
+        raise UsageError(str(e)) from None
 
 
-def resolve_parameters(spec, given: dict) -> dict:
-    """attr -> converted value, for every declared parameter."""
-    declared = {p["name"]: p for p in spec.get("parameters", [])}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise UsageError("unknown parameter(s): %s (declared: %s)"
-                         % (", ".join(unknown), ", ".join(sorted(declared)) or "none"))
-    out = {}
-    for name, p in declared.items():
-        if name in given and given[name] is not None:
-            out[p["attr"]] = convert_value(p, given[name])
-        elif p.get("has_default") and p.get("default") is not None:
-            default = p["default"]
-            if p.get("kind") in ("include_file", "config") and isinstance(default, str):
-                # a path: read it from the flow directory (the current directory here)
-                try:
-                    with open(default, "r" if p.get("is_text", True) else "rb") as f:
-                        default = f.read()
-                except OSError as e:
-                    if p.get("kind") == "include_file":
-                        raise UsageError("parameter '%s': cannot read %s: %s"
-                                         % (name, default, e)) from None
-            out[p["attr"]] = convert_value(p, default)
-        elif p.get("required"):
-            raise UsageError("missing required parameter '%s'" % name)
-        else:
-            out[p["attr"]] = None
-    return out
+def resolve_parameters(spec, given: dict, base_dir=None) -> dict:
+    """attr -> converted value, for every declared parameter (runtime_shim.params.resolve)."""
+    from runtime_shim import params
+
+    try:
+        return params.resolve(spec.get("parameters", []), given, base_dir)
+    except params.ParamError as e:
+        raise UsageError(str(e)) from None
 
 
 # ------------------------------------------------------------------------------------------
@@ -489,8 +413,14 @@ def execute(a) -> int:
             raise UsageError("cannot read parameters: %s" % e) from None
         if not isinstance(params_given, dict):
             raise UsageError("parameters must be a JSON object")
-    if a.params:
-        params_given = dict(params_given or {}, **_param_pairs(a.params, spec))
+    if a.params or a.params_b64:
+        from runtime_shim import params
+
+        try:
+            pairs = params.from_argv(spec.get("parameters", []), a.params, a.params_b64)
+        except params.ParamError as e:
+            raise UsageError(str(e)) from None
+        params_given = dict(params_given or {}, **pairs)
 
     flow_name = spec["flow_name"]
     task_id = task_id_for(a.index_path, a.iteration)
@@ -528,7 +458,7 @@ def execute(a) -> int:
     inputs = None
     param_names = [p["attr"] for p in spec.get("parameters", [])]
     if kind == "start":
-        values = resolve_parameters(spec, params_given or {})
+        values = resolve_parameters(spec, params_given or {}, flow_dir)
         for attr, v in values.items():
             sha, size = ds.save_artifact(v)
             inherited[attr] = {"sha": sha, "size": size, "type": type(v).__name__}
