@@ -429,6 +429,12 @@ def execute(a) -> int:
         ds = FlowDatastore(a.datastore, flow_name)
     except DatastoreError as e:
         raise UsageError(str(e)) from None
+    if a.step == spec.get("start", "start") and spec.get("end") and \
+            ds.attempts_done(a.run_id, spec["end"], task_id_for([], 0)):
+        # a run id repeats (a reused workflow name, `argo retry --restart-successful`, a cron child
+        # in another namespace): never mix a new run into a finished one's results
+        raise UsageError("run %s/%s already finished (its %s step completed); a new run needs a new "
+                         "run id" % (flow_name, a.run_id, spec["end"]))
     done = ds.attempts_done(a.run_id, a.step, task_id)
     if a.attempt in done:
         raise UsageError("%s attempt %d is already complete; a new attempt needs a new --attempt"
@@ -561,6 +567,9 @@ def execute(a) -> int:
             num_splits = len(flow._flowc_artifact(var))
         except (AttributeError, TypeError) as e:
             log("foreach over '%s' in step %s: %s" % (var, a.step, e))
+            return EXIT_USER
+        if num_splits == 0:   # self.next() raises this first; the spec's variable is checked too
+            log("Foreach iterator over %s in step %s produced zero splits. Check your variable." % (var, a.step))
             return EXIT_USER
     elif status == "ok" and s["kind"] == "parallel":
         num_splits = int(s.get("num_parallel") or (transition or {}).get("num_parallel") or 0)
