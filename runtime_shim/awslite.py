@@ -12,7 +12,8 @@ Credentials, in botocore's order for what a container has (`credentials()`):
 3. container credentials (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on
    169.254.170.2) or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] as Authorization;
 4. IMDSv2 instance profile: PUT /latest/api/token, then /latest/meta-data/iam/security-credentials/
-   and the role's document (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED).
+   and the role's document (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED,
+   AWS_METADATA_SERVICE_TIMEOUT, AWS_METADATA_SERVICE_NUM_ATTEMPTS, as botocore).
 Temporary credentials are refreshed REFRESH_MARGIN seconds before they expire.
 
 Endpoints: AWS_ENDPOINT_URL_<SERVICE> (S3, BATCH, STS, SECRETS_MANAGER), then AWS_ENDPOINT_URL,
@@ -81,10 +82,20 @@ def _expiry(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _http(method, url, headers=None, body=None, timeout=5.0):
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.read()
+def _http(method, url, headers=None, body=None, timeout=5.0, attempts=3):
+    """A credential-source request; connection errors and 5xx retried (botocore: 3 attempts)."""
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            if error.code < 500 or attempt + 1 == attempts:
+                raise
+        except OSError:
+            if attempt + 1 == attempts:
+                raise
+        time.sleep(0.1 * (attempt + 1))
 
 
 def _web_identity():
@@ -133,18 +144,20 @@ def _imds():
     if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
         return None
     base = (os.environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or "http://169.254.169.254").rstrip("/")
+    # botocore's knobs and defaults: 1 s, 1 attempt (off EC2 this is the slow end of the chain)
+    limits = {"timeout": float(os.environ.get("AWS_METADATA_SERVICE_TIMEOUT") or 1),
+              "attempts": int(os.environ.get("AWS_METADATA_SERVICE_NUM_ATTEMPTS") or 1)}
     try:
         token = _http("PUT", base + "/latest/api/token",
-                      {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, b"", timeout=1.0).decode()
+                      {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, b"", **limits).decode()
         auth = {"X-aws-ec2-metadata-token": token}
-        roles = _http("GET", base + "/latest/meta-data/iam/security-credentials/", auth, timeout=1.0)
+        roles = _http("GET", base + "/latest/meta-data/iam/security-credentials/", auth, **limits)
     except OSError:  # no instance metadata service here (or no role attached)
         return None
     role = roles.decode().split()[0] if roles.split() else None
     if not role:
         return None
-    data = json.loads(_http("GET", base + "/latest/meta-data/iam/security-credentials/" + role, auth,
-                            timeout=1.0))
+    data = json.loads(_http("GET", base + "/latest/meta-data/iam/security-credentials/" + role, auth, **limits))
     return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token"),
                        _expiry(data.get("Expiration")), _imds, "imds")
 
