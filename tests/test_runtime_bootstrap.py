@@ -115,3 +115,24 @@ def test_no_credentials_is_a_clear_error(s3_package, moto_server, tmp_path):
     finally:
         creds.stop()
     assert proc.returncode == 3 and "flowc bootstrap: cannot fetch %s" % url in proc.stderr
+
+
+def test_a_profile_needs_boto3_which_the_default_image_lacks(s3_package, moto_server, tmp_path):
+    """As runtime_shim.awslite: a configured ~/.aws file is boto3's to read; without boto3, a clear exit 3."""
+    url, sha = s3_package
+    box = task_sandbox(tmp_path, "profile")
+    os.makedirs(os.path.join(box.cwd, ".aws"))
+    with open(os.path.join(box.cwd, ".aws", "credentials"), "w") as handle:
+        handle.write("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": "us-east-1", **box.env,
+           "FLOWC_BOOTSTRAP": bootstrap_source(), "FLOWC_CODE_URL": url, "FLOWC_CODE_SHA256": sha,
+           "AWS_ENDPOINT_URL": moto_server}
+    proc = subprocess.run([stdlib_python(), *COMMAND, "task"], env=clean_env(env), cwd=box.cwd,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "No module named 'boto3'" in proc.stderr
+
+
+def test_bootstrap_size_budget():
+    """It is an env var of every Batch job definition and of Argo's templateDefaults."""
+    source = bootstrap_source()
+    assert len(source.encode()) <= 4096 and len(source.splitlines()) <= 50

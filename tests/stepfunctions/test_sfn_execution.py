@@ -66,8 +66,11 @@ def _execute(sfn_moto, arn, input_, timeout=240):
     desc = sfn_moto.run(arn, run_id, input_, timeout=timeout)
     jobs = [j for j in JOBS.jobs[before:] if any(run_id == a for a in j.get("argv", []))]
     if desc["status"] != "SUCCEEDED":
+        errors = [j for j in JOBS.jobs[before:] if "error" in j]    # the double itself failed
         logs = "\n".join(f"--- {j['name']} exit {j.get('exit_code')}\n{j.get('stdout', '')[-1500:]}\n"
                          f"{j.get('stderr', '')[-3000:]}" for j in jobs if j.get("exit_code"))
+        logs += "\n" + "\n".join(f"--- {j['name']}: {j['error']}" for j in errors)
+        logs += "\njobs of this run: %s" % [(j["name"], j["argv"][-5:], j["exit_code"]) for j in jobs]
         pytest.fail(f"{desc['status']}: {desc.get('error')} {str(desc.get('cause'))[:1500]}\n{logs}")
     return desc, jobs
 
