@@ -337,3 +337,29 @@ def test_runtime_shim_imports_no_botocore():
     proc = subprocess.run([stdlib_python(), "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert sys.executable != stdlib_python()
+
+
+def test_multipart_upload_above_the_single_put_limit(moto_server, monkeypatch):
+    """Objects above MAX_SINGLE_PUT go up in parts (moto, behind the signature verifier)."""
+    import uuid
+
+    import boto3
+
+    monkeypatch.setattr(s3lite, "MAX_SINGLE_PUT", 6 << 20)
+    monkeypatch.setattr(s3lite, "PART_SIZE", 5 << 20)
+    bucket = "mp-" + uuid.uuid4().hex[:10]
+    boto3.client("s3", endpoint_url=moto_server).create_bucket(Bucket=bucket)
+    keys = Keys({"testing": "testing"})
+    double = SigV4Double(keys, upstream=moto_server)
+    try:
+        client = s3lite.S3Lite("us-east-1", awslite.Credentials("testing", "testing"), double.endpoint)
+        body = os.urandom(11 << 20)
+        client.put(bucket, "big/object ü", body)
+        assert bytes(client.get(bucket, "big/object ü")) == body
+        methods = [(r["method"], r["path"].split("?")[1] if "?" in r["path"] else "") for r in double.received]
+        assert methods[0] == ("POST", "uploads=")
+        assert [m for m, q in methods if "partNumber=" in q] == ["PUT", "PUT", "PUT"]
+        assert methods[-2][0] == "POST" and methods[-2][1].startswith("uploadId=")
+        assert double.rejected == []
+    finally:
+        double.stop()
