@@ -339,7 +339,7 @@ def test_runtime_shim_imports_no_botocore():
     assert sys.executable != stdlib_python()
 
 
-def test_multipart_upload_above_the_single_put_limit(moto_server, monkeypatch):
+def test_multipart_upload_above_the_single_put_limit(moto_server, moto_raw, monkeypatch):
     """Objects above MAX_SINGLE_PUT go up in parts (moto, behind the signature verifier)."""
     import uuid
 
@@ -350,7 +350,7 @@ def test_multipart_upload_above_the_single_put_limit(moto_server, monkeypatch):
     bucket = "mp-" + uuid.uuid4().hex[:10]
     boto3.client("s3", endpoint_url=moto_server).create_bucket(Bucket=bucket)
     keys = Keys({"testing": "testing"})
-    double = SigV4Double(keys, upstream=moto_server)
+    double = SigV4Double(keys, upstream=moto_raw)
     try:
         client = s3lite.S3Lite("us-east-1", awslite.Credentials("testing", "testing"), double.endpoint)
         body = os.urandom(11 << 20)

@@ -64,11 +64,11 @@ def _run(env_extra, url, sha, tmp_path, name="task"):
 
 
 @pytest.mark.parametrize("source", ["static", "container", "pod-identity", "web-identity", "imds"])
-def test_fetches_with_every_container_credential_source(source, s3_package, moto_server, tmp_path):
+def test_fetches_with_every_container_credential_source(source, s3_package, moto_raw, tmp_path):
     url, sha = s3_package
     keys = Keys({"testing": "testing"})
     creds = CredentialsDouble(keys)
-    s3 = SigV4Double(keys, upstream=moto_server)
+    s3 = SigV4Double(keys, upstream=moto_raw)
     try:
         extra = {"AWS_ENDPOINT_URL_S3": s3.endpoint}
         if source == "static":
@@ -90,9 +90,9 @@ def test_fetches_with_every_container_credential_source(source, s3_package, moto
         s3.stop()
 
 
-def test_a_bad_signature_or_hash_exits_3(s3_package, moto_server, tmp_path):
+def test_a_bad_signature_or_hash_exits_3(s3_package, moto_server, moto_raw, tmp_path):
     url, sha = s3_package
-    s3 = SigV4Double(Keys({"testing": "not-what-the-task-has"}), upstream=moto_server)
+    s3 = SigV4Double(Keys({"testing": "not-what-the-task-has"}), upstream=moto_raw)
     try:
         proc, _ = _run({"AWS_ENDPOINT_URL_S3": s3.endpoint, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing"}, url, sha, tmp_path)
@@ -101,7 +101,7 @@ def test_a_bad_signature_or_hash_exits_3(s3_package, moto_server, tmp_path):
     finally:
         s3.stop()
     proc, box = _run({"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
-                      "AWS_SECRET_ACCESS_KEY": "testing"}, url, "0" * 64, tmp_path)
+                      "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}, url, "0" * 64, tmp_path)
     assert proc.returncode == 3 and "does not match sha256" in proc.stderr
     assert os.listdir(box.tmpdir) == []
 

@@ -67,7 +67,8 @@ def verify(method: str, raw_path: str, headers: dict[str, str], body: bytes, key
         return 403, "InvalidToken", "the security token does not belong to %s" % key
     if service == "s3":
         sent_hash = lower.get("x-amz-content-sha256")
-        if sent_hash != "UNSIGNED-PAYLOAD" and sent_hash != hashlib.sha256(body).hexdigest():
+        unsigned = sent_hash in ("UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        if not unsigned and sent_hash != hashlib.sha256(body).hexdigest():
             return 400, "XAmzContentSHA256Mismatch", "x-amz-content-sha256 is not the payload's hash"
     names = signed_names.split(";")
     if "host" not in names or "x-amz-date" not in names:
