@@ -390,11 +390,15 @@ def bench_container(moto, reps, work):
     assert pkg.sha256 == env["FLOWC_CODE_SHA256"], "code package differs from the compiled one"
     bucket, _, key = env["FLOWC_CODE_URL"][5:].partition("/")
     moto.client("s3").put_object(Bucket=bucket, Key=key, Body=pkg.data)
-    penv = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-            "HOME": work, "LANG": "C.UTF-8"}
+    # the image's python: stdlib only, as in `python:3.11` (no boto3 to lean on)
+    sys.path.insert(0, os.path.dirname(HERE))
+    from tests.stdlib_python import stdlib_python
+
+    penv = {"PATH": os.path.dirname(stdlib_python()) + os.pathsep + os.environ.get("PATH", ""),
+            "HOME": work, "LANG": "C.UTF-8", "FLOWC_CODE_CACHE": os.path.join(work, "code-cache")}
     penv.update(moto.aws_env)
     penv.update(env)
-    cache = "/tmp/flowc-code-%s.zip" % env["FLOWC_CODE_SHA256"]
+    cache = os.path.join(penv["FLOWC_CODE_CACHE"], "flowc-code-%s.zip" % env["FLOWC_CODE_SHA256"])
     runs = iter(range(1000))
 
     def once(cold):
@@ -425,7 +429,7 @@ def bench_container(moto, reps, work):
     cpu_warm = (cpu2.ru_utime + cpu2.ru_stime - cpu1.ru_utime - cpu1.ru_stime) / reps
     t0 = time.perf_counter()
     for _ in range(reps):
-        subprocess.run([sys.executable, "-c", "pass"])
+        subprocess.run([stdlib_python(), "-c", "pass"])
     bare = (time.perf_counter() - t0) / reps
     row("container start -> first user line (S3 fetch)", statistics.median(cold), None, goal_abs=0.3,
         note="package %d KiB; CPU of the whole task %.3fs; bare `python -c pass` %.3fs; "

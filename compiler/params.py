@@ -1,45 +1,43 @@
 """Checking `--param name=value` against the flow's declarations, before anything runs or is sent.
 
-Values stay strings here (they travel to the start task as text); the check only proves they will
-convert there with the declared type.
+Values stay strings here (they travel to the start task as text); the check runs the task's own
+conversion (runtime_shim.params, the one parameter path), so what passes here converts there.
 """
 from __future__ import annotations
 
-import json
 from typing import Iterable
 
 from compiler.frontend.model import ParameterDecl
-
-_BOOLS = {"true", "false", "1", "0", "yes", "no", "y", "n", "t", "f"}
+from runtime_shim import params
 
 
 class ParamError(ValueError):
     pass
 
 
+def _spec(decl: ParameterDecl) -> dict:
+    """The runtime spec's form of a declaration (what runtime_shim.params reads)."""
+    return {"name": decl.name, "attr": decl.attr, "kind": decl.kind, "type": decl.type,
+            "multiple": decl.multiple, "separator": decl.separator, "is_text": decl.is_text,
+            "encoding": decl.encoding, "required": decl.required, "has_default": decl.has_default,
+            "default": decl.default if decl.has_default else None}
+
+
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ParamError(f"--param {item!r}: expected name=value")
-        values[name.strip()] = value
+        try:
+            name, value = params.split_assignment(item)
+        except params.ParamError as error:
+            raise ParamError(str(error)) from None
+        values[name] = value
     return values
 
 
 def _check_type(decl: ParameterDecl, value: str) -> str | None:
-    try:
-        if decl.type == "int":
-            int(value)
-        elif decl.type == "float":
-            float(value)
-        elif decl.type == "bool" and value.strip().lower() not in _BOOLS:
-            return f"expected true or false, got {value!r}"
-        elif decl.type == "json":
-            json.loads(value)
-    except ValueError:
-        return f"expected a value of type {decl.type}, got {value!r}"
-    return None
+    """The task's own conversion (runtime_shim.params), run here before anything is sent; its
+    message names the parameter."""
+    return params.check(_spec(decl), value)
 
 
 def check(declared: list[ParameterDecl], given: dict[str, str]) -> list[str]:
@@ -57,7 +55,7 @@ def check(declared: list[ParameterDecl], given: dict[str, str]) -> list[str]:
         if decl.kind == "parameter":
             issue = _check_type(decl, value)
             if issue:
-                problems.append(f"parameter {decl.name!r}: {issue}")
+                problems.append(issue)
     given_decls = {by_name[n].name for n in given if n in by_name}
     for decl in declared:
         if decl.required and decl.name not in given_decls:

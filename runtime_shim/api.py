@@ -25,6 +25,10 @@ class TimeoutException(MetaflowException):
     headline = "@timeout"
 
 
+class InvalidNextException(MetaflowException):
+    """A bad self.next(): as in Metaflow, e.g. a foreach over zero items."""
+
+
 class MergeArtifactsException(MetaflowException):
     headline = "Unable to merge artifacts"
 
@@ -336,6 +340,14 @@ class FlowSpec:
         if self.__dict__.get("_flowc_transition") is not None:
             raise MetaflowException("self.next() called more than once in step %s"
                                     % current.step_name)
+        if foreach is not None:
+            try:
+                splits = len(self._flowc_artifact(foreach))
+            except (AttributeError, TypeError):
+                splits = None    # the task reports a missing or unsized foreach variable
+            if splits == 0:      # Metaflow's words: a foreach over nothing is an error, not a no-op
+                raise InvalidNextException("Foreach iterator over %s in step %s produced zero splits. "
+                                           "Check your variable." % (foreach, current.step_name))
         names = []
         for dst in dsts:
             if isinstance(dst, dict):

@@ -12,7 +12,7 @@ Used by the Argo target for @batch steps (mixed compute): the step's pod is only
 4. Exit 0 if SUCCEEDED (after copying the task's `num_splits` / `branch` / `task_id` from the
    datastore into --output-dir, where Argo reads its output parameters), 1 if FAILED, 2 on bad
    arguments, 3 when AWS or the datastore cannot be reached.
-Pure stdlib plus boto3 (imported lazily).
+Pure stdlib: AWS Batch through runtime_shim.batchlite (boto3 only for credential sources it alone reads).
 """
 from __future__ import annotations
 
@@ -171,9 +171,9 @@ def main(argv) -> int:
         datastore = task_option(task, "--datastore")
         if not datastore:
             raise SubmitError("the task command has no --datastore", 2)
-        import boto3
+        from runtime_shim import batchlite
 
-        batch = boto3.client("batch")
+        batch = batchlite.client()
         code_url = ensure_code(datastore, a.flow, a.code_sha256)
         arn = ensure_job_definition(batch, a.job_definition)
         job_id = submit(batch, a, task, arn, code_url)

@@ -9,7 +9,7 @@ Layout (see docs/runtime-contract.md):
     <Flow>/runs/<run>/<step>/<task>/foreach.json | switch.json
 
 Roots: ``file:///abs/path`` (atomic writes: temp file + os.replace) and ``s3://bucket/prefix``
-(boto3, imported lazily; endpoint from AWS_ENDPOINT_URL, honoured by boto3 itself).
+(runtime_shim.s3lite on the standard library; boto3 only for credential sources it alone reads).
 
 Blob format (all integers little endian):
 
@@ -200,9 +200,12 @@ class S3Storage:
         """The stdlib client (runtime_shim.s3lite) when this environment allows it, else None:
         a task then never pays for importing boto3 on its hot path."""
         if self._lite is False:
-            from runtime_shim import s3lite
+            from runtime_shim import awslite, s3lite
 
-            self._lite = s3lite.client()
+            try:
+                self._lite = s3lite.client()
+            except (awslite.NoCredentials, OSError, ValueError, KeyError) as e:
+                raise DatastoreError("cannot reach s3://%s: %s" % (self.bucket, e)) from None
         return self._lite
 
     @property
@@ -267,7 +270,7 @@ class S3Storage:
         total = sum(memoryview(p).nbytes for p in parts)
         if crash:
             _crash_point(crash)
-        if total <= (64 << 20):
+        if total <= (64 << 20) or self.lite is not None:
             body = b"".join(bytes(p) if not isinstance(p, (bytes, bytearray)) else p for p in parts)
             if self.lite is not None:
                 self.lite.put(self.bucket, self._k(key), body)

@@ -29,14 +29,35 @@ def _source_id(source):
     raise SecretError("a secret source is a secret id or {'id': ...}, not %r" % (source,))
 
 
-def _client(role=None):
-    import boto3
+class _SecretsManager:
+    """GetSecretValue (JSON 1.1) on the standard library, boto3's method name and arguments."""
 
-    if not role:
-        return boto3.client("secretsmanager")
-    creds = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="flowc-secrets")["Credentials"]
-    return boto3.client("secretsmanager", aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    def __init__(self, http):
+        self.http = http
+
+    def get_secret_value(self, **kwargs):
+        return self.http.call_json("/", kwargs, target="secretsmanager.GetSecretValue")
+
+
+def _client(role=None):
+    """Secrets Manager through runtime_shim.awslite (boto3 only for sources it alone reads)."""
+    from runtime_shim import awslite
+
+    try:
+        http = awslite.client("secretsmanager")
+    except awslite.NeedBoto3 as e:
+        import_reason = str(e)
+        if not role:
+            return awslite.boto3_client("secretsmanager", import_reason)
+        sts = awslite.boto3_client("sts", import_reason)
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="flowc-secrets")["Credentials"]
+        return awslite.boto3_client("secretsmanager", import_reason, aws_access_key_id=creds["AccessKeyId"],
+                                    aws_secret_access_key=creds["SecretAccessKey"],
+                                    aws_session_token=creds["SessionToken"])
+    if role:
+        creds = awslite.assume_role(role, "flowc-secrets", http.credentials, http.region)
+        http = awslite.Client("secretsmanager", http.region, creds)
+    return _SecretsManager(http)
 
 
 def read_sources(sources):
@@ -47,7 +68,7 @@ def read_sources(sources):
         role = source.get("role") if isinstance(source, dict) else None
         try:
             raw = _client(role).get_secret_value(SecretId=secret_id)
-        except Exception as error:  # boto3's errors name the secret and the reason
+        except Exception as error:  # the service's errors name the secret and the reason
             raise SecretError("cannot read secret %r: %s" % (secret_id, error)) from None
         text = raw.get("SecretString")
         try:

@@ -48,37 +48,7 @@ class Args:
 
     def __init__(self):
         self.params = []      # repeatable --param NAME=VALUE, in order
-
-
-def _param_pairs(pairs, spec):
-    """`--param NAME=VALUE` entries (one argv entry each: no quoting, no JSON building in the
-    engine) -> the given-parameters dict. An empty value for an optional parameter whose default
-    is None means "not given": engines such as Argo must pass every argument, so "" stands in."""
-    declared = {p["name"]: p for p in spec.get("parameters", [])}
-    given = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError("--param takes NAME=VALUE, got %r" % pair)
-        decl = declared.get(name)
-        if value == "" and decl is not None and not decl.get("required") and decl.get("default") is None:
-            continue
-        given[name] = value
-    return given
-
-
-def _b64_pair(pair):
-    import base64
-    import binascii
-
-    name, sep, data = pair.partition("=")
-    try:
-        if not sep or not name:
-            raise ValueError
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-    except (ValueError, binascii.Error):
-        raise UsageError("--param-b64 takes NAME=BASE64, got %r" % pair[:80]) from None
-    return name + "=" + raw.decode("utf-8", "surrogateescape")
+        self.params_b64 = []  # repeatable --param-b64 NAME=BASE64 (runtime_shim.params)
 
 
 def parse_args(argv):
@@ -95,14 +65,11 @@ def parse_args(argv):
                 raise UsageError("option %s needs a value" % arg)
             value = argv[i + 1]
             i += 2
-        if arg == "--param":
-            a.params.append(value)
-            continue
-        if arg == "--param-b64":     # NAME=BASE64 (the Argo target: values Argo cannot re-substitute)
-            a.params.append(_b64_pair(value))
+        if arg in ("--param", "--param-b64"):
+            (a.params if arg == "--param" else a.params_b64).append(value)
             continue
         if arg not in _OPTIONS:
-            raise UsageError("unknown option %s (options: %s --param)" % (arg, " ".join(_OPTIONS)))
+            raise UsageError("unknown option %s (options: %s --param --param-b64)" % (arg, " ".join(_OPTIONS)))
         setattr(a, _OPTIONS[arg], value)
     for req in ("datastore", "run_id", "step"):
         if not getattr(a, req):
@@ -232,84 +199,24 @@ def import_flow(spec, flow_dir):
 # ------------------------------------------------------------------------------------------
 # parameters
 
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
-
-
 def convert_value(p, raw):
-    t = p.get("type") or "str"
-    name = p["name"]
+    """runtime_shim.params.convert, with this module's error type."""
+    from runtime_shim import params
+
     try:
-        if p.get("kind") == "config":
-            if isinstance(raw, str):
-                raw = json.loads(raw)
-            from runtime_shim.api import ConfigValue
-
-            return ConfigValue(raw) if isinstance(raw, dict) else raw
-        if p.get("kind") == "include_file":
-            if isinstance(raw, str) and not p.get("is_text", True):
-                return raw.encode("utf-8", "surrogateescape")
-            return raw
-        if p.get("multiple") and isinstance(raw, (list, tuple)):
-            return [convert_value(dict(p, multiple=False), r) for r in raw]
-        if p.get("separator") and isinstance(raw, str):
-            return [convert_value(dict(p, separator=None), r) for r in raw.split(p["separator"])]
-        if t == "json":
-            return json.loads(raw) if isinstance(raw, (str, bytes)) else raw
-        if not isinstance(raw, str):
-            if t == "float" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                return float(raw)
-            if t == "int" and isinstance(raw, int) and not isinstance(raw, bool):
-                return raw
-            if t == "bool" and isinstance(raw, bool):
-                return raw
-            if t == "str" or raw is None:
-                return raw
-            raw = str(raw)
-        if t == "int":
-            return int(raw)
-        if t == "float":
-            return float(raw)
-        if t == "bool":
-            v = raw.strip().lower()
-            if v in _TRUE:
-                return True
-            if v in _FALSE:
-                return False
-            raise ValueError("not a boolean")
-        return raw
-    except (ValueError, TypeError) as e:
-        raise UsageError("bad value %r for parameter '%s' (%s): %s" % (raw, name, t, e)) from None
+        return params.convert(p, raw)
+    except params.ParamError as e:
+        raise UsageError(str(e)) from None
 
 
-def resolve_parameters(spec, given: dict) -> dict:
-    """attr -> converted value, for every declared parameter."""
-    declared = {p["name"]: p for p in spec.get("parameters", [])}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise UsageError("unknown parameter(s): %s (declared: %s)"
-                         % (", ".join(unknown), ", ".join(sorted(declared)) or "none"))
-    out = {}
-    for name, p in declared.items():
-        if name in given and given[name] is not None:
-            out[p["attr"]] = convert_value(p, given[name])
-        elif p.get("has_default") and p.get("default") is not None:
-            default = p["default"]
-            if p.get("kind") in ("include_file", "config") and isinstance(default, str):
-                # a path: read it from the flow directory (the current directory here)
-                try:
-                    with open(default, "r" if p.get("is_text", True) else "rb") as f:
-                        default = f.read()
-                except OSError as e:
-                    if p.get("kind") == "include_file":
-                        raise UsageError("parameter '%s': cannot read %s: %s"
-                                         % (name, default, e)) from None
-            out[p["attr"]] = convert_value(p, default)
-        elif p.get("required"):
-            raise UsageError("missing required parameter '%s'" % name)
-        else:
-            out[p["attr"]] = None
-    return out
+def resolve_parameters(spec, given: dict, base_dir=None) -> dict:
+    """attr -> converted value, for every declared parameter (runtime_shim.params.resolve)."""
+    from runtime_shim import params
+
+    try:
+        return params.resolve(spec.get("parameters", []), given, base_dir)
+    except params.ParamError as e:
+        raise UsageError(str(e)) from None
 
 
 # ------------------------------------------------------------------------------------------
@@ -506,8 +413,14 @@ def execute(a) -> int:
             raise UsageError("cannot read parameters: %s" % e) from None
         if not isinstance(params_given, dict):
             raise UsageError("parameters must be a JSON object")
-    if a.params:
-        params_given = dict(params_given or {}, **_param_pairs(a.params, spec))
+    if a.params or a.params_b64:
+        from runtime_shim import params
+
+        try:
+            pairs = params.from_argv(spec.get("parameters", []), a.params, a.params_b64)
+        except params.ParamError as e:
+            raise UsageError(str(e)) from None
+        params_given = dict(params_given or {}, **pairs)
 
     flow_name = spec["flow_name"]
     task_id = task_id_for(a.index_path, a.iteration)
@@ -516,6 +429,12 @@ def execute(a) -> int:
         ds = FlowDatastore(a.datastore, flow_name)
     except DatastoreError as e:
         raise UsageError(str(e)) from None
+    if a.step == spec.get("start", "start") and spec.get("end") and \
+            ds.attempts_done(a.run_id, spec["end"], task_id_for([], 0)):
+        # a run id repeats (a reused workflow name, `argo retry --restart-successful`, a cron child
+        # in another namespace): never mix a new run into a finished one's results
+        raise UsageError("run %s/%s already finished (its %s step completed); a new run needs a new "
+                         "run id" % (flow_name, a.run_id, spec["end"]))
     done = ds.attempts_done(a.run_id, a.step, task_id)
     if a.attempt in done:
         raise UsageError("%s attempt %d is already complete; a new attempt needs a new --attempt"
@@ -545,7 +464,7 @@ def execute(a) -> int:
     inputs = None
     param_names = [p["attr"] for p in spec.get("parameters", [])]
     if kind == "start":
-        values = resolve_parameters(spec, params_given or {})
+        values = resolve_parameters(spec, params_given or {}, flow_dir)
         for attr, v in values.items():
             sha, size = ds.save_artifact(v)
             inherited[attr] = {"sha": sha, "size": size, "type": type(v).__name__}
@@ -648,6 +567,9 @@ def execute(a) -> int:
             num_splits = len(flow._flowc_artifact(var))
         except (AttributeError, TypeError) as e:
             log("foreach over '%s' in step %s: %s" % (var, a.step, e))
+            return EXIT_USER
+        if num_splits == 0:   # self.next() raises this first; the spec's variable is checked too
+            log("Foreach iterator over %s in step %s produced zero splits. Check your variable." % (var, a.step))
             return EXIT_USER
     elif status == "ok" and s["kind"] == "parallel":
         num_splits = int(s.get("num_parallel") or (transition or {}).get("num_parallel") or 0)

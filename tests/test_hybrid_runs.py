@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 
 from click.testing import CliRunner
 
@@ -41,10 +42,16 @@ def test_big_sum_batch_step_remote_end_local(aws, aws_env, tmp_path):
     source = open(os.path.join(FLOWS, "big_sum_batch.py")).read()
     assert "(80000, 80000)" in source and "@batch(memory=60000, cpu=1)" in source
     flow = tmp_path / "big_sum_batch.py"
-    flow.write_text(source.replace("(80000, 80000)", "(300, 200)"))
+    # numpy: an image that has it, which the Batch double runs with this venv's python (others: stdlib only)
+    flow.write_text(source.replace("(80000, 80000)", "(300, 200)").replace(
+        "@batch(memory=60000, cpu=1)", '@batch(memory=60000, cpu=1, image="flowc-test/numpy:1")'))
     queue = managed_queue(aws, "hybrid-64g", ["m5.4xlarge"])
-    code, out = _run([str(flow), "--datastore", aws_env, "--batch-queue", queue,
-                      "--run-id", "bigsum-1"])
+    moto_sfn.JOB_SETTINGS.images["flowc-test/numpy:1"] = sys.executable
+    try:
+        code, out = _run([str(flow), "--datastore", aws_env, "--batch-queue", queue,
+                          "--run-id", "bigsum-1"])
+    finally:
+        del moto_sfn.JOB_SETTINGS.images["flowc-test/numpy:1"]
     assert code == 0, out
     jobs = _jobs_of("bigsum-1")
     assert [j["argv"][j["argv"].index("--step") + 1] for j in jobs] == ["start"]

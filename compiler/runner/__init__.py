@@ -51,69 +51,42 @@ def new_run_id() -> str:
 
 
 def parse_params(pairs) -> dict:
+    from runtime_shim import params
+
     out = {}
     for pair in pairs or ():
-        if "=" not in pair:
-            raise RunError("bad --param %r: use name=value" % pair)
-        k, v = pair.split("=", 1)
-        k = k.strip()
-        if not k:
-            raise RunError("bad --param %r: empty name" % pair)
+        try:
+            k, v = params.split_assignment(pair)
+        except params.ParamError as e:
+            raise RunError(str(e)) from None
         out[k] = v
     return out
 
 
 def resolve_run_params(spec: dict, given: dict, flow_dir: str) -> dict:
-    """Validate parameters like the start task will, and turn IncludeFile values into contents.
+    """Validate parameters like the start task will (runtime_shim.params, the task's own code),
+    and turn IncludeFile values into contents.
 
     Returns the raw values to pass to the start task (strings; IncludeFile: the file's content).
     """
-    from runtime_shim.task import UsageError, resolve_parameters
+    from runtime_shim import params
 
-    declared = {p["name"]: p for p in spec.get("parameters", [])}
-    # accept attr names too (label_with_dash for label-with-dash)
-    by_attr = {p["attr"]: p["name"] for p in declared.values()}
-    given = {(k if k in declared else by_attr.get(k, k)): v for k, v in given.items()}
+    declared = spec.get("parameters", [])
+    given = params.canonical_names(declared, given)
     out = dict(given)
-    for name, p in declared.items():
-        if p.get("kind") != "include_file":
-            continue
-        path = given.get(name)
-        if path is None and p.get("has_default") and p.get("default") is not None:
-            path = p["default"]
-            candidates = [path, os.path.join(flow_dir, path)]
-        elif path is not None:
-            candidates = [path]
-        else:
-            continue
-        found = next((c for c in candidates if os.path.isfile(c)), None)
-        if found is None:
-            raise RunError("parameter '%s': no such file %s" % (name, path))
-        with open(found, "rb") as f:
-            data = f.read()
-        if p.get("is_text", True):
-            try:
-                out[name] = data.decode(p.get("encoding") or "utf-8")
-            except UnicodeDecodeError as e:
-                raise RunError("parameter '%s': %s is not %s text: %s"
-                               % (name, found, p.get("encoding"), e)) from None
-        else:
-            # bytes travel as a str with surrogate escapes; the runtime encodes them back
-            out[name] = data.decode("utf-8", "surrogateescape")
     try:
-        # dry run of the conversion (defaults of include files are already content here)
-        probe = {k: v for k, v in out.items()}
-        check_spec = dict(spec)
-        check_spec["parameters"] = [dict(p, has_default=False, default=None)
-                                    if p.get("kind") == "include_file" and p["name"] in probe
-                                    else p for p in spec.get("parameters", [])]
-        cwd = os.getcwd()
-        try:
-            os.chdir(flow_dir)
-            resolve_parameters(check_spec, probe)
-        finally:
-            os.chdir(cwd)
-    except UsageError as e:
+        for p in declared:
+            if p.get("kind") != "include_file":
+                continue
+            if given.get(p["name"]) is not None:        # a path given by the user: from the cwd
+                out[p["name"]] = params.read_include(p, given[p["name"]])
+            elif p.get("has_default") and p.get("default") is not None:
+                out[p["name"]] = params.read_include(p, p["default"], flow_dir)
+        # dry run of the conversion (include files are content here, not paths)
+        check = [dict(p, has_default=False, default=None) if p.get("kind") == "include_file" and p["name"] in out
+                 else p for p in declared]
+        params.resolve(check, out, flow_dir)
+    except params.ParamError as e:
         raise RunError(str(e)) from None
     return out
 

@@ -104,7 +104,7 @@ def test_resources_bytes_per_step():
     size = len(serialize.to_yaml(wt))
     per_step = size / len(plan.steps)
     print(f"resources.py: {size} bytes of WorkflowTemplate YAML, {len(plan.steps)} steps, {per_step:.0f} bytes/step")
-    assert per_step <= 1536
+    assert per_step <= 1792   # the @batch bootstrap (in templateDefaults) carries a stdlib SigV4 client: ~4 KB
 
 
 def test_resources_requests():

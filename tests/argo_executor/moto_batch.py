@@ -8,21 +8,25 @@ What is real and what is simulated:
   moto starts for each submitted job) is replaced by `_run_locally`: it marks the job RUNNING, runs
   the job's REAL command (job definition command replaced by the SubmitJob override command, as
   Batch does) with the definition's environment under the override's (moto's own merge,
-  `_get_container_property("environment")`) as a subprocess of this interpreter (`python` is
-  sys.executable; the image is not used), adds the credentials a job role would give, enforces
-  `timeout.attemptDurationSeconds`, and marks the job SUCCEEDED (exit 0) or FAILED with moto's
-  `_mark_stopped`. Resources (VCPU/MEMORY/GPU) are recorded, not enforced.
+  `_get_container_property("environment")`) as a fresh container would (tests/doubles/batch_jobs.py:
+  `python` is a STDLIB-ONLY interpreter unless the test maps the image in JOB_SETTINGS.images, a
+  fresh working directory, TMPDIR and code cache), with the credentials a job role would give
+  (the credentials endpoint double's sources in turn, or static keys) and S3 through a SigV4
+  verifier in front of moto, enforces `timeout.attemptDurationSeconds`, and marks the job
+  SUCCEEDED (exit 0) or FAILED with moto's `_mark_stopped`. Resources (VCPU/MEMORY/GPU) are
+  recorded, not enforced.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from datetime import datetime
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-               "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+from tests.doubles.batch_jobs import JobSettings, run_container
+
+CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1"}   # keys: tests/doubles/batch_jobs.py, per job
+# How jobs run (tests/doubles/batch_jobs.py): stdlib-only python unless a test maps the image,
+# a fresh sandbox each, credentials from the credentials double in turn, S3 signature-checked.
+JOB_SETTINGS = JobSettings()
 RAN: list[dict] = []
 _lock = threading.Lock()
 
@@ -34,22 +38,16 @@ def _run_locally(self) -> None:
         self.status = "RUNNING"
         command = list(self._get_container_property("command", []))
         env_list = self._get_container_property("environment", [])
-        env = {"PATH": os.environ.get("PATH", ""), **CREDENTIALS,
-               **{e["name"]: e["value"] for e in env_list}}
-        if command and command[0] == "python":
-            command[0] = sys.executable
+        env = {**CREDENTIALS, **{e["name"]: e["value"] for e in env_list}}
+        image = self._get_container_property("image", None)
         timeout = (self.timeout or {}).get("attemptDurationSeconds")
         requirements = self.container_overrides.get("resourceRequirements", [])
-        try:
-            proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, timeout=timeout, cwd="/tmp")
-            code, out = proc.returncode, proc.stdout
-        except subprocess.TimeoutExpired:
-            code, out = 137, "timeout"
+        code, out, err = run_container(JOB_SETTINGS, self.job_name, image, command, env, timeout)
         with _lock:
             RAN.append({"name": self.job_name, "queue": self.job_queue.name,
                         "definition": self.job_definition.name, "command": command,
-                        "resources": requirements, "exit": code, "log": out})
+                        "resources": requirements, "exit": code, "log": out + err,
+                        "image": image, "python": JOB_SETTINGS.ran[-1]["python"]})
         self.exit_code = code
         self._mark_stopped(success=code == 0)
     except Exception as e:  # never leave a job RUNNING forever
@@ -69,6 +67,13 @@ class MotoBatch:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        from tests.doubles.credentials import CredentialsDouble
+        from tests.doubles.sigv4 import Keys, SigV4Double
+
+        self.keys = Keys({"testing": "testing"})
+        self.credentials = CredentialsDouble(self.keys)
+        self.s3_verifier = SigV4Double(self.keys, upstream=self.endpoint)
+        JOB_SETTINGS.credentials, JOB_SETTINGS.s3_endpoint = self.credentials, self.s3_verifier.endpoint
 
     def client(self, service):
         import boto3
@@ -97,4 +102,7 @@ class MotoBatch:
         from moto.batch import models
 
         models.Job.run = self._saved_run
+        JOB_SETTINGS.credentials = JOB_SETTINGS.s3_endpoint = None
+        self.s3_verifier.stop()
+        self.credentials.stop()
         self.server.stop()

@@ -125,10 +125,8 @@ def test_hybrid_cloud_batch_steps_run_on_batch(tmp_path, moto_batch):
 
     docs = compile_docs(path, f"s3://{bucket}/root", s3_endpoint=moto_batch.endpoint, aws_region="us-east-1", package_include=["*.data"])
     lines = []
-    # the pods that run `batch-submit` use the test venv's interpreter (it imports boto3 until the
-    # runtime's stdlib Batch client lands); every other pod runs the stdlib-only one
-    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env, log=lines.append,
-                  images={"python:3.11": sys.executable})
+    # every pod, the ones that run `batch-submit` included, runs the stdlib-only interpreter
+    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env, log=lines.append)
     root = ex.run()
     assert root.phase == SUCCEEDED, root.message + "\n" + "\n".join(lines[-60:]) + repr(RAN)[-3000:]
     jobs = [j for j in RAN if "error" not in j]
@@ -177,9 +175,8 @@ def test_package_in_datastore_mode_runs_with_bootstrap(tmp_path, moto_batch):
     for d in docs:
         validate_all(d)
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
-    # the bootstrap fetches the package with boto3 until the runtime's stdlib S3 bootstrap lands:
-    # these pods use the test venv's interpreter (the image is mapped, as a test may)
-    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env, images={"python:3.11": sys.executable})
+    # the bootstrap fetches the package with the standard library: stdlib-only pods, no mapping
+    ex = Executor(docs, {}, workdir=str(tmp_path / "exec"), extra_env=env)
     root = ex.run()
     assert root.phase == SUCCEEDED, root.message
     assert all(p["argv"][1] == "-c" for p in ex.pods)

@@ -10,10 +10,16 @@ What is real and what is simulated (keep this honest):
 - Batch: RegisterJobDefinition / SubmitJob / DescribeJobs are moto's. moto would run the job's
   image with docker, which is not available here, so `Job.run` is replaced by `_run_job_locally`:
   it runs the job's REAL container command (job definition command, replaced by the SubmitJob
-  container override exactly as Batch does) as a subprocess of this interpreter (`python` in the
-  command is sys.executable: the image is NOT used), with the job definition's environment merged
-  under the override environment, plus AWS_BATCH_JOB_ID / AWS_BATCH_JOB_ATTEMPT, and the SubmitJob
-  timeout enforced as Batch would (kill -> FAILED). Exit code 0 -> SUCCEEDED, else FAILED.
+  container override exactly as Batch does) as a local process, as strictly as a fresh container
+  (tests/doubles/batch_jobs.py): `python` is a STDLIB-ONLY interpreter unless the test maps the
+  job's image to another (JOB_SETTINGS.images), in a fresh empty working directory and TMPDIR with
+  no cached code package, with the job definition's environment merged under the override
+  environment, plus AWS_BATCH_JOB_ID / AWS_BATCH_JOB_ATTEMPT, and the SubmitJob timeout enforced
+  as Batch would (kill -> FAILED). Exit code 0 -> SUCCEEDED, else FAILED.
+- Credentials and S3 signatures: jobs get their AWS credentials from the credentials endpoint
+  double (ECS/EKS container endpoint, Pod Identity, IRSA via STS, IMDSv2) or static keys, in turn,
+  and reach S3 through a SigV4-verifying double in front of moto (tests/doubles/sigv4.py): a
+  badly signed request fails the job as on AWS.
 - moto 5.2.x's Batch `.sync` integration hands the ASL's PascalCase parameters (JobName, ...)
   to botocore unchanged (its `_normalise_parameters` is a no-op), which serialises nothing and
   fails with KeyError 'JobName' / 'JobId'. Likewise its aws-sdk integration returns S3
@@ -27,13 +33,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import datetime
 from typing import Any
+
+from tests.doubles.batch_jobs import JobSettings, run_container
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -127,6 +132,9 @@ class JobLog:
 
 
 JOBS = JobLog()
+# How jobs run (tests/doubles/batch_jobs.py): a stdlib-only python unless a test maps the image in
+# JOB_SETTINGS.images, a fresh sandbox each, credentials and S3 through the verifying doubles.
+JOB_SETTINGS = JobSettings()
 
 
 def _run_job_locally(self) -> None:   # replaces moto.batch.models.Job.run
@@ -144,23 +152,11 @@ def _run_job_locally(self) -> None:   # replaces moto.batch.models.Job.run
             "AWS_BATCH_JOB_ID": self.job_id,
             "AWS_BATCH_JOB_ATTEMPT": "1",
             "AWS_BATCH_JQ_NAME": self.job_queue.name,
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", REGION),
         })
-        if command and command[0] == "python":
-            command[0] = sys.executable
         timeout = self._get_attempt_duration()
         started = time.time()
-        with tempfile.TemporaryDirectory(prefix="flowc-batch-") as cwd:
-            try:
-                proc = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
-                                      timeout=timeout)
-                code, out, err = proc.returncode, proc.stdout, proc.stderr
-            except subprocess.TimeoutExpired as expired:
-                code, out, err = 137, str(expired.stdout or ""), str(expired.stderr or "") + "\n[killed: Batch timeout]"
+        code, out, err = run_container(JOB_SETTINGS, self.job_name, props.get("image"), command, env, timeout)
         JOBS.add({"name": self.job_name, "id": self.job_id, "argv": command, "exit_code": code,
                   "stdout": out, "stderr": err, "seconds": round(time.time() - started, 3)})
         self.exit_code = code
@@ -204,6 +200,14 @@ class MotoSfn:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        from tests.doubles.credentials import CredentialsDouble
+        from tests.doubles.sigv4 import Keys, SigV4Double
+
+        self.keys = Keys({"testing": "testing"})
+        self.credentials = CredentialsDouble(self.keys)
+        self.s3_verifier = SigV4Double(self.keys, upstream=self.endpoint)
+        JOB_SETTINGS.credentials = self.credentials
+        JOB_SETTINGS.s3_endpoint = self.s3_verifier.endpoint
         self._queues: dict[str, str] = {}
         self._buckets: set[str] = set()
 
@@ -217,6 +221,9 @@ class MotoSfn:
         from moto.batch import models as batch_models
 
         batch_models.Job.run = self._saved_run
+        JOB_SETTINGS.credentials = JOB_SETTINGS.s3_endpoint = None
+        self.s3_verifier.stop()
+        self.credentials.stop()
         self.server.stop()
 
     # --- infrastructure ----------------------------------------------------------------------

@@ -66,8 +66,11 @@ def _execute(sfn_moto, arn, input_, timeout=240):
     desc = sfn_moto.run(arn, run_id, input_, timeout=timeout)
     jobs = [j for j in JOBS.jobs[before:] if any(run_id == a for a in j.get("argv", []))]
     if desc["status"] != "SUCCEEDED":
+        errors = [j for j in JOBS.jobs[before:] if "error" in j]    # the double itself failed
         logs = "\n".join(f"--- {j['name']} exit {j.get('exit_code')}\n{j.get('stdout', '')[-1500:]}\n"
                          f"{j.get('stderr', '')[-3000:]}" for j in jobs if j.get("exit_code"))
+        logs += "\n" + "\n".join(f"--- {j['name']}: {j['error']}" for j in errors)
+        logs += "\njobs of this run: %s" % [(j["name"], j["argv"][-5:], j["exit_code"]) for j in jobs]
         pytest.fail(f"{desc['status']}: {desc.get('error')} {str(desc.get('cause'))[:1500]}\n{logs}")
     return desc, jobs
 
@@ -159,3 +162,60 @@ def test_report_transitions(capsys):
             print(f"  {key:48s} tasks={s['tasks']:4d} transitions={s['transitions']:4d} "
                   f"per_task={s['per_task']:.2f} max_overrides={s['max_override_chars']}")
     assert all(s["per_task"] <= 3 for s in STATS.values()), STATS
+
+
+IMAGE_FLOW = '''
+from metaflow import FlowSpec, batch, step
+
+
+class ImageFlow(FlowSpec):
+    @batch(image="flowc-test/with-yaml:1")
+    @step
+    def start(self):
+        import yaml   # in the test venv, not in the default image's stdlib-only python
+        self.doc = yaml.safe_load("a: 1")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        import importlib.util
+        assert importlib.util.find_spec("boto3") is None, "the default image has only the standard library"
+        assert self.doc == {"a": 1}
+'''
+
+
+def test_jobs_run_as_fresh_stdlib_containers(sfn_moto, tmp_path):
+    """Jobs run on a stdlib-only python unless the test maps their image; every S3 request they
+    send passes the signature verifier; the five credential sources are all used."""
+    import sys
+
+    from tests.stepfunctions.moto_sfn import JOB_SETTINGS
+
+    flow = tmp_path / "image_flow.py"
+    flow.write_text(IMAGE_FLOW)
+    result = compile_file(str(flow), "stepfunctions", settings=_settings(sfn_moto.endpoint))
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    arn = sfn_moto.deploy(result, name="image-flow-" + uuid.uuid4().hex[:8])
+    rejected_before = len(sfn_moto.s3_verifier.rejected)
+    desc = sfn_moto.run(arn, "r" + uuid.uuid4().hex[:12], {})
+    assert desc["status"] == "FAILED"          # `import yaml` on the default image's python
+    failed = [j for j in JOBS.jobs if j.get("name") == "ImageFlow-start"]
+    assert "ModuleNotFoundError: No module named 'yaml'" in failed[-1]["stderr"]
+
+    JOB_SETTINGS.images["flowc-test/with-yaml:1"] = sys.executable
+    try:
+        first = len(JOB_SETTINGS.ran)
+        _execute(sfn_moto, arn, {})
+        _, arn2 = _deploy(sfn_moto, "shared/valid/foreach.py")
+        _execute(sfn_moto, arn2, {})
+        ran = JOB_SETTINGS.ran[first:]
+    finally:
+        del JOB_SETTINGS.images["flowc-test/with-yaml:1"]
+    pythons = {j["name"]: j["python"] for j in ran}
+    assert pythons["ImageFlow-start"] == sys.executable
+    from tests.stdlib_python import stdlib_python
+
+    assert {p for n, p in pythons.items() if n != "ImageFlow-start"} == {stdlib_python()}
+    assert {j["source"] for j in ran} == {"static", "container", "pod-identity", "web-identity", "imds"}
+    assert sfn_moto.s3_verifier.rejected[rejected_before:] == []
+    assert len(sfn_moto.s3_verifier.received) > 0
