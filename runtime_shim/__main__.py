@@ -10,7 +10,8 @@ def _main(argv):
     if not argv or argv[0] != "task":
         sys.stderr.write("usage: python -m runtime_shim task --datastore URI --run-id ID "
                          "--step NAME [--index-path 1,2] [--iteration K] [--attempt N] "
-                         "[--params-json JSON | --params-file PATH | --param NAME=VALUE ... | --param-b64 NAME=BASE64 ...] [--output-dir DIR] "
+                         "[--params-json JSON | --params-file PATH | --param NAME=VALUE ... "
+                         "| --param-b64 NAME=BASE64 ...] [--output-dir DIR] "
                          "[--spec PATH]\n")
         return 2
     from runtime_shim.task import main

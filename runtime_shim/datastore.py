@@ -27,6 +27,7 @@ import os
 import pickle
 import struct
 import sys
+from typing import List
 
 MAGIC = b"FLOWC1"
 _ALIGN = 64
@@ -176,7 +177,7 @@ class FileStorage:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def list_recursive(self, prefix: str) -> list[str]:
+    def list_recursive(self, prefix: str) -> "List[str]":   # typing.List: `list` is a method here
         base = self._p(prefix)
         out = []
         for dirpath, _dirs, files in os.walk(base):
@@ -301,7 +302,7 @@ class S3Storage:
                 out.add(o["Key"][len(pre):])
         return sorted(out)
 
-    def list_recursive(self, prefix: str) -> list[str]:
+    def list_recursive(self, prefix: str) -> "List[str]":   # typing.List: `list` is a method here
         out = []
         if self.lite is not None:
             pre = self._k(prefix).rstrip("/") + "/"

@@ -5,7 +5,6 @@ run_flow() builds the code package and runs the tasks (compiler.runner.local).
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import sys
@@ -13,7 +12,6 @@ import time
 
 # Files beside the flow that go into the package by default (non-recursive, not hidden, small):
 # flows read local data files from their own directory (e.g. `open("US.data")`).
-DEFAULT_INCLUDE_MAX_BYTES = 1 << 20
 
 
 class RunError(Exception):
@@ -91,22 +89,25 @@ def resolve_run_params(spec: dict, given: dict, flow_dir: str) -> dict:
     return out
 
 
-def default_includes(flow_dir: str) -> list[str]:
-    out = []
-    for p in sorted(glob.glob(os.path.join(flow_dir, "*"))):
-        name = os.path.basename(p)
-        if name.startswith(".") or not os.path.isfile(p) or name.endswith((".pyc", ".pyo")):
-            continue
-        if os.path.getsize(p) <= DEFAULT_INCLUDE_MAX_BYTES:
-            out.append(name)
-    return out
+def build_run_package(flow_path: str, spec: dict, package_include=(), echo=None):
+    """The run's code package, by the one rule compile and deploy use (codepackage.package_contents),
+    so a local task sees exactly the files a pod or Batch job sees. Its notes are printed as warnings."""
+    from compiler import codepackage
+
+    named = [str(p["default"]) for p in spec.get("parameters", [])
+             if p.get("kind") == "include_file" and p.get("has_default") and p.get("default")]
+    contents = codepackage.package_contents(flow_path, include_globs=tuple(package_include or ()), named_files=named)
+    for note in contents.notes:
+        if echo is not None:
+            echo("%s:%d:%d: %s [warning] %s" % (note.path, note.line, note.col, note.code, note.message))
+    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
+    return codepackage.build_package(flow_path, spec_bytes, contents=contents)
 
 
 def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
              run_id=None, package_include=(), stream=None, tty=None, echo=None, spec=None) -> int:
     """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input).
     `spec`: the runtime spec when the caller already analysed the flow (not analysed again)."""
-    from compiler import codepackage
     from compiler.runner.local import LocalRunner
 
     echo = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -141,9 +142,7 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
     except RunError as e:
         echo("flowc: error: %s" % e)
         return 2
-    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
-    includes = list(default_includes(flow_dir)) + list(package_include or ())
-    pkg = codepackage.build_package(flow_path, spec_bytes, include_globs=includes)
+    pkg = build_run_package(flow_path, spec, package_include, echo)
     key = ds.save_code(pkg.data, pkg.sha256)
     if root.startswith("file://"):
         zip_path = os.path.join(root[len("file://"):], *key.split("/"))

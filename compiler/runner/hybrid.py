@@ -10,7 +10,6 @@ compiler.runner.backends.{batch,kubernetes}. A flow without remote steps runs ex
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -18,8 +17,8 @@ from typing import Any
 
 from compiler.runner import (
     RunError,
+    build_run_package,
     default_datastore,
-    default_includes,
     new_run_id,
     normalize_datastore,
     parse_params,
@@ -149,15 +148,12 @@ def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, pac
              max_workers, stream, tty, echo, k8s_api_client, aws_session) -> int:
     import tempfile
 
-    from compiler import codepackage
     from compiler.compute.container import code_url as package_url
     from compiler.runner.backends import BackendError
     from compiler.runner.local import LocalRunner
 
     flow_dir = os.path.dirname(flow_path)
-    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
-    includes = list(default_includes(flow_dir)) + list(package_include or ())
-    pkg = codepackage.build_package(flow_path, spec_bytes, include_globs=includes)
+    pkg = build_run_package(flow_path, spec, package_include, echo)
     code_url = package_url(root, spec["flow_name"], pkg.sha256)
     try:
         _upload(pkg, code_url, settings, aws_session)

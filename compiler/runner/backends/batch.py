@@ -85,7 +85,8 @@ class BatchBackend(Backend):
             line("cannot submit the Batch job: %s" % error)
             return 3
         line("Batch job %s submitted to %s" % (job_id, self.queue_of(task.step)))
-        state, job, log_token, stream = None, {}, None, None
+        state, log_token, stream = None, None, None
+        job: dict[str, Any] = {}
         while True:
             try:
                 jobs = self.batch.describe_jobs(jobs=[job_id]).get("jobs", [])

@@ -96,12 +96,13 @@ class KubernetesBackend(Backend):
         ns = self.namespace_of(task.step)
         name = manifest["metadata"]["name"]
         try:
-            self.batch.create_namespaced_job(ns, manifest)
+            self.batch.create_namespaced_job(ns, manifest)  # type: ignore[arg-type]  # the client takes dicts too
         except Exception as error:  # noqa: BLE001
             line("cannot create the Kubernetes Job %s/%s: %s" % (ns, name, _api_reason(error)))
             return 3
         line("Kubernetes Job %s/%s created" % (ns, name))
-        state, pod = None, {}
+        state = None
+        pod: dict[str, Any] = {}
         while True:
             try:
                 job = self._read(self.batch.read_namespaced_job_status, name, ns)
@@ -133,7 +134,8 @@ class KubernetesBackend(Backend):
     def _print_logs(self, pod: dict, ns: str, line: LineSink) -> None:
         name = pod.get("metadata", {}).get("name")
         try:
-            text = self.core.read_namespaced_pod_log(name, ns, _preload_content=False).data
+            raw = self.core.read_namespaced_pod_log(name, ns, _preload_content=False)
+            text = raw.data  # type: ignore[attr-defined]  # an urllib3 response without preloading
         except Exception as error:  # noqa: BLE001 - logs are best effort
             line("cannot read the logs of pod %s: %s" % (name, _api_reason(error)))
             return
