@@ -23,27 +23,24 @@ def step_names(ctx):
 
 
 def start_end(ctx):
-    f, m = ctx.facts, ctx.model
-    if len(f.start_candidates) > 1:
-        for n in f.start_candidates[1:]:
-            ctx.report("FC104", "several steps are marked @step(start=True): "
-                       + ", ".join(f.start_candidates), m.steps[n].span)
-    elif f.start is None:
-        ctx.report("FC102", f"flow `{m.class_name}` has no start step: name a step `start` or "
-                   "mark one with @step(start=True)", m.span)
-    elif f.start != "start" and "start" in m.steps:
-        ctx.report("FC104", f"step `{f.start}` is marked @step(start=True) but a step named `start` "
-                   "also exists", m.steps["start"].span)
-    if len(f.end_candidates) > 1:
-        for n in f.end_candidates[1:]:
-            ctx.report("FC104", "several steps are marked @step(end=True): "
-                       + ", ".join(f.end_candidates), m.steps[n].span)
-    elif f.end is None:
-        ctx.report("FC103", f"flow `{m.class_name}` has no end step: name a step `end` or "
-                   "mark one with @step(end=True)", m.span)
-    elif f.end != "end" and "end" in m.steps:
-        ctx.report("FC104", f"step `{f.end}` is marked @step(end=True) but a step named `end` "
-                   "also exists", m.steps["end"].span)
+    f = ctx.facts
+    _one_marked(ctx, "start", f.start_candidates, f.start, "FC102")
+    _one_marked(ctx, "end", f.end_candidates, f.end, "FC103")
+
+
+def _one_marked(ctx, role, candidates, chosen, missing_code):
+    """Exactly one `role` step: named `role`, or marked @step(role=True) with no step named `role`."""
+    m = ctx.model
+    if len(candidates) > 1:
+        for n in candidates[1:]:
+            ctx.report("FC104", f"several steps are marked @step({role}=True): " + ", ".join(candidates),
+                       m.steps[n].span)
+    elif chosen is None:
+        ctx.report(missing_code, f"flow `{m.class_name}` has no {role} step: name a step `{role}` or "
+                   f"mark one with @step({role}=True)", m.span)
+    elif chosen != role and role in m.steps:
+        ctx.report("FC104", f"step `{chosen}` is marked @step({role}=True) but a step named `{role}` "
+                   "also exists", m.steps[role].span)
 
 
 def tails(ctx):

@@ -12,9 +12,17 @@ from compiler.ir import FlowPlan
 from compiler.schedules import fields_problem, schedule_span, timezone_problem
 from compiler.targets.stepfunctions import codes
 from compiler.targets.stepfunctions.asl import param_default_strings
-from compiler.targets.stepfunctions.common import state_machine_name
+from compiler.targets.stepfunctions.common import (
+    SUFFIX_CHOOSE,
+    SUFFIX_CLUSTER,
+    SUFFIX_FOREACH,
+    SUFFIX_LOOP,
+    SUFFIX_READ,
+    SUFFIX_SPLIT,
+    state_machine_name,
+)
 
-STATE_SUFFIXES = (".foreach", ".cluster", ".choose", ".split", ".read", ".loop")
+STATE_SUFFIXES = (SUFFIX_FOREACH, SUFFIX_CLUSTER, SUFFIX_CHOOSE, SUFFIX_SPLIT, SUFFIX_READ, SUFFIX_LOOP)
 
 
 def settings_problems(plan: FlowPlan, settings: Any) -> list[Diagnostic]:
