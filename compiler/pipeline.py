@@ -98,6 +98,7 @@ _KINDS = {"ConfigMap": ("configmap", "Kubernetes ConfigMap holding the code pack
           "CronWorkflow": ("cron-workflow", "Argo CronWorkflow (the flow's @schedule): kubectl apply after the template")}
 _SUFFIXES = {".asl.json": ("state-machine", "Step Functions state machine definition (CreateStateMachine definition)"),
              ".jobdef.json": ("batch-job-definition", "AWS Batch RegisterJobDefinition request (one job definition)"),
+             ".schedule.json": ("schedule", "EventBridge Scheduler CreateSchedule request (the flow's @schedule)"),
              ".policy.json": ("iam-policy", "IAM policy the state machine's role needs (attach to --sfn-role-arn)")}
 MANIFEST_FORMAT = 1
 
