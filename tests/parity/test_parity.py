@@ -123,3 +123,37 @@ def test_snapshots_see_differences():
     assert E.diff(base, {"end": {"t": {"attempt": 1, "status": None, "artifacts": {"x": 1}}}})
     assert E.canonical(("r1", ValueError("in r1")), "r1") == ["tuple", "<run-id>",
                                                               {"type": "ValueError", "repr": "ValueError('in <run-id>')"}]
+
+
+PEEK = '''
+import os
+
+from metaflow import FlowSpec, step
+
+
+class PeekFlow(FlowSpec):
+    @step
+    def start(self):
+        name = "".join(["da", "ta.txt"])      # not a literal path: not packaged
+        self.sees_flow_folder = os.path.exists(name)
+        self.cwd_entries = sorted(os.listdir("."))
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_tasks_start_in_an_empty_directory_without_the_flow_folder(tmp_path, sfn_moto, monkeypatch):  # noqa: F811
+    """A file beside the flow that the code package does not hold is out of reach on every engine:
+    the step's working directory holds the code package (the runtime unpacks it there) and nothing
+    else of the flow's folder."""
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    (flow_dir / "peek.py").write_text(PEEK)
+    (flow_dir / "data.txt").write_text("beside the flow\n")
+    local, argo, sfn = three_ways(str(flow_dir / "peek.py"), {}, tmp_path, sfn_moto, monkeypatch)
+    assert_identical(local, argo, sfn)
+    assert local["start"]["t"]["artifacts"]["sees_flow_folder"] is False
+    assert local["start"]["t"]["artifacts"]["cwd_entries"] == ["list", "peek.py"]
