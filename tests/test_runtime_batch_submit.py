@@ -25,6 +25,7 @@ def _bootstrap():
 
 def test_batch_submit_runs_on_a_stdlib_python_with_irsa(tmp_path):
     from compiler import settings as S
+    from compiler.compute.batch import submitter_argv
     from compiler.pipeline import build_code_package
     from compiler.runtime_spec import plan_for_file
     from tests.argo_executor.moto_batch import RAN, MotoBatch
@@ -36,7 +37,7 @@ def test_batch_submit_runs_on_a_stdlib_python_with_irsa(tmp_path):
         mb.create_queues("q")
         bucket = "bs-" + os.urandom(4).hex()
         mb.client("s3").create_bucket(Bucket=bucket)
-        st = S.resolve({"datastore": f"s3://{bucket}/root"}, flow_dir="/", environ={})
+        st = S.resolve({"datastore": f"s3://{bucket}/root", "batch_queue": "q"}, flow_dir="/", environ={})
         plan, _ = plan_for_file(HELLO, None, st)
         package = build_code_package(plan, st)
         zip_path = tmp_path / "code.zip"
@@ -49,11 +50,12 @@ def test_batch_submit_runs_on_a_stdlib_python_with_irsa(tmp_path):
         before = len(RAN)
         for step, expected in (("start", 0), ("hello", 0), ("end", 0)):
             out = tmp_path / ("out-" + step)
-            argv = ["--flow", "HelloFlow", "--queue", "q", "--image", "python:3.11", "--cpu", "500m",
-                    "--memory", "2048", "--code-sha256", package.sha256, "--poll-seconds", "0.1", "--",
-                    "task", "--datastore", f"s3://{bucket}/root", "--run-id", "r1", "--step", step,
-                    "--output-dir", str(out)]
-            proc = subprocess.run([stdlib_python(), "-m", "runtime_shim", "batch-submit", *argv],
+            # the pod's argv as the Argo target compiles it (compiler.compute.batch.submitter_argv)
+            argv = submitter_argv("HelloFlow", plan.steps[step], st, code_sha256=package.sha256, output_dir=str(out),
+                                  task=["task", "--datastore", f"s3://{bucket}/root", "--run-id", "r1",
+                                        "--step", step, "--output-dir", str(out)])
+            argv.insert(1, "--poll-seconds=0.1")
+            proc = subprocess.run([stdlib_python(), "-m", "runtime_shim", *argv],
                                   env=dict(clean_env(env), PYTHONPATH=str(zip_path)), cwd=box.cwd, capture_output=True, text=True, timeout=120)
             assert proc.returncode == expected, proc.stdout + proc.stderr + repr(RAN[before:])[-2000:]
             assert (out / "task_id").read_text() == "t"
