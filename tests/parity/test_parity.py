@@ -18,6 +18,7 @@ import pytest
 
 from tests.parity import engines as E
 from tests.stepfunctions.conftest import _sfn_job_runner, sfn_moto  # noqa: F401  (fixtures)
+from tests.test_run_shared_flows import ONLY_HERE
 from tests.test_run_shared_flows import RUNS as SHARED_RUNS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,7 +27,7 @@ OWN = os.path.join(ROOT, "tests", "flows", "valid_own")
 
 # Flows of the shared list that need more than the three engines' plain set-up (hybrid_cloud's
 # @batch steps need Batch queues next to a Kubernetes cluster): run by their own tests.
-NOT_HERE = {"hybrid_cloud.py"}
+NOT_HERE = ONLY_HERE
 # Parameters the parity run gives on top of the run tests' (a smaller fan-out keeps it quick).
 SMALLER = {"wide_foreach.py": {"width": "12"}}
 
