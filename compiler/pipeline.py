@@ -89,3 +89,62 @@ def write_outputs(files: list[OutputFile], out_dir: str) -> list[str]:
             handle.write(f.content)
         written.append(target)
     return written
+
+
+# What each file of a bundle is, by the kind of its document or its suffix (targets name files
+# `<name>.<what>.json` or by the Kubernetes kind they hold).
+_KINDS = {"ConfigMap": ("configmap", "Kubernetes ConfigMap holding the code package: kubectl apply it beside the workflow"),
+          "WorkflowTemplate": ("workflow-template", "Argo WorkflowTemplate: kubectl apply (or argo template create)"),
+          "CronWorkflow": ("cron-workflow", "Argo CronWorkflow (the flow's @schedule): kubectl apply after the template")}
+_SUFFIXES = {".asl.json": ("state-machine", "Step Functions state machine definition (CreateStateMachine definition)"),
+             ".jobdef.json": ("batch-job-definition", "AWS Batch RegisterJobDefinition request (one job definition)"),
+             ".schedule.json": ("schedule", "EventBridge Scheduler CreateSchedule request (the flow's @schedule)"),
+             ".policy.json": ("iam-policy", "IAM policy the state machine's role needs (attach to --sfn-role-arn)")}
+MANIFEST_FORMAT = 1
+
+
+def _describe(f: OutputFile) -> tuple[str, str]:
+    kinds = [d.get("kind") for d in f.documents if isinstance(d, dict)]
+    if kinds and kinds[0] in _KINDS:
+        return _KINDS[kinds[0]]
+    for suffix, described in _SUFFIXES.items():
+        if f.name.endswith(suffix):
+            return described
+    return ("document", "compiled document")
+
+
+def bundle_files(result: CompileResult, target_name: str) -> list[OutputFile]:
+    """What `flowc compile -o DIR` writes: the compiled documents, the code package as its own
+    file (`<Flow>.code.zip`), and `<Flow>.manifest.json` saying what each file is and where the
+    package must be uploaded (its datastore URL, the key every task fetches) -- everything a
+    deployment by other tools (Terraform, CloudFormation, CDK, kubectl) needs."""
+    import json
+
+    from compiler.compute.container import code_key
+
+    assert result.plan is not None and result.package is not None
+    plan, package = result.plan, result.package
+    zip_name = f"{plan.flow_name}.code.zip"
+    documents = []
+    embedded_in = None
+    for f in result.files:
+        kind, what = _describe(f)
+        documents.append({"file": f.name, "kind": kind, "what": what})
+        if kind == "configmap":
+            embedded_in = f.name
+    url = package.url
+    datastore = getattr(plan.settings, "datastore", None)
+    upload: dict[str, Any] = {"file": zip_name, "sha256": package.sha256, "bytes": len(package.data)}
+    if embedded_in:
+        upload.update(required=False, embedded_in=embedded_in, upload_to=None,
+                      what="the code package, also embedded in %s (no upload needed)" % embedded_in)
+    else:
+        upload.update(required=True, upload_to=url, datastore=str(datastore) if datastore else None,
+                      key=code_key(plan.flow_name, package.sha256),
+                      what="the code package: upload it to upload_to before the first run (tasks fetch it "
+                           "from there and check its sha256)")
+    manifest = {"format": MANIFEST_FORMAT, "flow": plan.flow_name, "target": target_name,
+                "code_package": upload, "files": documents}
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    return list(result.files) + [OutputFile(zip_name, package.data, stdout=False),
+                                 OutputFile(f"{plan.flow_name}.manifest.json", text.encode("utf-8"), stdout=False)]

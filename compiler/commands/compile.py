@@ -55,7 +55,9 @@ def print_settings(settings, target: str | None = None) -> None:
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]",
               help="Attach a decorator to every step without one, e.g. kubernetes:cpu=2 or batch:queue=q.")
 @click.option("-o", "--output-dir", default=None, type=click.Path(file_okay=False),
-              help="Write one file per document here instead of printing to stdout.")
+              help="Write a deployable bundle here instead of printing to stdout: one file per document, "
+                   "the code package (<Flow>.code.zip) and <Flow>.manifest.json (what each file is, where "
+                   "the package must be uploaded).")
 @click.option("--show-config", is_flag=True, help="Print every setting and where its value came from, then exit.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="How diagnostics are printed.")
@@ -63,19 +65,23 @@ def print_settings(settings, target: str | None = None) -> None:
 def compile_command(flow, target, flow_name, with_options, output_dir, show_config, fmt, **flags):
     """Compile FLOW into workflow documents for TARGET."""
     from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
-    from compiler.pipeline import compile_file, write_outputs
+    from compiler.pipeline import bundle_files, compile_file, write_outputs
 
     settings = settings_from(flow, flags)
     if show_config:
         print_settings(settings, target)
         return
     require_file(flow)
-    result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options))
+    # A bundle is deployed like `flowc deploy` deploys: the same target options (on Argo with an
+    # s3:// datastore the package is fetched from its URL, not embedded, so the YAML stays reviewable).
+    options = target_spec(target).deployer_module().target_options(settings) if output_dir else {}
+    result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options),
+                          target_options=options)
     emit_diagnostics(result.diagnostics, fmt)
     if not result.ok:
         sys.exit(exit_code_for(result.diagnostics))
     if output_dir:
-        for written in write_outputs(result.files, output_dir):
+        for written in write_outputs(bundle_files(result, target), output_dir):
             click.echo(written, err=True)
     else:
         docs = [f.content for f in result.files if f.stdout]

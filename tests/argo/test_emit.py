@@ -260,9 +260,10 @@ def test_cli_compile_stdout_and_out_dir(tmp_path):
     docs = list(yaml.safe_load_all(a))
     assert [d["kind"] for d in docs] == ["ConfigMap", "WorkflowTemplate", "CronWorkflow"]
     subprocess.run(cmd + ["-o", str(tmp_path)], env=env, capture_output=True, check=True)
+    # -o with an s3:// datastore: the package is a file to upload (see the manifest), not a ConfigMap
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "forecasting.test.cli.dailyforecastflow-code.yaml", "forecasting.test.cli.dailyforecastflow-cron.yaml",
-        "forecasting.test.cli.dailyforecastflow.yaml"]
+        "DailyForecastFlow.code.zip", "DailyForecastFlow.manifest.json",
+        "forecasting.test.cli.dailyforecastflow-cron.yaml", "forecasting.test.cli.dailyforecastflow.yaml"]
 
 
 TRIGGER_FLOW = '''

@@ -1,4 +1,4 @@
-"""Every runnable flow, compiled for Argo, runs through the executor to its `end` assertions."""
+"""Flows compiled for Argo run through the executor (every runnable flow runs in tests/parity)."""
 from __future__ import annotations
 
 import os
@@ -13,13 +13,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SHARED = os.path.join(ROOT, "tests", "flows", "shared", "valid")
 OWN = os.path.join(ROOT, "tests", "flows", "valid_own")
 
-RUNNABLE = [
-    ("hello", {}), ("branch", {}), ("foreach", {}), ("nested_foreach", {}),
-    ("parameters", {"who": "flowc"}), ("retry_catch_timeout", {}),
-    ("switch", {"threshold": "5"}), ("switch", {}), ("scheduled", {}), ("wide_foreach", {}),
-    ("mixed_nesting", {}), ("static_config", {}), ("include_file", {}),
-]
-
 
 def _run(path, tmp_path, args=None, **kw):
     ex, root, lines = run_flow(path, tmp_path, args, **kw)
@@ -27,19 +20,8 @@ def _run(path, tmp_path, args=None, **kw):
     return ex, root
 
 
-@pytest.mark.parametrize("name,args", RUNNABLE, ids=[f"{n}-{'-'.join(a) or 'default'}" for n, a in RUNNABLE])
-def test_shared_flow_runs(name, args, tmp_path):
-    ex, root = _run(os.path.join(SHARED, name + ".py"), tmp_path, args)
-    assert all(p["argv"][1:4] == ["-m", "runtime_shim", "task"] for p in ex.pods)
-
-
-OWN_FLOWS = sorted(f[:-3] for f in os.listdir(OWN) if f.endswith(".py"))
-
-
-@pytest.mark.parametrize("name", OWN_FLOWS)
-def test_own_flow_runs(name, tmp_path):
-    """Every flow of the front end's corpus runs, each pod on a stdlib-only python."""
-    _run(os.path.join(OWN, name + ".py"), tmp_path)
+# Every runnable flow (shared and valid_own) runs through the executor in tests/parity, which also
+# compares every task's artifacts with `flowc run` and Step Functions.
 
 
 def test_flow_needing_numpy_fails_on_the_default_image(tmp_path):
