@@ -22,11 +22,20 @@ CASES: list[tuple[str, dict[str, str], set[str]]] = [
     # a case that is also the target of a foreach join
     ("skip_over_foreach.py", {}, {"start", "fan", "body", "gather", "after", "end"}),
     ("skip_over_foreach.py", {"route": "skip"}, {"start", "after", "end"}),
+    # a conditional skip whose target is a foreach
+    ("skip_to_foreach.py", {}, {"start", "prep", "fan", "body", "gather", "end"}),
+    ("skip_to_foreach.py", {"route": "skip"}, {"start", "fan", "body", "gather", "end"}),
     # switches inside a foreach body (a skip, and cases leading to the foreach join)
     ("switch_skip_in_foreach.py", {}, {"start", "pick", "heavy", "tidy", "classify", "even", "odd",
                                        "gather", "end"}),
-    # recursion (kept working)
+    # two switches skipping to the same step
+    ("nested_switch_skip.py", {}, {"start", "inner", "extra", "merge", "end"}),
+    ("nested_switch_skip.py", {"inner_route": "skip"}, {"start", "inner", "merge", "end"}),
+    ("nested_switch_skip.py", {"outer": "skip"}, {"start", "merge", "end"}),
+    # recursion (kept working), also as one case of a conditional skip
     ("recursive_switch.py", {}, {"start", "loop", "finish", "end"}),
+    ("recursive_skip.py", {}, {"start", "loop", "finish", "end"}),
+    ("recursive_skip.py", {"route": "skip"}, {"start", "finish", "end"}),
 ]
 
 IDS = ["%s%s" % (f[:-3], "".join("-%s=%s" % kv for kv in sorted(p.items()))) for f, p, _ in CASES]

@@ -166,8 +166,8 @@ class _DagBuilder:
           its other case can be done, and only the latter leads here)."""
         preds = [p for p in dict.fromkeys(step.in_) if p != step.name]
         if step.kind == "join" and not step.closes_foreach and step.join_of in self.plan.steps:
-            groups = [[self.task[p] for p in g if self.lay.scope.get(p) == self.scope]
-                      for g in branch_ends(self.plan, step)]
+            ends = sorted((g for g in branch_ends(self.plan, step) if g), key=lambda g: preds.index(g[0]))
+            groups = [[self.task[p] for p in g if self.lay.scope.get(p) == self.scope] for g in ends]
             parts = [" || ".join(f"{t}.Succeeded" for t in g) for g in groups if g]
             return " && ".join(f"({x})" if " || " in x and len(parts) > 1 else x for x in parts) or None, None
         tasks: list[str] = []
