@@ -32,6 +32,8 @@ CASES: list[tuple[str, dict[str, str], set[str]]] = [
     ("nested_switch_skip.py", {}, {"start", "inner", "extra", "merge", "end"}),
     ("nested_switch_skip.py", {"inner_route": "skip"}, {"start", "inner", "merge", "end"}),
     ("nested_switch_skip.py", {"outer": "skip"}, {"start", "merge", "end"}),
+    ("switch_in_branch_in_foreach.py", {}, {"start", "item", "a", "b", "c", "d", "pair", "gather",
+                                             "end"}),
     # recursion (kept working), also as one case of a conditional skip
     ("recursive_switch.py", {}, {"start", "loop", "finish", "end"}),
     ("recursive_skip.py", {}, {"start", "loop", "finish", "end"}),
