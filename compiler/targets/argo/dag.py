@@ -75,6 +75,18 @@ def _branch_ref(task: str) -> str:
     return "{{tasks.%s.outputs.parameters.%s}}" % (task, BRANCH)
 
 
+def _led_here(task: str, step: str, is_switch: bool) -> str:
+    """A `when` term: predecessor `task` ran and went on to `step`. Another predecessor of the step
+    may have been Skipped or Omitted, and on Argo 4.1 a skipped task's `branch` output is an
+    absent optional: a simple tag `{{tasks.x.outputs.parameters.branch}}` fails the task
+    (util/template/simple_template.go). So a switch's output is read in an expression, only when
+    the switch Succeeded (expr's `?:` is lazy); a status is always set (operator.go buildLocalScope)."""
+    if not is_switch:
+        return "'{{tasks.%s.status}}' == 'Succeeded'" % task
+    return ("{{=tasks['%s'].status == 'Succeeded' ? tasks['%s'].outputs.parameters['%s'] == '%s' : false}}"
+            % (task, task, BRANCH, step))
+
+
 # Argo evaluates `depends` with expr-lang after replacing `-` by `_` in it (workflow/controller/dag.go
 # evaluateDependsLogic). expr's lexer makes these words operators (parser/lexer/state.go
 # `identifier`) and its parser reads the last three as literals (parser/parser.go
@@ -171,8 +183,7 @@ class _DagBuilder:
             parts = [" || ".join(f"{t}.Succeeded" for t in g) for g in groups if g]
             return " && ".join(f"({x})" if " || " in x and len(parts) > 1 else x for x in parts) or None, None
         tasks: list[str] = []
-        chose: list[str] = []          # `when` terms, one per predecessor
-        any_switch = False
+        switches: list[str] = []
         for pred in preds:
             task = self._pred_task(step, pred)
             if task is None or task in tasks:
@@ -180,14 +191,13 @@ class _DagBuilder:
             tasks.append(task)
             p = self.plan.steps[pred]
             if p.kind == "switch" and step.name in p.cases.values():
-                any_switch = True
-                chose.append("'%s' == '%s'" % (_branch_ref(task), step.name))
-            else:
-                chose.append("'{{tasks.%s.status}}' == 'Succeeded'" % task)
+                switches.append(task)
         depends = " || ".join(f"{t}.Succeeded" for t in tasks) or None
-        if not any_switch:
+        if not switches:
             return depends, None
-        return depends, chose[0] if len(chose) == 1 else " || ".join(f"({c})" for c in chose)
+        if len(tasks) == 1:          # a case with the switch as its only predecessor
+            return depends, "'%s' == '%s'" % (_branch_ref(tasks[0]), step.name)
+        return depends, " || ".join("(%s)" % _led_here(t, step.name, t in switches) for t in tasks)
 
     def tasks(self) -> list[dict[str, Any]]:
         out = []
