@@ -11,6 +11,10 @@ CASES: list[tuple[str, dict[str, str], set[str]]] = [
     # a switch inside one branch of a static split, its cases leading straight to the join
     ("switch_case_to_join.py", {}, {"start", "a", "b", "c", "join", "end"}),
     ("switch_case_to_join.py", {"route": "d"}, {"start", "a", "b", "d", "join", "end"}),
+    # a switch in each branch of a split (one of them a skip); the join's inputs in branch order
+    ("switch_in_both_branches.py", {}, {"start", "a", "a2", "b", "b1", "b2", "join", "end"}),
+    ("switch_in_both_branches.py", {"left": "a1", "right": "b2"}, {"start", "a", "a1", "b", "b2", "join",
+                                                                 "end"}),
     # a conditional skip inside a split branch
     ("skip_in_split_branch.py", {}, {"start", "a", "b", "c", "d", "join", "end"}),
     ("skip_in_split_branch.py", {"route": "short"}, {"start", "a", "b", "d", "join", "end"}),
