@@ -122,11 +122,11 @@ def foreach_depth(plan: FlowPlan, lay: "Layout", step: str) -> int:
     return depth
 
 
-def branch_ends(plan: FlowPlan, join: StepPlan) -> list[list[str]]:
+def branch_ends(plan: FlowPlan, join: StepPlan, split_name: str) -> list[list[str]]:
     """For a static join: its predecessors grouped by the branch of the split they end, in the
     order of the split's `next` (several in one group when a switch inside the branch lets
     different steps end it)."""
-    split = plan.steps[join.join_of]
+    split = plan.steps[split_name]
     preds = [p for p in dict.fromkeys(join.in_) if p != join.name]
     groups: list[list[str]] = []
     placed: set[str] = set()
@@ -177,8 +177,10 @@ class _DagBuilder:
           other predecessor if it Succeeded (a conditional skip: both the switch and a step after
           its other case can be done, and only the latter leads here)."""
         preds = [p for p in dict.fromkeys(step.in_) if p != step.name]
-        if step.kind == "join" and not step.closes_foreach and step.join_of in self.plan.steps:
-            ends = sorted((g for g in branch_ends(self.plan, step) if g), key=lambda g: preds.index(g[0]))
+        if step.kind == "join" and not step.closes_foreach and step.join_of is not None \
+                and step.join_of in self.plan.steps:
+            ends = sorted((g for g in branch_ends(self.plan, step, step.join_of) if g),
+                          key=lambda g: preds.index(g[0]))
             groups = [[self.task[p] for p in g if self.lay.scope.get(p) == self.scope] for g in ends]
             parts = [" || ".join(f"{t}.Succeeded" for t in g) for g in groups if g]
             return " && ".join(f"({x})" if " || " in x and len(parts) > 1 else x for x in parts) or None, None
