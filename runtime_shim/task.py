@@ -264,12 +264,50 @@ class Resolver:
             return found
         return self.manifest(pred, index_path)
 
-    def branch_order(self, join, preds):
-        """Order static-split join inputs by the split's `next` list."""
+    def led_here(self, pred, manifest, step):
+        """Whether the completed task of `pred` went on to `step`. A switch went only to the case
+        it chose; any other step to all its `next` (Metaflow 2.19: a conditional skip's target
+        is also reached from a case of the switch that skips to it, so both can be complete)."""
+        if manifest is None:
+            return False
+        if self.steps[pred]["kind"] == "switch":
+            return manifest.get("branch") == step
+        return True
+
+    def arrived(self, step, preds, index_path):
+        """(pred, manifest) of every predecessor whose completed task led to `step`."""
+        out = []
+        for pred in preds:
+            m = self.pred_task(pred, index_path)
+            if self.led_here(pred, m, step):
+                out.append((pred, m))
+        return out
+
+    def static_join_inputs(self, step, preds, index_path):
+        """One input per branch of the split: the predecessor that ended that branch. With a switch
+        inside a branch, only the case that ran has a task (Metaflow's runtime waits for as many
+        inputs as the split has branches, whichever steps they come from)."""
         from runtime_shim.graph import branch_positions
 
-        order = branch_positions(self.steps, join)
-        return sorted(preds, key=lambda s: (order.get(s, len(order)), preds.index(s)))
+        order = branch_positions(self.steps, step)
+        split = self.steps[step]["join_of"]
+        nbranches = len(self.steps[split]["next"]) if split in self.steps else len(preds)
+        by_branch = {}
+        for pred, m in self.arrived(step, preds, index_path):
+            by_branch.setdefault(order.get(pred, len(order)), []).append((pred, m))
+        out = []
+        for pos in range(nbranches):
+            got = by_branch.get(pos, [])
+            if len(got) != 1:
+                heads = self.steps[split]["next"] if split in self.steps else preds
+                ends = [p for p in preds if order.get(p) == pos] or preds
+                if not got:
+                    raise UsageError("input task %s/%s is not complete (branch %s of split %s)"
+                                     % ("|".join(ends), task_id_for(index_path), heads[pos], split))
+                raise UsageError("join %s: branch %s of split %s ended in %d tasks (%s)"
+                                 % (step, heads[pos], split, len(got), ", ".join(p for p, _ in got)))
+            out.append(got[0])
+        return out
 
     def inputs_for(self, step, index_path, iteration):
         """Returns (kind, data): ('start', None) | ('linear', (manifest, stack)) |
@@ -291,25 +329,16 @@ class Resolver:
                 out = []
                 for i in range(n):
                     # several predecessors: the cases of a switch inside the body converge here
-                    found = None
-                    for pred in preds:
-                        mi = self.pred_task(pred, index_path + [i])
-                        if mi is not None:
-                            found = (pred, mi)
-                            break
-                    if found is None:
+                    got = self.arrived(step, preds, index_path + [i])
+                    if not got:
                         raise UsageError("input task %s/%s is not complete"
                                          % ("|".join(preds), task_id_for(index_path + [i])))
-                    out.append(found)
+                    if len(got) > 1:
+                        raise UsageError("join %s: item %d ended in %d tasks (%s)"
+                                         % (step, i, len(got), ", ".join(p for p, _ in got)))
+                    out.append(got[0])
                 return "join", out
-            out = []
-            for pred in self.branch_order(step, preds):
-                m = self.pred_task(pred, index_path)
-                if m is None:
-                    raise UsageError("input task %s/%s is not complete"
-                                     % (pred, task_id_for(index_path)))
-                out.append((pred, m))
-            return "join", out
+            return "join", self.static_join_inputs(step, preds, index_path)
         depth = s.get("depth", 0)
         if len(preds) == 1:
             pred = preds[0]
@@ -340,11 +369,13 @@ class Resolver:
                 raise UsageError("input task %s/%s is not complete"
                                  % (pred, task_id_for(index_path)))
             return "linear", (m, None)
-        found = [m for m in (self.pred_task(p, index_path) for p in preds) if m is not None]
+        # a step where a switch's cases converge, or a conditional skip's target: the one
+        # predecessor whose task went on to this step
+        found = self.arrived(step, preds, index_path)
         if len(found) != 1:
-            raise UsageError("step %s: expected exactly one completed predecessor among %s, "
-                             "found %d" % (step, ", ".join(preds), len(found)))
-        return "linear", (found[0], None)
+            raise UsageError("step %s: expected exactly one completed predecessor that leads here "
+                             "among %s, found %d" % (step, ", ".join(preds), len(found)))
+        return "linear", (found[0][1], None)
 
 
 # ------------------------------------------------------------------------------------------

@@ -138,8 +138,6 @@ def shape_problems(plan: FlowPlan) -> Iterator[Diagnostic]:
             yield Diagnostic(codes.PARALLEL_UNGANGED, WARNING,
                              f"step {step.name}: num_parallel={step.num_parallel} runs as {step.num_parallel} "
                              "independent pods", step.span)
-    for step, why in dag.unsupported(plan):
-        yield Diagnostic(codes.UNSUPPORTED_SHAPE, ERROR, why, step.span)
     for problem, span in cron.schedule_problems(plan):
         yield Diagnostic(codes.BAD_SCHEDULE, ERROR, problem, span)
     version = cron.version_problem(plan)

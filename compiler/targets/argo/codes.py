@@ -47,11 +47,13 @@ _CODES: tuple[Code, ...] = (
          "workflow's namespace.", "Argo cannot place one step's pod in another namespace.",
          "@kubernetes(namespace=\"ml-jobs\")",
          "Set the workflow namespace with the k8s_namespace setting instead."),
-    Code(UNSUPPORTED_SHAPE, ERROR, "graph shape not supported by the Argo target",
-         "A step is both a case of a switch and reached from another step.",
-         "Argo's `when` applies to the whole task; it cannot say 'run if the switch chose me or "
-         "the other predecessor ran'.", "self.next({\"a\": self.end, \"b\": self.b}, ...)",
-         "Put a step between the switch and the converging step."),
+    Code(UNSUPPORTED_SHAPE, ERROR, "retired: graph shape not supported by the Argo target",
+         "Older flowc versions refused a step that is both a case of a switch and reached from "
+         "another step (Metaflow 2.19's conditional skip).",
+         "The Argo target now runs it with `when`: the switch chose the step, or the other "
+         "predecessor Succeeded; no longer printed.",
+         "self.next({\"work\": self.work, \"skip\": self.end}, condition=\"route\")",
+         "Nothing to do: the shape compiles and runs on Argo."),
     Code(BATCH_NO_QUEUE, WARNING, "@batch step without a job queue",
          "A @batch step on Argo is submitted to AWS Batch; it needs a job queue, from "
          "@batch(queue=...) or the batch_queue setting.",

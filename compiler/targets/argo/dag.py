@@ -8,6 +8,9 @@
 - switches: each case step has `when` on the switch task's `branch` output; a step where cases
   converge uses `depends` with `||` over `.Succeeded`, so it runs exactly once (the cases that were
   not chosen are Skipped, the steps after them Omitted: docs/enhanced-depends-logic.md).
+  A conditional skip's target (a case of a switch that another step also leads to) adds `when`:
+  the switch chose it, or that other step Succeeded. A static join after a switch inside one of
+  its branches waits for `(c.Succeeded || d.Succeeded)` for that branch (Metaflow 2.19).
 - a recursive switch (a case that loops back to the switch itself) is a DAG template that runs up to
   LOOP_UNROLL passes in sequence and then calls itself for the next ones (one level of template
   nesting per LOOP_UNROLL passes: Argo stops at 100 levels); its `branch` output is the first
@@ -72,6 +75,18 @@ def _branch_ref(task: str) -> str:
     return "{{tasks.%s.outputs.parameters.%s}}" % (task, BRANCH)
 
 
+def _led_here(task: str, step: str, is_switch: bool) -> str:
+    """A `when` term: predecessor `task` ran and went on to `step`. Another predecessor of the step
+    may have been Skipped or Omitted, and on Argo 4.1 a skipped task's `branch` output is an
+    absent optional: a simple tag `{{tasks.x.outputs.parameters.branch}}` fails the task
+    (util/template/simple_template.go). So a switch's output is read in an expression, only when
+    the switch Succeeded (expr's `?:` is lazy); a status is always set (operator.go buildLocalScope)."""
+    if not is_switch:
+        return "'{{tasks.%s.status}}' == 'Succeeded'" % task
+    return ("{{=tasks['%s'].status == 'Succeeded' ? tasks['%s'].outputs.parameters['%s'] == '%s' : false}}"
+            % (task, task, BRANCH, step))
+
+
 # Argo evaluates `depends` with expr-lang after replacing `-` by `_` in it (workflow/controller/dag.go
 # evaluateDependsLogic). expr's lexer makes these words operators (parser/lexer/state.go
 # `identifier`) and its parser reads the last three as literals (parser/parser.go
@@ -107,6 +122,31 @@ def foreach_depth(plan: FlowPlan, lay: "Layout", step: str) -> int:
     return depth
 
 
+def branch_ends(plan: FlowPlan, join: StepPlan, split_name: str) -> list[list[str]]:
+    """For a static join: its predecessors grouped by the branch of the split they end, in the
+    order of the split's `next` (several in one group when a switch inside the branch lets
+    different steps end it)."""
+    split = plan.steps[split_name]
+    preds = [p for p in dict.fromkeys(join.in_) if p != join.name]
+    groups: list[list[str]] = []
+    placed: set[str] = set()
+    for head in dict.fromkeys(split.next):
+        group: list[str] = []
+        seen: set[str] = set()
+        todo = [head]
+        while todo:
+            s = todo.pop()
+            if s in seen or s not in plan.steps or s == join.name:
+                continue
+            seen.add(s)
+            if s in preds and s not in placed:
+                group.append(s)
+                placed.add(s)
+            todo.extend(plan.steps[s].next)
+        groups.append(sorted(group, key=preds.index))
+    return groups
+
+
 class _DagBuilder:
     def __init__(self, plan: FlowPlan, lay: Layout, scope: str | None):
         self.plan, self.lay, self.scope = plan, lay, scope
@@ -119,35 +159,56 @@ class _DagBuilder:
     def _base_args(self, step: StepPlan) -> list[dict[str, str]]:
         return [{"name": INDEX_PATH, "value": "{{inputs.parameters.%s}}" % INDEX_PATH}] if step.depth > 0 else []
 
-    def _deps(self, step: StepPlan) -> tuple[list[str], str | None]:
-        """The task names this step's task waits for, and its `when` (switch cases)."""
-        deps: list[str] = []
-        when = None
-        for pred in step.in_:
-            if pred == step.name:
+    def _pred_task(self, step: StepPlan, pred: str) -> str | None:
+        """The task in this DAG that stands for `pred` (a foreach join waits for the fan-out), or
+        None when `pred` is outside (the first step of a body: its split is the caller)."""
+        if self.lay.scope.get(pred) == self.scope:
+            return self.task[pred]
+        if step.closes_foreach and step.join_of in self.body_task:
+            return self.body_task[step.join_of]
+        return None
+
+    def _depends(self, step: StepPlan) -> tuple[str | None, str | None]:
+        """The task's `depends` and `when`, as Metaflow 2.19 runs a step:
+        - a static join waits for one input per branch of its split: `&&` over the branches, `||`
+          over the steps that can end a branch (a switch inside the branch: only one of them runs);
+        - any other step runs once when one predecessor led to it: `||` over them, and when a
+          switch is among them, `when` says which: a switch led here if it chose this step, any
+          other predecessor if it Succeeded (a conditional skip: both the switch and a step after
+          its other case can be done, and only the latter leads here)."""
+        preds = [p for p in dict.fromkeys(step.in_) if p != step.name]
+        if step.kind == "join" and not step.closes_foreach and step.join_of is not None \
+                and step.join_of in self.plan.steps:
+            ends = sorted((g for g in branch_ends(self.plan, step, step.join_of) if g),
+                          key=lambda g: preds.index(g[0]))
+            groups = [[self.task[p] for p in g if self.lay.scope.get(p) == self.scope] for g in ends]
+            parts = [" || ".join(f"{t}.Succeeded" for t in g) for g in groups if g]
+            return " && ".join(f"({x})" if " || " in x and len(parts) > 1 else x for x in parts) or None, None
+        tasks: list[str] = []
+        switches: list[str] = []
+        for pred in preds:
+            task = self._pred_task(step, pred)
+            if task is None or task in tasks:
                 continue
+            tasks.append(task)
             p = self.plan.steps[pred]
-            if self.lay.scope.get(pred) == self.scope:
-                task = self.task[pred]
-            elif step.closes_foreach and step.join_of in self.body_task:
-                task = self.body_task[step.join_of]
-            else:
-                continue                         # the first step of a body: its split is outside
-            if task not in deps:
-                deps.append(task)
             if p.kind == "switch" and step.name in p.cases.values():
-                when = "'%s' == '%s'" % (_branch_ref(task), step.name)
-        return deps, when
+                switches.append(task)
+        depends = " || ".join(f"{t}.Succeeded" for t in tasks) or None
+        if not switches:
+            return depends, None
+        if len(tasks) == 1:          # a case with the switch as its only predecessor
+            return depends, "'%s' == '%s'" % (_branch_ref(tasks[0]), step.name)
+        return depends, " || ".join("(%s)" % _led_here(t, step.name, t in switches) for t in tasks)
 
     def tasks(self) -> list[dict[str, Any]]:
         out = []
         for s in self.members:
             step = self.plan.steps[s]
             task: dict[str, Any] = {"name": self.task[s]}
-            deps, when = self._deps(step)
-            if deps:
-                joiner = " && " if step.kind == "join" else " || "
-                task["depends"] = joiner.join(f"{d}.Succeeded" for d in deps)
+            depends, when = self._depends(step)
+            if depends:
+                task["depends"] = depends
             if when:
                 task["when"] = when
             args = self._base_args(step)
@@ -212,15 +273,3 @@ def loop_template(step: StepPlan, name: str, step_template: str) -> dict[str, An
         "outputs": {"parameters": [{"name": BRANCH, "valueFrom": {"expression": expression}}]},
         "dag": {"tasks": tasks},
     }
-
-
-def unsupported(plan: FlowPlan) -> list[tuple[StepPlan, str]]:
-    """Shapes this layout cannot express: (step, why)."""
-    out = []
-    for step in plan.steps.values():
-        preds = [p for p in step.in_ if p != step.name]
-        switch_preds = [p for p in preds if plan.steps[p].kind == "switch" and step.name in plan.steps[p].cases.values()]
-        if switch_preds and len(preds) > 1:
-            out.append((step, f"step {step.name!r} is a case of switch {switch_preds[0]!r} and also has "
-                              f"other predecessors ({', '.join(sorted(preds))})"))
-    return out
