@@ -271,6 +271,16 @@ class CodePackage:
         return "%s.zip" % self.sha256
 
 
+def package_for_spec(flow_path: str, spec: dict, spec_bytes: bytes, include_globs=(),
+                     local_modules=()) -> tuple[CodePackage, tuple[PackageNote, ...]]:
+    """The package of a flow with its runtime spec, for `flowc run`, `compile` and `deploy` alike:
+    the spec's IncludeFile defaults are named files; the notes are the rule's warnings."""
+    named = [str(p["default"]) for p in spec.get("parameters", [])
+             if p.get("kind") == "include_file" and p.get("has_default") and p.get("default")]
+    contents = package_contents(flow_path, local_modules, include_globs, named)
+    return build_package(flow_path, spec_bytes, contents=contents), contents.notes
+
+
 def build_package(flow_path: str, spec_bytes: bytes, local_modules=(), include_globs=(),
                   contents: PackageContents | None = None) -> CodePackage:
     """Like build(), as a CodePackage (data, sha256)."""

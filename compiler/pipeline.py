@@ -39,14 +39,13 @@ def package_with_notes(plan: FlowPlan, settings: Any = None) -> tuple[CodePackag
     from compiler.compute.container import code_url
     from compiler.diagnostics import WARNING, Span
 
-    spec_bytes = runtime_spec.dumps(runtime_spec.build(plan))
+    spec = runtime_spec.build(plan)
     include = tuple(getattr(settings, "package_include", ()) or ()) if settings is not None else ()
-    include_defaults = [str(p.default) for p in plan.parameters if p.kind == "include_file" and p.has_default and p.default]
-    contents = codepackage.package_contents(plan.path, tuple(plan.local_modules), include, include_defaults)
-    package = codepackage.build_package(plan.path, spec_bytes, contents=contents)
+    package, found = codepackage.package_for_spec(plan.path, spec, runtime_spec.dumps(spec), include,
+                                                  tuple(plan.local_modules))
     datastore = getattr(settings, "datastore", None) if settings is not None else None
     url = code_url(datastore, plan.flow_name, package.sha256) if datastore else None
-    notes = [Diagnostic(n.code, WARNING, n.message, Span.point(n.line, n.col), path=n.path) for n in contents.notes]
+    notes = [Diagnostic(n.code, WARNING, n.message, Span.point(n.line, n.col), path=n.path) for n in found]
     return CodePackageRef(package.data, package.sha256, url), notes
 
 

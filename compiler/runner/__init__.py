@@ -94,14 +94,12 @@ def build_run_package(flow_path: str, spec: dict, package_include=(), echo=None)
     so a local task sees exactly the files a pod or Batch job sees. Its notes are printed as warnings."""
     from compiler import codepackage
 
-    named = [str(p["default"]) for p in spec.get("parameters", [])
-             if p.get("kind") == "include_file" and p.get("has_default") and p.get("default")]
-    contents = codepackage.package_contents(flow_path, include_globs=tuple(package_include or ()), named_files=named)
-    for note in contents.notes:
+    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
+    package, notes = codepackage.package_for_spec(flow_path, spec, spec_bytes, tuple(package_include or ()))
+    for note in notes:
         if echo is not None:
             echo("%s:%d:%d: %s [warning] %s" % (note.path, note.line, note.col, note.code, note.message))
-    spec_bytes = json.dumps(spec, sort_keys=True, indent=1, default=repr).encode()
-    return codepackage.build_package(flow_path, spec_bytes, contents=contents)
+    return package
 
 
 def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
