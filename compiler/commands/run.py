@@ -13,11 +13,13 @@ from compiler.settings import SPEC_BY_NAME
 def _setting_options(command):
     from compiler.runner.hybrid import RUN_SETTINGS
 
+    from compiler.commands.config_flags import config_options
+
     for name in reversed(RUN_SETTINGS):
         spec = SPEC_BY_NAME[name]
         command = click.option(spec.flag, spec.name, default=None,
                                help=f"{spec.help} [env {spec.env_var}]")(command)
-    return command
+    return config_options(command)
 
 
 @click.command("run")

@@ -4,7 +4,11 @@ Supported: literals, containers, unary/binary arithmetic, boolean operators, com
 conditional expressions, f-strings of constants, implicit string concatenation, module-level
 constants (assigned once at module level), `dict(...)`, `**CONST` in calls, names imported from
 sibling modules of the flow (parsed with libcst, never imported), and well-known metaflow names
-such as `JSONType`. Everything else raises NotStatic carrying the offending node.
+such as `JSONType`. Metaflow Configs resolved at compile time (configs.py) are values too:
+`cfg.a.b`, `cfg["a"]`, `config_expr("cfg.a")` (ConfigNode keeps which config and key a value
+came from, for the errors). With the `resolve_env` opt-in, `os.getenv("X")`, `os.environ["X"]`
+and `os.environ.get("X", d)` read the compiling environment (EnvReads records them).
+Everything else raises NotStatic carrying the offending node.
 """
 from __future__ import annotations
 
@@ -33,6 +37,71 @@ class Symbol:
 
     def __repr__(self) -> str:
         return self.qualname
+
+
+class ConfigError(NotStatic):
+    """A config read that fails (a missing key, a value of the wrong type): its own code."""
+
+    def __init__(self, code: str, reason: str, node: cst.CSTNode):
+        super().__init__(reason, node)
+        self.code = code
+
+
+UNRESOLVED = Symbol("<config not resolved>")   # the value of a config whose error is already reported
+
+
+@dataclass(frozen=True)
+class ConfigNode:
+    """A value read from a Config, with where it came from (for errors naming config and key)."""
+
+    config: str                     # the config's name
+    source: str                     # its file, or "--config-value" / "default_value"
+    keys: tuple[Any, ...]
+    value: Any
+
+    def where(self) -> str:
+        path = self.config + "".join(f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{k!r}]"
+                                     for k in self.keys)
+        return f"`{path}` (config '{self.config}' from {self.source})"
+
+    def get(self, key: Any, node: cst.CSTNode, attribute: bool) -> "ConfigNode":
+        if self.value is UNRESOLVED:
+            raise ConfigError("", "the config could not be resolved (already reported)", node)
+        if isinstance(self.value, dict):
+            if key in self.value:
+                return ConfigNode(self.config, self.source, self.keys + (key,), self.value[key])
+            known = ", ".join(sorted(map(str, self.value))) or "none"
+            raise ConfigError("FC253", f"{self.where()} has no key {key!r} (keys: {known})", node)
+        if isinstance(self.value, (list, str)) and not attribute and isinstance(key, int) \
+                and not isinstance(key, bool):
+            try:
+                return ConfigNode(self.config, self.source, self.keys + (key,), self.value[key])
+            except IndexError:
+                raise ConfigError("FC253", f"{self.where()} has {len(self.value)} items; index {key} "
+                                  "is out of range", node) from None
+        what = "." + str(key) if attribute else f"[{key!r}]"
+        raise ConfigError("FC254", f"{self.where()} is a {type(self.value).__name__}, not a mapping: "
+                          f"`{what}` cannot be read from it", node)
+
+
+@dataclass
+class EnvReads:
+    """The `resolve_env` opt-in: the compiling environment, and the variables read from it."""
+
+    environ: Any                                   # a Mapping[str, str]
+    read: dict[str, str | None] = field(default_factory=dict)
+
+    def get(self, name: Any, node: cst.CSTNode, default: Any = None, required: bool = False) -> Any:
+        if not isinstance(name, str):
+            raise NotStatic("the environment variable's name must be a string", node)
+        value = self.environ.get(name)
+        self.read[name] = value
+        if value is None:
+            if required:
+                raise ConfigError("FC259", f"environment variable {name} is not set where flowc runs "
+                                  "(os.environ[...] needs it; os.environ.get(NAME, default) does not)", node)
+            return default
+        return value
 
 
 BUILTIN_SYMBOLS = {"int": "int", "float": "float", "str": "str", "bool": "bool",
@@ -74,6 +143,9 @@ class Scope:
     _modules: dict[str, "Scope | None"] = field(default_factory=dict)
     _evaluating: set[str] = field(default_factory=set)
     depth: int = 0
+    config_refs: dict[str, ConfigNode] = field(default_factory=dict)    # bare names (class body)
+    config_names: dict[str, ConfigNode] = field(default_factory=dict)   # config_expr's names
+    env: EnvReads | None = None                                         # resolve_env opt-in
 
     @classmethod
     def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0) -> "Scope":
@@ -326,11 +398,89 @@ def _formatted_string(node: cst.FormattedString, scope: Scope) -> str:
     return "".join(out)
 
 
+def qualname(node, scope: Scope) -> str | None:
+    """The dotted name an imported name stands for (`tl.loads` after `import tomllib as tl` ->
+    "tomllib.loads"), or None when the name is not imported (absolute imports only)."""
+    d = dotted(node)
+    if d is None:
+        return None
+    top, _, rest = d.partition(".")
+    if top not in scope.imports or (top in scope.assigns and top not in scope.reassigned):
+        return None
+    module, attr, level = scope.imports[top]
+    if level:
+        return None
+    base = f"{module}.{attr}" if attr else module
+    return base + ("." + rest if rest else "")
+
+
+_ENV_HINT = ("flowc reads the environment at compile time only when asked: pass --resolve-env "
+             "(or set resolve_env = true in [tool.flowc]); the output then records the variables read")
+
+
+def _env_name(args, kwargs, node) -> Any:
+    return args[0] if args else kwargs.get("key", kwargs.get("name"))
+
+
+def _config_ref(node, scope: Scope) -> ConfigNode | None:
+    """The ConfigNode `node` reads (`cfg`, `cfg.a`, `cfg["a"]`, `config_expr(...)`), or None when
+    `node` is not a read of a config (then nothing has been evaluated)."""
+    if isinstance(node, cst.Name):
+        return scope.config_refs.get(node.value)
+    if isinstance(node, cst.Attribute):
+        base = _config_ref(node.value, scope)
+        return None if base is None else base.get(node.attr.value, node, True)
+    if isinstance(node, cst.Subscript):
+        base = _config_ref(node.value, scope)
+        if base is None:
+            return None
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            raise NotStatic("slices are not evaluated statically", node)
+        return base.get(evaluate(node.slice[0].slice.value, scope), node, False)
+    if isinstance(node, cst.Call) and qualname(node.func, scope) == "metaflow.config_expr":
+        return _config_expr(node, scope)
+    return None
+
+
+def _config_expr(node: cst.Call, scope: Scope) -> ConfigNode:
+    """`config_expr("cfg.a.b")`: the expression, over the configs by their names (as Metaflow
+    evaluates it), in the same restricted language as every other argument."""
+    first = node.args[0] if len(node.args) == 1 else None
+    if first is None or first.star or (first.keyword is not None and first.keyword.value != "expr"):
+        raise NotStatic("config_expr takes one argument, the expression as a string", node)
+    arg = node.args[0].value
+    text = evaluate(arg, scope)
+    if not isinstance(text, str):
+        raise NotStatic("config_expr takes the expression as a string", arg)
+    try:
+        expr = cst.parse_expression(text.strip())
+    except Exception:
+        raise ConfigError("FC258", f"config_expr({text!r}) is not a Python expression", arg) from None
+    saved, scope.config_refs = scope.config_refs, scope.config_names
+    try:
+        ref = _config_ref(expr, scope)
+        return ref if ref is not None else ConfigNode("config_expr", repr(text), (), evaluate(expr, scope))
+    except ConfigError as exc:
+        raise ConfigError(exc.code, f"in config_expr({text!r}): {exc.reason}", arg) from None
+    except NotStatic as exc:
+        raise NotStatic(f"in config_expr({text!r}): {exc.reason}", arg) from None
+    finally:
+        scope.config_refs = saved
+
+
 def _name(node: cst.Name, scope: Scope) -> Any:
+    ref = scope.config_refs.get(node.value)
+    if ref is not None:
+        if ref.value is UNRESOLVED:
+            raise ConfigError("", "the config could not be resolved (already reported)", node)
+        return ref.value
     return scope.lookup(node.value, node)
 
 
 def _attribute(node: cst.Attribute, scope: Scope) -> Any:
+    ref = _config_ref(node, scope)
+    if ref is not None:
+        return ref.value
     base = dotted(node)
     if base is not None:
         top = base.split(".")[0]
@@ -442,6 +592,15 @@ def _if_exp(node: cst.IfExp, scope: Scope) -> Any:
 
 
 def _subscript(node: cst.Subscript, scope: Scope) -> Any:
+    ref = _config_ref(node, scope)
+    if ref is not None:
+        return ref.value
+    if qualname(node.value, scope) == "os.environ" and len(node.slice) == 1 \
+            and isinstance(node.slice[0].slice, cst.Index):
+        key = evaluate(node.slice[0].slice.value, scope)
+        if scope.env is None:
+            raise NotStatic(f"os.environ[{key!r}] reads the environment; {_ENV_HINT}", node)
+        return scope.env.get(key, node, required=True)
     value = evaluate(node.value, scope)
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = evaluate(node.slice[0].slice.value, scope)
@@ -460,6 +619,15 @@ def _iter(value, node):
 
 def _call(node: cst.Call, scope: Scope) -> Any:
     func = node.func
+    q = qualname(func, scope)
+    if q == "metaflow.config_expr":
+        return _config_expr(node, scope).value
+    if q in ("os.getenv", "os.environ.get"):
+        args, kwargs = call_arguments(node, scope)
+        name = _env_name(args, kwargs, node)
+        if scope.env is None:
+            raise NotStatic(f"{q}({name!r}) reads the environment; {_ENV_HINT}", node)
+        return scope.env.get(name, node, args[1] if len(args) > 1 else kwargs.get("default"))
     target = None
     if isinstance(func, cst.Name):
         if func.value == "dict" and "dict" not in scope.assigns and "dict" not in scope.imports:
