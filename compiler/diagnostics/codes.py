@@ -276,7 +276,7 @@ _c("FC213", ERROR, "IncludeFile default outside the flow's folder",
    "Put the file beside the flow (or below its folder), pass it when starting the run, or set "
    "allow_outside_files = true in [tool.flowc] if reading it is intended.")
 
-# FC250-FC269: Metaflow Configs resolved at compile time (compiler/frontend/configs.py)
+# Metaflow Configs resolved at compile time (compiler/frontend/configs.py), and the environment
 _c("FC250", ERROR, "config file cannot be read",
    "A Config's file (its default=, or the file given with --config NAME PATH) does not exist or "
    "cannot be read. A default file is read relative to the flow's folder; a --config path relative "

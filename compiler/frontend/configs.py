@@ -97,9 +97,9 @@ def _normalize(value: Any, name: str) -> Any:
                                  "which flowc cannot carry to the tasks")
 
 
-def _parse(text: str, fmt: str, name: str, source: str, file: str | None) -> Any:
-    """Text -> data in `fmt`; a parse error names the file and, when the parser says, line/column."""
-    where = file or source
+def _parse(text: str, fmt: str, name: str, source: str, file: str | None, where: str) -> Any:
+    """Text -> data in `fmt`; a parse error names the source and, when the parser says, the line
+    and column in it (`cfg.toml:3:7: ...`)."""
     try:
         if fmt == "json":
             return json.loads(text)
@@ -114,33 +114,34 @@ def _parse(text: str, fmt: str, name: str, source: str, file: str | None) -> Any
     except ModuleNotFoundError as exc:
         raise ConfigProblem("FC255", f"config '{name}': the {fmt.upper()} parser is not installed "
                             f"where flowc runs ({exc.name})", "parser") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigProblem("FC251", f"config '{name}': {where} is not valid JSON: {exc.msg} "
-                            f"(line {exc.lineno}, column {exc.colno})", "default", file,
-                            exc.lineno, exc.colno) from None
-    except Exception as exc:   # tomllib.TOMLDecodeError, yaml.YAMLError: their own messages
+    except Exception as exc:   # json.JSONDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError
         line = col = None
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            line, col = mark.line + 1, mark.column + 1
+        if isinstance(exc, json.JSONDecodeError):
+            line, col, msg = exc.lineno, exc.colno, exc.msg
         else:
-            m = re.search(r"line (\d+), column (\d+)", str(exc))
-            if m:
-                line, col = int(m.group(1)), int(m.group(2))
-        msg = " ".join(str(exc).split())
-        raise ConfigProblem("FC251", f"config '{name}': {where} is not valid {fmt.upper()}: {msg}",
-                            "default", file, line, col) from None
+            msg = " ".join(str(exc).split())
+            mark = getattr(exc, "problem_mark", None)
+            found = re.search(r"line (\d+), column (\d+)", msg)
+            if mark is not None:
+                line, col = mark.line + 1, mark.column + 1
+                msg = " ".join(str(getattr(exc, "problem", None) or msg).split())
+            elif found:
+                line, col = int(found.group(1)), int(found.group(2))
+                msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        place = f"{source}:{line}:{col}" if line else source
+        raise ConfigProblem("FC251", f"config '{name}': {place}: not valid {fmt.upper()}: {msg}",
+                            where, file, line, col) from None
 
 
-def _read(path: str, name: str, what: str, where: str) -> str:
+def _read(path: str, shown: str, name: str, what: str, where: str) -> str:
     try:
         with open(path, encoding="utf-8") as fh:
             return fh.read()
     except FileNotFoundError:
-        raise ConfigProblem("FC250", f"config '{name}': {what} {path} does not exist", where) from None
+        raise ConfigProblem("FC250", f"config '{name}': {what} {shown} does not exist", where) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigProblem("FC250", f"config '{name}': cannot read {what} {path}: {reason}", where) from None
+        raise ConfigProblem("FC250", f"config '{name}': cannot read {what} {shown}: {reason}", where) from None
 
 
 def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: FrontendOptions,
@@ -155,11 +156,12 @@ def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: Fronte
     values = dict(options.config_values)
     text: str | None = None
     file = None
+    where = "default"
     if name in paths:
         file = os.path.abspath(paths[name])
-        text, source = _read(file, name, "--config file", "name"), paths[name]
+        text, source, where = _read(file, paths[name], name, "--config file", "name"), paths[name], "name"
     elif name in values:
-        text, source = values[name], "--config-value"
+        text, source, where = values[name], "--config-value", "name"
     elif kw.get("default") is not None:
         default = kw["default"]
         if not isinstance(default, str):
@@ -167,10 +169,11 @@ def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: Fronte
                                 f"{type(default).__name__} (a value goes in default_value=)", "default")
         file = os.path.join(flow_dir, default) if flow_dir and not os.path.isabs(default) else default
         file = os.path.abspath(file)
-        text, source = _read(file, name, "default file", "default"), default
+        text = _read(file, f"{default} (relative to the flow's folder)", name, "default file", "default")
+        source = default
     elif kw.get("default_value") is not None:
         dv = kw["default_value"]
-        source = "default_value"
+        source = where = "default_value"
         if isinstance(dv, str):
             text = dv
         else:
@@ -182,7 +185,7 @@ def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: Fronte
         return ResolvedConfig(name, None, "none")
     if plain and parser_spelling is None:
         return ResolvedConfig(name, text, source, file)     # plain, no parser: the text itself
-    data = _parse(text, fmt, name, source, file)
+    data = _parse(text, fmt, name, source, file, where)
     return ResolvedConfig(name, _checked(_normalize(data, name), name, plain, source), source, file)
 
 

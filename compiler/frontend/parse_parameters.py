@@ -187,10 +187,7 @@ class ParameterReader:
         except C.ConfigProblem as problem:
             node = p.nodes.get(problem.where) or p.nodes.get("default") or p.nodes.get("default_value") \
                 or p.call
-            message = problem.message
-            if problem.file and problem.line:
-                message += f" [{problem.file}:{problem.line}:{problem.col or 1}]"
-            self.report(problem.code, message, node)
+            self.report(problem.code, problem.message, node)
             return None
 
     def _param(self, p: RawParameter) -> ParameterDecl:

@@ -80,7 +80,9 @@ class ConfigNode:
                 raise ConfigError("FC253", f"{self.where()} has {len(self.value)} items; index {key} "
                                   "is out of range", node) from None
         what = "." + str(key) if attribute else f"[{key!r}]"
-        raise ConfigError("FC254", f"{self.where()} is a {type(self.value).__name__}, not a mapping: "
+        kind = {"int": "number", "float": "number", "bool": "boolean", "str": "string", "list": "list",
+                "NoneType": "null"}.get(type(self.value).__name__, type(self.value).__name__)
+        raise ConfigError("FC254", f"{self.where()} is a {kind}, not a mapping: "
                           f"`{what}` cannot be read from it", node)
 
 
