@@ -69,9 +69,8 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
 
     No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
     from compiler.frontend.api import analyze_file
-    from compiler.lower import include_file_problems, lower, with_diagnostics
-
     from compiler.frontend.configs import options_from_settings
+    from compiler.lower import include_file_problems, lower, with_diagnostics
 
     analysis = analyze_file(path, flow_name=flow_name, options=options_from_settings(settings))
     diagnostics = list(analysis.diagnostics)

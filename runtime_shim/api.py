@@ -12,7 +12,7 @@ import sys
 import types
 
 from runtime_shim import configs
-from runtime_shim.configs import ConfigValue
+from runtime_shim.configs import ConfigValue  # noqa: F401  (metaflow.ConfigValue, see install())
 
 __all__ = [
     "FlowSpec", "step", "Parameter", "JSONType", "IncludeFile", "Config", "current",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-_VALUES = {}          # config name -> value, as resolved by the compiler (register)
+_VALUES: dict = {}        # config name -> value, as resolved by the compiler (register)
 
 
 class ConfigValue(dict):

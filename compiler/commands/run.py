@@ -11,9 +11,8 @@ from compiler.settings import SPEC_BY_NAME
 
 
 def _setting_options(command):
-    from compiler.runner.hybrid import RUN_SETTINGS
-
     from compiler.commands.config_flags import config_options
+    from compiler.runner.hybrid import RUN_SETTINGS
 
     for name in reversed(RUN_SETTINGS):
         spec = SPEC_BY_NAME[name]

@@ -107,7 +107,7 @@ def _parse(text: str, fmt: str, name: str, source: str, file: str | None, where:
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib  # type: ignore[no-redef]
+                import tomli as tomllib
             return tomllib.loads(text)
         import yaml
         return yaml.safe_load(text)
@@ -197,7 +197,7 @@ def _checked(value: Any, name: str, plain: bool, source: str) -> Any:
     return value
 
 
-def override_problems(declared: list[str], options: FrontendOptions) -> list[str]:
+def override_problems(declared: list[str], options: FrontendOptions) -> list[tuple[str, str]]:
     """FC540/FC541 messages: overrides naming no Config of the flow, or both a file and a value."""
     out = []
     known = ", ".join(sorted(declared)) or "none"

@@ -17,13 +17,13 @@ from typing import Any
 import libcst as cst
 
 from compiler.diagnostics import ERROR, Diagnostic, Span
+from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.imports import Names, inner_statements, local_modules
 from compiler.frontend.model import Decorator, FlowModel, StepDef
 from compiler.frontend.parse_parameters import PARAMETER_KINDS, ParameterReader
 from compiler.frontend.parse_transitions import TransitionReader
 from compiler.frontend.parsed import ParseResult, RawDecorator, RawParameter, RawStep, StepExtra
 from compiler.frontend.source import SourceFile, positions
-from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.static_eval import EnvReads, NotStatic, Scope, dotted, evaluate
 
 __all__ = ["parse_source", "ParseResult", "StepExtra", "PARAMETER_KINDS"]

@@ -44,6 +44,7 @@ class ParameterReader:
     options: FrontendOptions
     directory: str | None
     input_files: list[str]
+    model_cls: cst.ClassDef
 
     def not_static(self, exc: NotStatic, what: str, when: str = "the flow runs") -> None:
         raise NotImplementedError
