@@ -298,3 +298,15 @@ def test_config_value_inside_the_task_is_read_only_mapping_with_attributes():
 
     assert pickle.loads(pickle.dumps(value)).a.b[0].c == 1
     assert json.loads(json.dumps(value)) == {"a": {"b": [{"c": 1}]}}
+
+
+def test_a_flow_decorator_reading_the_class_attribute_is_told_to_use_config_expr(tmp_path):
+    flow = tmp_path / "flow.py"
+    flow.write_text("from metaflow import Config, FlowSpec, project, step\n\n"
+                    "@project(name=cfg.project)\n"
+                    "class F(FlowSpec):\n"
+                    "    cfg = Config('cfg', default_value={'project': 'p'})\n\n"
+                    "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+                    "    @step\n    def end(self):\n        pass\n")
+    [d] = [d for d in analyze_file(flow).diagnostics if d.is_error]
+    assert d.code == "FC201" and d.span.line == 3 and 'config_expr("cfg")' in d.message

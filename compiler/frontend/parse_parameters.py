@@ -169,6 +169,7 @@ class ParameterReader:
             by_attr[p.attr] = node
             by_name[name] = node
         self.scope.config_names = by_name
+        self.scope.config_attrs = {attr: node.config for attr, node in by_attr.items()}
         return by_attr
 
     def _resolve_one(self, p: RawParameter, name: str) -> "C.ResolvedConfig | None":

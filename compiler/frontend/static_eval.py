@@ -69,6 +69,7 @@ class Scope:
     depth: int = 0
     config_refs: dict[str, ConfigNode] = field(default_factory=dict)    # bare names (class body)
     config_names: dict[str, ConfigNode] = field(default_factory=dict)   # config_expr's names
+    config_attrs: dict[str, str] = field(default_factory=dict)          # class attribute -> config name
     env: EnvReads | None = None                                         # resolve_env opt-in
 
     @classmethod
@@ -398,7 +399,16 @@ def _name(node: cst.Name, scope: Scope) -> Any:
         if ref.value is UNRESOLVED:
             raise ConfigError("", "the config could not be resolved (already reported)", node)
         return ref.value
+    _not_yet_a_config(node.value, scope, node)
     return scope.lookup(node.value, node)
+
+
+def _not_yet_a_config(name: str | None, scope: Scope, node) -> None:
+    """A flow decorator reading the flow's Config by its attribute: the class does not exist yet."""
+    if name in scope.config_attrs and name not in scope.assigns and name not in scope.imports:
+        raise NotStatic(f"`{name}` is a Config of the flow, which a flow-level decorator cannot see "
+                        f"(the class does not exist yet); write config_expr(\"{scope.config_attrs[name]}\") "
+                        "instead", node)
 
 
 def _attribute(node: cst.Attribute, scope: Scope) -> Any:
@@ -418,6 +428,7 @@ def _attribute(node: cst.Attribute, scope: Scope) -> Any:
                 sib = scope.sibling_scope(module, 0)
                 if sib is not None and len(rest) == 1:
                     return sib.lookup(rest[0], node)
+    _not_yet_a_config(base.split(".")[0] if base else None, scope, node)
     raise NotStatic("an attribute of an object that is only known when the flow runs", node)
 
 
