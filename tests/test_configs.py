@@ -310,3 +310,12 @@ def test_a_flow_decorator_reading_the_class_attribute_is_told_to_use_config_expr
                     "    @step\n    def end(self):\n        pass\n")
     [d] = [d for d in analyze_file(flow).diagnostics if d.is_error]
     assert d.code == "FC201" and d.span.line == 3 and 'config_expr("cfg")' in d.message
+
+
+def test_a_default_file_outside_the_flows_folder_needs_allow_outside_files():
+    flow = Path(__file__).parent / "flows" / "invalid_own" / "fc260_config_outside.py"
+    [d] = [d for d in analyze_file(flow).diagnostics if d.is_error]
+    assert d.code == "FC260" and "outside the flow's folder" in d.message
+    a = analyze_file(flow, options=FrontendOptions(allow_outside_files=True))
+    assert a.ok and a.model.configs[0].default["mode"] == "test"
+    assert compile_file(str(flow), "argo", settings=_settings(allow_outside_files="true")).ok

@@ -334,6 +334,14 @@ _c("FC259", ERROR, "environment variable not set",
    "set where flowc runs.", "Python would raise KeyError when the flow is imported.",
    "@environment(vars={\"X\": os.environ[\"X\"]})",
    "Set the variable, or use os.environ.get(\"X\", default) / os.getenv(\"X\", default).")
+_c("FC260", ERROR, "config default file outside the flow's folder",
+   "A Config's default= is an absolute path, starts with ~, or climbs out with '..'.",
+   "The compiler reads a config's default file and publishes its value with the compiled workflow "
+   "(resource requests, the code package): a flow under review could name a file of the machine "
+   "that compiles it (as FC213 for IncludeFile).",
+   "cfg = Config(\"cfg\", default=\"../../.aws/config.yaml\", parser=\"yaml.safe_load\")",
+   "Put the file beside the flow, pass it with --config NAME PATH, or set allow_outside_files = true "
+   "in [tool.flowc] if reading it is intended.")
 
 # --- FC5xx: settings and command-line options -------------------------------------------------
 _c("FC501", ERROR, "bad --with option",

@@ -39,6 +39,7 @@ class FrontendOptions:
     config_paths: tuple[tuple[str, str], ...] = ()      # --config NAME PATH (PATH from the cwd)
     config_values: tuple[tuple[str, str], ...] = ()     # --config-value NAME TEXT
     resolve_env: bool = False                           # --resolve-env: os.getenv & co. are read
+    allow_outside_files: bool = False                   # a default file may be outside the flow's folder
     environ: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
 
     def env(self) -> Mapping[str, str]:
@@ -167,6 +168,11 @@ def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: Fronte
         if not isinstance(default, str):
             raise ConfigProblem("FC252", f"config '{name}': default= is the path of a file, not a "
                                 f"{type(default).__name__} (a value goes in default_value=)", "default")
+        parts = os.path.normpath(default).replace(os.sep, "/").split("/")
+        if (os.path.isabs(default) or default.startswith("~") or ".." in parts) and not options.allow_outside_files:
+            raise ConfigProblem("FC260", f"config '{name}': its default file {default} is outside the flow's "
+                                "folder; only files beside the flow are read at compile time (pass it with "
+                                f"--config {name} PATH, or set allow_outside_files)", "default")
         file = os.path.join(flow_dir, default) if flow_dir and not os.path.isabs(default) else default
         file = os.path.abspath(file)
         text = _read(file, f"{default} (relative to the flow's folder)", name, "default file", "default")
@@ -219,4 +225,5 @@ def options_from_settings(settings: Any) -> FrontendOptions:
         return FrontendOptions()
     return FrontendOptions(tuple(getattr(settings, "config", ()) or ()),
                            tuple(getattr(settings, "config_value", ()) or ()),
-                           bool(getattr(settings, "resolve_env", False)))
+                           bool(getattr(settings, "resolve_env", False)),
+                           bool(getattr(settings, "allow_outside_files", False)))
