@@ -133,6 +133,8 @@ class FlowPlan:
     local_modules: list[str] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     description: str | None = None
+    configs: list[ParameterPlan] = field(default_factory=list)   # Configs: values fixed at compile time
+    env_reads: list[str] = field(default_factory=list)           # variables read with resolve_env
 
     def step(self, name: str) -> StepPlan:
         return self.steps[name]

@@ -27,6 +27,10 @@ def _parameter(p: ParameterDecl) -> dict[str, Any]:
     }
 
 
+def _config(p: ParameterDecl) -> dict[str, Any]:
+    return dict(_parameter(p), plain=p.plain)
+
+
 def _step(s: StepPlan) -> dict[str, Any]:
     return {
         "kind": s.kind, "next": list(s.next), "in": list(s.in_), "depth": s.depth,
@@ -48,7 +52,9 @@ def build(plan: FlowPlan) -> dict[str, Any]:
         "start": plan.start,
         "end": plan.end,
         "project": {"name": plan.project, "branch": plan.project_branch} if plan.project else None,
-        "parameters": [_parameter(p) for p in plan.parameters],
+        # Configs travel as parameters whose default is the value the compiler resolved (the
+        # task stores them as artifacts; runtime_shim.params refuses a run-time value for them).
+        "parameters": [_parameter(p) for p in plan.parameters] + [_config(p) for p in plan.configs],
         "steps": {name: _step(step) for name, step in plan.steps.items()},
     }
 
@@ -63,9 +69,10 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
 
     No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
     from compiler.frontend.api import analyze_file
+    from compiler.frontend.configs import options_from_settings
     from compiler.lower import include_file_problems, lower, with_diagnostics
 
-    analysis = analyze_file(path, flow_name=flow_name)
+    analysis = analyze_file(path, flow_name=flow_name, options=options_from_settings(settings))
     diagnostics = list(analysis.diagnostics)
     specs, with_diags = with_diagnostics(with_options)
     diagnostics.extend(with_diags)

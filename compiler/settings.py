@@ -7,6 +7,7 @@ it: one typed field per setting, plus `sources` (where each value came from).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,16 @@ def _list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _named(value: Any) -> tuple[tuple[str, str], ...]:
+    """NAME -> text pairs (--config / --config-value): pairs from the flags, a table in
+    [tool.flowc], or a JSON object in the environment (as METAFLOW_FLOW_CONFIG)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        value = value.items()
+    return tuple((str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in value)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,11 @@ SPECS: tuple[SettingSpec, ...] = (
                 "(they are read and published in the compiled output)", False, _bool),
     SettingSpec("branch", "@project branch (default: user.<name>)"),
     SettingSpec("production", "deploy to the @project production branch (true/false)", "false"),
+    SettingSpec("config", "Config files by name, read at compile time (--config NAME PATH)", (), _named),
+    SettingSpec("config_value", "Config values by name, read at compile time (--config-value NAME TEXT)",
+                (), _named),
+    SettingSpec("resolve_env", "read os.getenv / os.environ in decorator arguments from the compiling "
+                "environment (the output records the variables read)", False, _bool),
 )
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 

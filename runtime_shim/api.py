@@ -11,6 +11,9 @@ import json
 import sys
 import types
 
+from runtime_shim import configs
+from runtime_shim.configs import ConfigValue  # noqa: F401  (metaflow.ConfigValue, see install())
+
 __all__ = [
     "FlowSpec", "step", "Parameter", "JSONType", "IncludeFile", "Config", "current",
     "MetaflowException", "TimeoutException", "MetaflowExceptionWrapper",
@@ -250,29 +253,37 @@ class IncludeFile(Parameter):
         self.encoding = encoding
 
 
-class ConfigValue(dict):
-    """A read-only dict with attribute access (what a `Config` evaluates to)."""
-
-    def __getattr__(self, name):
-        try:
-            v = self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        return ConfigValue(v) if isinstance(v, dict) else v
-
-
 class Config(Parameter):
+    """Its value was resolved by the compiler (runtime_shim.configs): `cfg.x` / `cfg["x"]` while the
+    class body runs read it; in steps `self.cfg` is the stored artifact."""
+
     kind = "config"
 
     def __init__(self, name, default=None, default_value=None, help=None, required=False,
-                 parser=None, **kwargs):
+                 parser=None, plain=False, **kwargs):
         super().__init__(name, default=default, type=None, help=help, required=required, **kwargs)
         self.default_value = default_value
         self.parser = parser
+        self.plain = plain
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("name", "default", "kwargs"):
+            raise AttributeError(name)
+        try:
+            value = configs.lookup(self.name)
+        except KeyError:
+            raise AttributeError(name) from None
+        return getattr(value, name)
+
+    def __getitem__(self, key):
+        return configs.lookup(self.name)[key]
+
+    def keys(self):
+        return configs.lookup(self.name).keys()
 
 
 def config_expr(expr):
-    return expr
+    return configs.evaluate(expr, sys._getframe(1).f_globals)
 
 
 # ------------------------------------------------------------------------------------------

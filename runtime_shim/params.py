@@ -26,6 +26,12 @@ class ParamError(ValueError):
     """A bad parameter assignment or value; the message names the parameter."""
 
 
+# Configs are not run-time parameters: their values are fixed when the flow is compiled.
+CONFIG_NOT_PARAMETER = ("'%s' is a Config, not a Parameter: its value is fixed when the flow is compiled; "
+                        "pass --config %s PATH (a file) or --config-value %s VALUE to flowc run, compile "
+                        "or deploy instead")
+
+
 def split_assignment(item: str, option: str = "--param") -> tuple[str, str]:
     """`NAME=VALUE` -> (NAME, VALUE); the value may contain `=`."""
     name, sep, value = item.partition("=")
@@ -69,11 +75,9 @@ def convert(p: dict, raw):
     t = p.get("type") or "str"
     try:
         if p.get("kind") == "config":
-            if isinstance(raw, str):
-                raw = json.loads(raw)
-            from runtime_shim.api import ConfigValue
+            from runtime_shim import configs
 
-            return ConfigValue(raw) if isinstance(raw, dict) else raw
+            return configs.value_of(p, raw)
         if p.get("kind") == "include_file":
             if isinstance(raw, str) and not p.get("is_text", True):
                 return raw.encode("utf-8", "surrogateescape")
@@ -162,20 +166,26 @@ def read_include(p: dict, path: str, base_dir: str | None = None):
 
 
 def resolve(declared: list[dict], given: dict, base_dir: str | None = None) -> dict:
-    """attr -> converted value, for every declared parameter. Default paths of IncludeFile and
-    Config are read relative to `base_dir` (the flow's directory); no chdir needed."""
+    """attr -> converted value, for every declared parameter. Default paths of IncludeFile are
+    read relative to `base_dir` (the flow's directory); no chdir needed. A Config's value is its
+    default, resolved by the compiler; giving one is an error (CONFIG_NOT_PARAMETER)."""
     by_name = {p["name"]: p for p in declared}
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         raise ParamError("unknown parameter(s): %s (declared: %s)"
                          % (", ".join(unknown), ", ".join(sorted(by_name)) or "none"))
+    for name in sorted(given):
+        if by_name[name].get("kind") == "config":
+            raise ParamError(CONFIG_NOT_PARAMETER % (name, name, name))
     out = {}
     for name, p in by_name.items():
-        if name in given and given[name] is not None:
+        if p.get("kind") == "config":      # the value the compiler resolved (runtime_shim.configs)
+            out[p["attr"]] = convert(p, p.get("default"))
+        elif name in given and given[name] is not None:
             out[p["attr"]] = convert(p, given[name])
         elif p.get("has_default") and p.get("default") is not None:
             default = p["default"]
-            if p.get("kind") in ("include_file", "config") and isinstance(default, str):
+            if p.get("kind") == "include_file" and isinstance(default, str):
                 path = os.path.join(base_dir, default) if base_dir and not os.path.isabs(default) else default
                 try:
                     with open(path, "r" if p.get("is_text", True) else "rb") as f:

@@ -170,9 +170,10 @@ def prepare_flow_dir():
 def import_flow(spec, flow_dir):
     import importlib.util
 
-    from runtime_shim import api
+    from runtime_shim import api, configs
 
     api.install()
+    configs.register(spec)       # config values for the class body (decorator arguments)
     sys.dont_write_bytecode = True   # the flow's directory is private to this task
     path = os.path.join(flow_dir, spec["flow_file"])
     if not os.path.exists(path):

@@ -118,13 +118,22 @@ def test_plain_and_b64_params_reach_the_start_step(tmp_path):
 
 def test_defaults_of_include_files_read_from_the_flow_dir_without_chdir(tmp_path):
     (tmp_path / "data.txt").write_text("from the flow dir")
+    # a Config's default is the value the compiler resolved, never a path read by the task
     declared = [{"name": "f", "attr": "f", "kind": "include_file", "has_default": True, "default": "data.txt"},
-                {"name": "c", "attr": "c", "kind": "config", "has_default": True, "default": "cfg.json"}]
-    (tmp_path / "cfg.json").write_text('{"a": 1}')
+                {"name": "c", "attr": "c", "kind": "config", "has_default": True, "default": {"a": {"b": 1}}}]
+    (tmp_path / "cfg.json").write_text('{"a": 2}')
     cwd = os.getcwd()
     values = params.resolve(declared, {}, str(tmp_path))
     assert os.getcwd() == cwd
-    assert values["f"] == "from the flow dir" and values["c"]["a"] == 1
+    assert values["f"] == "from the flow dir" and values["c"]["a"]["b"] == 1 and values["c"].a.b == 1
+
+
+def test_a_config_is_not_a_run_time_parameter():
+    declared = [{"name": "cfg", "attr": "cfg", "kind": "config", "has_default": True, "default": {"a": 1}}]
+    with pytest.raises(params.ParamError, match="'cfg' is a Config, not a Parameter.*--config cfg PATH"):
+        params.resolve(declared, {"cfg": "other.json"})
+    plain = [dict(declared[0], plain=True, default="raw text")]
+    assert params.resolve(plain, {}) == {"cfg": "raw text"}
 
 
 def test_runner_has_no_chdir():

@@ -20,11 +20,15 @@ def canonical_target(ctx, param, value):
 
 def settings_options(command):
     """One --flag per setting (flags beat FLOWC_* env, [tool.flowc] and defaults)."""
+    from compiler.commands.config_flags import FLAG_SETTINGS, config_options
+
     for spec in reversed(SPECS):
+        if spec.name in FLAG_SETTINGS:     # options of their own shape (config_flags.py)
+            continue
         multiple = spec.name == "package_include"
         command = click.option(spec.flag, spec.name, default=None, multiple=multiple,
                                help=f"{spec.help} [env {spec.env_var}]")(command)
-    return command
+    return config_options(command)
 
 
 def settings_from(flow_path: str, flags: dict):

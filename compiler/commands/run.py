@@ -11,13 +11,14 @@ from compiler.settings import SPEC_BY_NAME
 
 
 def _setting_options(command):
+    from compiler.commands.config_flags import config_options
     from compiler.runner.hybrid import RUN_SETTINGS
 
     for name in reversed(RUN_SETTINGS):
         spec = SPEC_BY_NAME[name]
         command = click.option(spec.flag, spec.name, default=None,
                                help=f"{spec.help} [env {spec.env_var}]")(command)
-    return command
+    return config_options(command)
 
 
 @click.command("run")

@@ -276,6 +276,72 @@ _c("FC213", ERROR, "IncludeFile default outside the flow's folder",
    "Put the file beside the flow (or below its folder), pass it when starting the run, or set "
    "allow_outside_files = true in [tool.flowc] if reading it is intended.")
 
+# Metaflow Configs resolved at compile time (compiler/frontend/configs.py), and the environment
+_c("FC250", ERROR, "config file cannot be read",
+   "A Config's file (its default=, or the file given with --config NAME PATH) does not exist or "
+   "cannot be read. A default file is read relative to the flow's folder; a --config path relative "
+   "to the current directory.",
+   "flowc resolves configs when it compiles, as Metaflow does when it deploys: every decorator "
+   "that reads the config needs its value now (Metaflow refuses a missing file too).",
+   "cfg = Config(\"cfg\", default=\"config.json\")   # no config.json beside the flow",
+   "Add the file, fix the path, or give another with --config cfg PATH.")
+_c("FC251", ERROR, "config cannot be parsed",
+   "A Config's text is not valid in its format: JSON without parser=, TOML with "
+   "parser=\"tomllib.loads\", YAML with parser=\"yaml.safe_load\". The message names the file "
+   "and, when the parser says, the line and column in it.",
+   "A config that does not parse has no value to put in the decorators.",
+   "config.json: {\"cpu\": 2,}", "Fix the file at the line given.")
+_c("FC252", ERROR, "config value of the wrong type",
+   "A Config's value is not a mapping (a JSON object, a TOML or YAML table) although it is not "
+   "plain=True, or default= is not a path, or the value holds something flowc cannot carry to the "
+   "tasks as JSON.",
+   "Metaflow wraps a config in a ConfigValue (a read-only mapping); the tasks receive the value "
+   "that the compiler used, as JSON.",
+   "cfg = Config(\"cfg\", default_value=\"[1, 2]\")",
+   "Make the top level a mapping, or declare Config(..., plain=True) for other values.")
+_c("FC253", ERROR, "key not in the config",
+   "A decorator argument, Parameter default or config_expr reads a key the config does not have "
+   "(`cfg.resources.cpu` with no `cpu` under `resources`), or an index past the end of a list.",
+   "The value of the argument is unknown; Metaflow fails the same way when it deploys.",
+   "@resources(cpu=cfg.resources.cpus)",
+   "Use one of the keys the message lists, or add the key to the config file.")
+_c("FC254", ERROR, "config value is not a mapping",
+   "`.key` or `[key]` is read from a part of a config that is a number, string or list.",
+   "Only mappings have keys.", "@resources(cpu=cfg.cpu.count)   # cfg.cpu is 2",
+   "Read the value itself (cfg.cpu), or change the config's shape.")
+_c("FC255", ERROR, "config parser cannot run at compile time",
+   "A Config's parser= is the flow's own function (or one flowc does not know). flowc never imports "
+   "the flow, so it cannot call it to read the config.",
+   "Metaflow calls the parser when it deploys; a compiler that reads the source can only use "
+   "parsers it knows.",
+   "cfg = Config(\"cfg\", default=\"cfg.ini\", parser=my_ini_parser)",
+   "Use parser=\"tomllib.loads\" (TOML), parser=\"yaml.safe_load\" (YAML) or no parser (JSON); "
+   "or have your own tool write a JSON file before compiling and name it in default=.")
+_c("FC256", ERROR, "required config has no value",
+   "A Config(required=True) has no default file or value and none was given.",
+   "Metaflow refuses to deploy it; so does flowc.",
+   "cfg = Config(\"cfg\", required=True)", "Pass --config cfg PATH or --config-value cfg JSON.")
+_c("FC257", ERROR, "config with both default and default_value",
+   "A Config gives both default= (a file) and default_value= (a value).",
+   "Metaflow allows one of them; which would win is not obvious.",
+   "Config(\"cfg\", default=\"cfg.json\", default_value={})", "Keep one.")
+_c("FC258", ERROR, "config_expr is not an expression",
+   "The string given to config_expr(...) is not a Python expression.",
+   "Metaflow evaluates it over the configs; flowc evaluates it statically, the same way.",
+   "config_expr(\"cfg.a.\")", "Write an expression such as config_expr(\"cfg.a.b\").")
+_c("FC259", ERROR, "environment variable not set",
+   "With --resolve-env, `os.environ[\"X\"]` in a decorator argument reads a variable that is not "
+   "set where flowc runs.", "Python would raise KeyError when the flow is imported.",
+   "@environment(vars={\"X\": os.environ[\"X\"]})",
+   "Set the variable, or use os.environ.get(\"X\", default) / os.getenv(\"X\", default).")
+_c("FC260", ERROR, "config default file outside the flow's folder",
+   "A Config's default= is an absolute path, starts with ~, or climbs out with '..'.",
+   "The compiler reads a config's default file and publishes its value with the compiled workflow "
+   "(resource requests, the code package): a flow under review could name a file of the machine "
+   "that compiles it (as FC213 for IncludeFile).",
+   "cfg = Config(\"cfg\", default=\"../../.aws/config.yaml\", parser=\"yaml.safe_load\")",
+   "Put the file beside the flow, pass it with --config NAME PATH, or set allow_outside_files = true "
+   "in [tool.flowc] if reading it is intended.")
 
 # --- FC5xx: settings and command-line options -------------------------------------------------
 _c("FC501", ERROR, "bad --with option",
@@ -286,6 +352,16 @@ _c("FC501", ERROR, "bad --with option",
    "flowc compile flow.py --with kubernetes:memroy=8000",
    "Use one of kubernetes, batch, retry, catch, timeout, environment, resources, followed by "
    "the decorator's own argument names (`flowc explain FC203` lists where they come from).")
+_c("FC540", ERROR, "--config names no config of the flow",
+   "`--config NAME PATH` or `--config-value NAME VALUE` names a Config the flow does not declare "
+   "(NAME is the config's name, the first argument of Config(...)).",
+   "A misspelt name would otherwise be ignored and the flow compiled with its default config.",
+   "flowc compile flow.py --target argo --config cfgg prod.json",
+   "Use a name the message lists.")
+_c("FC541", ERROR, "config given both as a file and a value",
+   "One config is given both with --config and with --config-value.",
+   "Metaflow refuses it: which one applies would be ambiguous.",
+   "--config cfg a.json --config-value cfg '{}'", "Give one of them.")
 
 # --- retired codes: no longer printed; kept so that an old log line can still be explained ----
 _c("FC407", WARNING, "retired: @secrets on Step Functions",

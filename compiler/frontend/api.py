@@ -10,6 +10,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from compiler.diagnostics import ERROR, Diagnostic, has_errors
+from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.model import FlowGraph, FlowModel
 
 
@@ -32,26 +33,27 @@ def _key(d: Diagnostic):
     return (s.line if s else 0, s.col if s else 0, d.code, d.message)
 
 
-def analyze_source(text: str, path: str = "<string>", flow_name: str | None = None) -> Analysis:
+def analyze_source(text: str, path: str = "<string>", flow_name: str | None = None,
+                   options: FrontendOptions | None = None) -> Analysis:
     # The cyclic GC is paused while analyzing: libcst allocates ~60 nodes per source line and
     # none of them form cycles, but every full collection rescans the whole growing tree, which
     # made the front end superlinear (10,000 steps: 11.6 s with the GC, 5.7 s without).
     gc_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze_source(text, path, flow_name)
+        return _analyze_source(text, path, flow_name, options)
     finally:
         if gc_enabled:
             gc.enable()
 
 
-def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
+def _analyze_source(text: str, path: str, flow_name: str | None, options: FrontendOptions | None) -> Analysis:
     try:
         from compiler.frontend.graph import build
         from compiler.frontend.lint import run_all
         from compiler.frontend.parse import parse_source
 
-        parsed = parse_source(text, path, flow_name)
+        parsed = parse_source(text, path, flow_name, options)
         diags = list(parsed.diagnostics)
         graph = None
         if parsed.model is not None:
@@ -73,7 +75,8 @@ def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
         return Analysis(path, text, None, None, [d], internal_error=tb)
 
 
-def analyze_file(path, flow_name: str | None = None) -> Analysis:
+def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | None = None) -> Analysis:
+    """`options`: config overrides and the resolve_env opt-in (frontend/configs.py)."""
     path = str(path)
     try:
         with open(path, "rb") as fh:
@@ -85,7 +88,7 @@ def analyze_file(path, flow_name: str | None = None) -> Analysis:
     except OSError as exc:
         d = Diagnostic("FC002", ERROR, f"cannot read {path}: {exc.strerror or exc}", None, path=path)
         return Analysis(path, "", None, None, [d])
-    return analyze_source(text, path, flow_name)
+    return analyze_source(text, path, flow_name, options)
 
 
 def check_file(path, flow_name: str | None = None) -> Analysis:

@@ -24,7 +24,8 @@ class Decorator:
 
 @dataclass
 class ParameterDecl:
-    """A `Parameter`, `IncludeFile` or `Config` class attribute."""
+    """A `Parameter`, `IncludeFile` or `Config` class attribute. A Config's `default` is its value,
+    resolved at compile time (frontend/configs.py); it is never a run-time parameter."""
 
     attr: str                                   # the class attribute name (what `self.<attr>` reads)
     name: str                                   # the parameter name users pass (may contain '-')
@@ -39,6 +40,8 @@ class ParameterDecl:
     separator: str | None = None
     is_text: bool = True                        # IncludeFile: text or bytes
     encoding: str = "utf-8"
+    plain: bool = False                         # Config(plain=True): the value as is, no ConfigValue
+    source: str | None = None                   # Config: where its value came from (file, --config-value, ...)
 
 
 @dataclass
@@ -76,6 +79,15 @@ class FlowModel:
     decorators: list[Decorator]                 # flow-level: schedule, project, trigger, ...
     local_modules: list[str] = field(default_factory=list)   # sibling modules imported, relative paths
     docstring: str | None = None
+    # Inputs of the analysis besides the flow's source and local_modules (an analysis cache must
+    # key on them): config files read, absolute paths; environment variables read (resolve_env
+    # opt-in) with the value read (None: unset). Only names are ever written to the output.
+    input_files: list[str] = field(default_factory=list)
+    env_reads: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def configs(self) -> list[ParameterDecl]:
+        return [p for p in self.parameters if p.kind == "config"]
 
     def decorator(self, name: str) -> Decorator | None:
         return next((d for d in self.decorators if d.name == name), None)

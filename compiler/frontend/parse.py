@@ -17,13 +17,14 @@ from typing import Any
 import libcst as cst
 
 from compiler.diagnostics import ERROR, Diagnostic, Span
+from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.imports import Names, inner_statements, local_modules
 from compiler.frontend.model import Decorator, FlowModel, StepDef
 from compiler.frontend.parse_parameters import PARAMETER_KINDS, ParameterReader
 from compiler.frontend.parse_transitions import TransitionReader
 from compiler.frontend.parsed import ParseResult, RawDecorator, RawParameter, RawStep, StepExtra
 from compiler.frontend.source import SourceFile, positions
-from compiler.frontend.static_eval import NotStatic, Scope, dotted, evaluate
+from compiler.frontend.static_eval import EnvReads, NotStatic, Scope, dotted, evaluate
 
 __all__ = ["parse_source", "ParseResult", "StepExtra", "PARAMETER_KINDS"]
 
@@ -60,9 +61,12 @@ def _decorator_expr_name(expr) -> str:
 class Parser(TransitionReader, ParameterReader):
     """One file: walk the tree once, then materialize spans and the model."""
 
-    def __init__(self, source: SourceFile, flow_name: str | None = None):
+    def __init__(self, source: SourceFile, flow_name: str | None = None,
+                 options: FrontendOptions | None = None):
         self.source = source
         self.flow_name = flow_name
+        self.options = options or FrontendOptions()
+        self.input_files: list[str] = []          # config files read (model.input_files)
         self.pending: list[_Pending] = []
         self.wanted: list[Any] = []
         self.diags: list[Diagnostic] = []
@@ -72,6 +76,15 @@ class Parser(TransitionReader, ParameterReader):
         if node is not None:
             self.wanted.append(node)
         return node
+
+    def not_static(self, exc: NotStatic, what: str, when: str = "the flow runs") -> None:
+        """Report an argument that did not evaluate: a config error keeps its own code (none:
+        already reported where the config is declared), anything else is FC201."""
+        code = getattr(exc, "code", "FC201")
+        if code == "FC201":
+            self.report(code, f"{what} is not known before {when}: {exc.reason}", exc.node)
+        elif code:
+            self.report(code, f"{what}: {exc.reason}", exc.node)
 
     def report(self, code, message, node, severity=None, notes=()):
         from compiler.diagnostics.codes import get
@@ -88,6 +101,8 @@ class Parser(TransitionReader, ParameterReader):
         path = self.source.path
         self.directory = os.path.dirname(os.path.abspath(path)) if path and path != "<string>" else None
         self.scope = Scope.from_module(module, self.directory)
+        if self.options.resolve_env:
+            self.scope.env = EnvReads(self.options.env())
         cls = self._choose_class(module)
         result = ParseResult(self.source, None, [])
         if cls is not None:
@@ -210,13 +225,21 @@ class Parser(TransitionReader, ParameterReader):
     def _read_flow(self, cls: cst.ClassDef) -> None:
         """Walk the flow class and its base flows (bases first, so the subclass's definitions win)."""
         self.model_cls = cls
+        self._order: dict[int, int] = {}
         self.want(cls.name)
         self.raw_steps: dict[str, RawStep] = {}
         self.raw_params: list[RawParameter] = []
         self.non_step_nodes: dict[str, cst.Name] = {}
         self.duplicate_nodes: list[tuple[str, cst.Name, cst.Name]] = []
-        self.flow_decos = [self._read_decorator(d) for d in cls.decorators]
-        for c in self._class_chain(cls):
+        # Configs first: every other argument may read them (Metaflow resolves them first too).
+        chain = self._class_chain(cls)
+        for c in chain:
+            for small in self._class_assigns(c):
+                self._read_param(small, configs=True)
+        config_refs = self._resolve_configs()
+        self.flow_decos = [self._read_decorator(d) for d in cls.decorators]   # config_expr only
+        self.scope.config_refs = config_refs     # the class body sees its configs by attribute
+        for c in chain:
             own = c is cls
             for stmt in c.body.body:
                 if isinstance(stmt, cst.FunctionDef):
@@ -224,7 +247,16 @@ class Parser(TransitionReader, ParameterReader):
                 elif isinstance(stmt, cst.SimpleStatementLine):
                     for small in stmt.body:
                         if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
-                            self._read_param(small)
+                            self._read_param(small, configs=False)
+        self.raw_params.sort(key=lambda p: self._order[id(p.call)])
+
+    def _class_assigns(self, c: cst.ClassDef):
+        for stmt in c.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        self._order.setdefault(id(small.value), len(self._order))
+                        yield small
 
     def _read_method(self, func: cst.FunctionDef, own: bool):
         name = func.name.value
@@ -252,8 +284,7 @@ class Parser(TransitionReader, ParameterReader):
                 try:
                     v = evaluate(arg.value, self.scope)
                 except NotStatic as exc:
-                    self.report("FC201", f"@step({arg.keyword.value}=...) is not known before the run: "
-                                f"{exc.reason}", exc.node)
+                    self.not_static(exc, f"@step({arg.keyword.value}=...)", "the run")
                     continue
                 if arg.keyword.value == "start":
                     is_start = bool(v)
@@ -295,8 +326,7 @@ class Parser(TransitionReader, ParameterReader):
                     try:
                         value = evaluate(a.value, self.scope)
                     except NotStatic as exc:
-                        self.report("FC201", f"@{name}(**...) is not known before the run: {exc.reason}",
-                                    exc.node)
+                        self.not_static(exc, f"@{name}(**...)", "the run")
                         continue
                     if not isinstance(value, dict):
                         self.report("FC201", f"@{name}(**...) must expand a dict", a.value)
@@ -312,8 +342,7 @@ class Parser(TransitionReader, ParameterReader):
                     try:
                         args[key] = evaluate(a.value, self.scope)
                     except NotStatic as exc:
-                        self.report("FC201", f"@{name}({key}=...) is not known before the flow runs: "
-                                    f"{exc.reason}", exc.node)
+                        self.not_static(exc, f"@{name}({key}=...)")
         return RawDecorator(name=name, origin=origin, local=local, args=args, arg_nodes=arg_nodes,
                             positional=positional, node=expr)
 
@@ -325,7 +354,8 @@ class Parser(TransitionReader, ParameterReader):
         model = FlowModel(path=self.source.path, class_name=cls.name.value, span=sp(cls.name), steps={},
                           parameters=[], decorators=[self._deco(d) for d in self.flow_decos],
                           local_modules=local_modules(self.module, self.source.path, self.directory),
-                          docstring=_docstring(cls.body.body))
+                          docstring=_docstring(cls.body.body), input_files=sorted(set(self.input_files)),
+                          env_reads=dict(sorted(self.scope.env.read.items())) if self.scope.env else {})
         result.flow_decorators = self.flow_decos
         for name, raw in self.raw_steps.items():
             t = raw.transition
@@ -351,5 +381,6 @@ class Parser(TransitionReader, ParameterReader):
         return d.model
 
 
-def parse_source(text: str, path: str = "<string>", flow_name: str | None = None) -> ParseResult:
-    return Parser(SourceFile(path=path, text=text), flow_name).run()
+def parse_source(text: str, path: str = "<string>", flow_name: str | None = None,
+                 options: FrontendOptions | None = None) -> ParseResult:
+    return Parser(SourceFile(path=path, text=text), flow_name, options).run()

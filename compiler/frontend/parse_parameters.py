@@ -5,16 +5,20 @@ ParameterDecl is made once positions are known (`_param`), with the type checks 
 """
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 
 from compiler.diagnostics import ERROR, Diagnostic
+from compiler.frontend import configs as C
+from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.imports import Names
 from compiler.frontend.model import ParameterDecl, Span
 from compiler.frontend.parsed import RawParameter
 from compiler.frontend.source import SourceFile
-from compiler.frontend.static_eval import NotStatic, Scope, dotted, evaluate
+from compiler.frontend.static_eval import UNRESOLVED, ConfigNode, NotStatic, Scope, dotted, evaluate, qualname
 
 PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file", "Config": "config"}
 PARAM_POSITIONAL = {
@@ -24,12 +28,26 @@ PARAM_POSITIONAL = {
 }
 
 
+@dataclass(frozen=True)
+class _Parser:
+    """A Config's parser= as written: its dotted spelling, or None for the flow's own function."""
+
+    spelling: str | None
+
+
 class ParameterReader:
     scope: Scope
     names: Names
     source: SourceFile
     diags: list[Diagnostic]
     raw_params: list[RawParameter]
+    options: FrontendOptions
+    directory: str | None
+    input_files: list[str]
+    model_cls: cst.ClassDef
+
+    def not_static(self, exc: NotStatic, what: str, when: str = "the flow runs") -> None:
+        raise NotImplementedError
 
     def report(self, code: str, message: str, node: Any, severity: str | None = None, notes=()) -> None:
         raise NotImplementedError
@@ -40,12 +58,14 @@ class ParameterReader:
     def _span(self, node: Any) -> Span:
         raise NotImplementedError
 
-    def _read_param(self, assign):
+    def _read_param(self, assign, configs: bool):
+        """Read one class attribute if it is a Parameter/IncludeFile (configs=False) or a Config
+        (configs=True: the first pass, so that every other argument can read the configs)."""
         value = assign.value
         if not isinstance(value, cst.Call):
             return
         canon, origin = self.names.resolve(value.func)
-        if origin != "metaflow" or canon not in PARAMETER_KINDS:
+        if origin != "metaflow" or canon not in PARAMETER_KINDS or (canon == "Config") != configs:
             return
         targets = assign.targets if isinstance(assign, cst.Assign) else [assign]
         if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
@@ -66,8 +86,7 @@ class ParameterReader:
                             kw.update(extra)
                             continue
                     except NotStatic as exc:
-                        self.report("FC201", f"{canon}(**...) is not known before the run: {exc.reason}",
-                                    exc.node)
+                        self.not_static(exc, f"{canon}(**...)", "the run")
                         bad = True
                         continue
                 self.report("FC208", f"{canon}(*...) arguments cannot be read statically", a.value)
@@ -92,6 +111,9 @@ class ParameterReader:
                 else:
                     kw[key] = ("?", dotted(v) or "expression")
                 continue
+            if key == "parser" and canon == "Config":
+                kw[key] = self._parser(a.value)
+                continue
             try:
                 kw[key] = evaluate(a.value, self.scope)
             except NotStatic as exc:
@@ -100,12 +122,75 @@ class ParameterReader:
                     self.report("FC201", f"{canon} `{key}` is a function evaluated at deploy time; "
                                 "flowc needs a value known before the run", exc.node)
                 else:
-                    self.report("FC201", f"{canon} argument `{key}` is not known before the flow runs: "
-                                f"{exc.reason}", exc.node)
+                    self.not_static(exc, f"{canon} argument `{key}`")
                 bad = True
         self.raw_params.append(RawParameter(attr=attr, kind=PARAMETER_KINDS[canon], canon=canon, kw=kw,
                                             nodes=nodes, call=value, target=targets[0].target, bad=bad))
         self.want(value)
+
+    def _parser(self, node) -> "_Parser | str":
+        """parser= as a spelling flowc can check against configs.PARSERS: a string as written, or
+        the dotted name an imported function stands for; the flow's own function: spelling None."""
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            try:
+                text = evaluate(node, self.scope)
+                if isinstance(text, str):
+                    return _Parser(text)
+            except NotStatic:
+                pass
+        q = qualname(node, self.scope) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        return _Parser(q)
+
+    def _resolve_configs(self) -> dict[str, ConfigNode]:
+        """Resolve every Config read in the first pass (configs.resolve); bind them by name for
+        config_expr (scope.config_names) and return them by attribute, for the class body."""
+        decls = [p for p in self.raw_params if p.kind == "config"]
+        names = [p.kw["name"] for p in decls if isinstance(p.kw.get("name"), str)]
+        first = decls[0].call if decls else None
+        for code, message in C.override_problems(names, self.options):
+            self.report(code, message, first if first is not None else self.model_cls.name)
+        by_attr: dict[str, ConfigNode] = {}
+        by_name: dict[str, ConfigNode] = {}
+        self.config_values: dict[int, C.ResolvedConfig] = {}
+        for p in decls:
+            name = p.kw.get("name")
+            if not isinstance(name, str) or not name:
+                continue
+            node = ConfigNode(name, "?", (), UNRESOLVED)
+            resolved = None if p.bad else self._resolve_one(p, name)
+            if resolved is not None:
+                self.config_values[id(p.call)] = resolved
+                source = resolved.source
+                if resolved.file and self.directory:
+                    rel = os.path.relpath(resolved.file, self.directory)
+                    source = rel if not rel.startswith("..") else resolved.file
+                    self.input_files.append(resolved.file)
+                node = ConfigNode(name, source, (), resolved.value)
+            by_attr[p.attr] = node
+            by_name[name] = node
+        self.scope.config_names = by_name
+        self.scope.config_attrs = {attr: node.config for attr, node in by_attr.items()}
+        return by_attr
+
+    def _resolve_one(self, p: RawParameter, name: str) -> "C.ResolvedConfig | None":
+        kw = p.kw
+        if kw.get("default") is not None and kw.get("default_value") is not None:
+            self.report("FC257", f"config '{name}' has both default= (a file) and default_value=; "
+                        "Metaflow allows one of them", p.nodes.get("default_value") or p.call)
+            return None
+        parser = kw.get("parser")
+        spelling = parser.spelling if isinstance(parser, _Parser) else None
+        if isinstance(parser, _Parser) and parser.spelling is None:
+            self.report("FC255", f"config '{name}': parser= is a function flowc cannot run without "
+                        f"importing the flow; use {C.STATIC_ALTERNATIVES}", p.nodes.get("parser"))
+            return None
+        try:
+            return C.resolve(name, kw, self.directory, self.options, spelling)
+        except C.ConfigProblem as problem:
+            node = p.nodes.get(problem.where) or p.nodes.get("default") or p.nodes.get("default_value") \
+                or p.call
+            self.report(problem.code, problem.message, node)
+            return None
 
     def _param(self, p: RawParameter) -> ParameterDecl:
         kw = p.kw
@@ -124,6 +209,12 @@ class ParameterReader:
         default_key = "default_value" if kind == "config" and "default_value" in kw else "default"
         has_default = default_key in kw and kw[default_key] is not None
         default = kw.get(default_key)
+        source = None
+        if kind == "config":     # a Config's default is its resolved value (configs.py)
+            resolved = getattr(self, "config_values", {}).get(id(p.call))
+            default = resolved.value if resolved is not None else None
+            has_default = default is not None
+            source = resolved.source if resolved is not None else None
         if isinstance(default, tuple) and default[:1] == ("deploy_time",):
             default, has_default = None, False
         t = kw.get("type")
@@ -167,5 +258,6 @@ class ParameterReader:
             help=help_ if isinstance(help_, str) else None, multiple=bool(kw.get("multiple") or False),
             separator=sep if isinstance(sep, str) else None,
             is_text=bool(kw.get("is_text", True)) if kw.get("is_text") is not None else True,
-            encoding=encoding if isinstance(encoding := kw.get("encoding"), str) else "utf-8")
+            encoding=encoding if isinstance(encoding := kw.get("encoding"), str) else "utf-8",
+            plain=bool(kw.get("plain") or False) if kind == "config" else False, source=source)
         return decl

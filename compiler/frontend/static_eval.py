@@ -4,7 +4,11 @@ Supported: literals, containers, unary/binary arithmetic, boolean operators, com
 conditional expressions, f-strings of constants, implicit string concatenation, module-level
 constants (assigned once at module level), `dict(...)`, `**CONST` in calls, names imported from
 sibling modules of the flow (parsed with libcst, never imported), and well-known metaflow names
-such as `JSONType`. Everything else raises NotStatic carrying the offending node.
+such as `JSONType`. Metaflow Configs resolved at compile time (configs.py) are values too:
+`cfg.a.b`, `cfg["a"]`, `config_expr("cfg.a")` (ConfigNode keeps which config and key a value
+came from, for the errors). With the `resolve_env` opt-in, `os.getenv("X")`, `os.environ["X"]`
+and `os.environ.get("X", d)` read the compiling environment (EnvReads records them).
+Everything else raises NotStatic carrying the offending node.
 """
 from __future__ import annotations
 
@@ -15,25 +19,14 @@ from typing import Any, Callable
 
 import libcst as cst
 
-
-class NotStatic(Exception):
-    """The expression needs execution to evaluate. `node` is the offending sub-expression."""
-
-    def __init__(self, reason: str, node: cst.CSTNode):
-        super().__init__(reason)
-        self.reason = reason
-        self.node = node
-
-
-@dataclass(frozen=True)
-class Symbol:
-    """A name that stands for a known object rather than a value (e.g. metaflow.JSONType, int)."""
-
-    qualname: str
-
-    def __repr__(self) -> str:
-        return self.qualname
-
+from compiler.frontend.static_values import (  # noqa: F401  (re-exported: the evaluator's API)
+    UNRESOLVED,
+    ConfigError,
+    ConfigNode,
+    EnvReads,
+    NotStatic,
+    Symbol,
+)
 
 BUILTIN_SYMBOLS = {"int": "int", "float": "float", "str": "str", "bool": "bool",
                    "dict": "dict", "list": "list"}
@@ -74,6 +67,10 @@ class Scope:
     _modules: dict[str, "Scope | None"] = field(default_factory=dict)
     _evaluating: set[str] = field(default_factory=set)
     depth: int = 0
+    config_refs: dict[str, ConfigNode] = field(default_factory=dict)    # bare names (class body)
+    config_names: dict[str, ConfigNode] = field(default_factory=dict)   # config_expr's names
+    config_attrs: dict[str, str] = field(default_factory=dict)          # class attribute -> config name
+    env: EnvReads | None = None                                         # resolve_env opt-in
 
     @classmethod
     def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0) -> "Scope":
@@ -326,11 +323,98 @@ def _formatted_string(node: cst.FormattedString, scope: Scope) -> str:
     return "".join(out)
 
 
+def qualname(node, scope: Scope) -> str | None:
+    """The dotted name an imported name stands for (`tl.loads` after `import tomllib as tl` ->
+    "tomllib.loads"), or None when the name is not imported (absolute imports only)."""
+    d = dotted(node)
+    if d is None:
+        return None
+    top, _, rest = d.partition(".")
+    if top not in scope.imports or (top in scope.assigns and top not in scope.reassigned):
+        return None
+    module, attr, level = scope.imports[top]
+    if level:
+        return None
+    base = f"{module}.{attr}" if attr else module
+    return base + ("." + rest if rest else "")
+
+
+_ENV_HINT = ("flowc reads the environment at compile time only when asked: pass --resolve-env "
+             "(or set resolve_env = true in [tool.flowc]); the output then records the variables read")
+
+
+def _env_name(args, kwargs, node) -> Any:
+    return args[0] if args else kwargs.get("key", kwargs.get("name"))
+
+
+def _config_ref(node, scope: Scope) -> ConfigNode | None:
+    """The ConfigNode `node` reads (`cfg`, `cfg.a`, `cfg["a"]`, `config_expr(...)`), or None when
+    `node` is not a read of a config (then nothing has been evaluated)."""
+    if isinstance(node, cst.Name):
+        return scope.config_refs.get(node.value)
+    if isinstance(node, cst.Attribute):
+        base = _config_ref(node.value, scope)
+        return None if base is None else base.get(node.attr.value, node, True)
+    if isinstance(node, cst.Subscript):
+        base = _config_ref(node.value, scope)
+        if base is None:
+            return None
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            raise NotStatic("slices are not evaluated statically", node)
+        return base.get(evaluate(node.slice[0].slice.value, scope), node, False)
+    if isinstance(node, cst.Call) and qualname(node.func, scope) == "metaflow.config_expr":
+        return _config_expr(node, scope)
+    return None
+
+
+def _config_expr(node: cst.Call, scope: Scope) -> ConfigNode:
+    """`config_expr("cfg.a.b")`: the expression, over the configs by their names (as Metaflow
+    evaluates it), in the same restricted language as every other argument."""
+    first = node.args[0] if len(node.args) == 1 else None
+    if first is None or first.star or (first.keyword is not None and first.keyword.value != "expr"):
+        raise NotStatic("config_expr takes one argument, the expression as a string", node)
+    arg = node.args[0].value
+    text = evaluate(arg, scope)
+    if not isinstance(text, str):
+        raise NotStatic("config_expr takes the expression as a string", arg)
+    try:
+        expr = cst.parse_expression(text.strip())
+    except Exception:
+        raise ConfigError("FC258", f"config_expr({text!r}) is not a Python expression", arg) from None
+    saved, scope.config_refs = scope.config_refs, scope.config_names
+    try:
+        ref = _config_ref(expr, scope)
+        return ref if ref is not None else ConfigNode("config_expr", repr(text), (), evaluate(expr, scope))
+    except ConfigError as exc:
+        raise ConfigError(exc.code, f"in config_expr({text!r}): {exc.reason}", arg) from None
+    except NotStatic as exc:
+        raise NotStatic(f"in config_expr({text!r}): {exc.reason}", arg) from None
+    finally:
+        scope.config_refs = saved
+
+
 def _name(node: cst.Name, scope: Scope) -> Any:
+    ref = scope.config_refs.get(node.value)
+    if ref is not None:
+        if ref.value is UNRESOLVED:
+            raise ConfigError("", "the config could not be resolved (already reported)", node)
+        return ref.value
+    _not_yet_a_config(node.value, scope, node)
     return scope.lookup(node.value, node)
 
 
+def _not_yet_a_config(name: str | None, scope: Scope, node) -> None:
+    """A flow decorator reading the flow's Config by its attribute: the class does not exist yet."""
+    if name in scope.config_attrs and name not in scope.assigns and name not in scope.imports:
+        raise NotStatic(f"`{name}` is a Config of the flow, which a flow-level decorator cannot see "
+                        f"(the class does not exist yet); write config_expr(\"{scope.config_attrs[name]}\") "
+                        "instead", node)
+
+
 def _attribute(node: cst.Attribute, scope: Scope) -> Any:
+    ref = _config_ref(node, scope)
+    if ref is not None:
+        return ref.value
     base = dotted(node)
     if base is not None:
         top = base.split(".")[0]
@@ -344,6 +428,7 @@ def _attribute(node: cst.Attribute, scope: Scope) -> Any:
                 sib = scope.sibling_scope(module, 0)
                 if sib is not None and len(rest) == 1:
                     return sib.lookup(rest[0], node)
+    _not_yet_a_config(base.split(".")[0] if base else None, scope, node)
     raise NotStatic("an attribute of an object that is only known when the flow runs", node)
 
 
@@ -442,6 +527,15 @@ def _if_exp(node: cst.IfExp, scope: Scope) -> Any:
 
 
 def _subscript(node: cst.Subscript, scope: Scope) -> Any:
+    ref = _config_ref(node, scope)
+    if ref is not None:
+        return ref.value
+    if qualname(node.value, scope) == "os.environ" and len(node.slice) == 1 \
+            and isinstance(node.slice[0].slice, cst.Index):
+        key = evaluate(node.slice[0].slice.value, scope)
+        if scope.env is None:
+            raise NotStatic(f"os.environ[{key!r}] reads the environment; {_ENV_HINT}", node)
+        return scope.env.get(key, node, required=True)
     value = evaluate(node.value, scope)
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = evaluate(node.slice[0].slice.value, scope)
@@ -460,6 +554,15 @@ def _iter(value, node):
 
 def _call(node: cst.Call, scope: Scope) -> Any:
     func = node.func
+    q = qualname(func, scope)
+    if q == "metaflow.config_expr":
+        return _config_expr(node, scope).value
+    if q in ("os.getenv", "os.environ.get"):
+        args, kwargs = call_arguments(node, scope)
+        name = _env_name(args, kwargs, node)
+        if scope.env is None:
+            raise NotStatic(f"{q}({name!r}) reads the environment; {_ENV_HINT}", node)
+        return scope.env.get(name, node, args[1] if len(args) > 1 else kwargs.get("default"))
     target = None
     if isinstance(func, cst.Name):
         if func.value == "dict" and "dict" not in scope.assigns and "dict" not in scope.imports:

@@ -64,6 +64,8 @@ class ArgoTarget:
                        "flowc.dev/code-sha256": package.sha256}
         if plan.description:
             annotations["workflows.argoproj.io/description"] = plan.description.strip()
+        if plan.env_reads:       # read at compile time with resolve_env: names only, never values
+            annotations["flowc.dev/compile-env"] = ",".join(plan.env_reads)
         if plan.project:
             annotations["flowc.dev/project"] = plan.project
             annotations["flowc.dev/project-branch"] = str(plan.project_branch)

@@ -143,7 +143,9 @@ class AslBuilder:
         first = _drive(self.chain(self.plan.start, stop=set(), states=states))
         states["Init"]["Next"] = first
         definition: dict[str, Any] = {
-            "Comment": f"flowc: {self.plan.flow_name} ({self.plan.flow_file})",
+            "Comment": f"flowc: {self.plan.flow_name} ({self.plan.flow_file})"
+                       + (f"; compiled with environment variables {', '.join(self.plan.env_reads)}"
+                          if self.plan.env_reads else ""),
             "StartAt": "Init",
             "States": states,
         }
