@@ -37,7 +37,10 @@ def _backend(target):
 
 
 def _fail(error) -> None:
-    click.echo(f"flowc: error: {error}", err=True)
+    from compiler.commands.errors import with_fix
+
+    message = with_fix(str(error), error) if isinstance(error, BaseException) else str(error)
+    click.echo(f"flowc: error: {message}", err=True)
     sys.exit(1)
 
 

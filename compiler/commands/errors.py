@@ -108,6 +108,18 @@ def _aws(error: BaseException, names: set[str]) -> str | None:
     return f"AWS refused {operation}: {code}: {message}"
 
 
+def with_fix(message: str, error: BaseException) -> str:
+    """A flowc error's message, its cause explained (`... failed: <botocore text>` -> the fix)."""
+    cause = error.__cause__ or error.__context__
+    if cause is not None and str(cause) and str(cause) in message:
+        line, code = describe(cause)
+        if code == EXIT_ERRORS:
+            return message.replace(str(cause), line)
+    if "credentials" in message.lower() and "AWS_PROFILE" not in message:
+        return f"{message}; {AWS_CREDENTIALS_FIX}"
+    return message
+
+
 def describe(error: BaseException) -> tuple[str, int]:
     """(one line, exit code) for an exception that reached the command line."""
     names = _mro_names(error)
@@ -115,8 +127,8 @@ def describe(error: BaseException) -> tuple[str, int]:
         line = explain(error, names)
         if line is not None:
             return line, EXIT_ERRORS
-    if "DeployError" in names or "RunError" in names or "BackendError" in names or "SettingsError" in names:
-        return str(error), EXIT_ERRORS
+    if names & {"DeployError", "RunError", "BackendError", "SettingsError", "DatastoreError"}:
+        return with_fix(str(error), error), EXIT_ERRORS
     if isinstance(error, OSError):
         return _oserror(error), EXIT_ERRORS
     if isinstance(error, (OverflowError, RecursionError, MemoryError)):
