@@ -6,7 +6,6 @@ flow gives the same bytes and the same code package hash.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 from typing import Any
 

@@ -21,7 +21,6 @@ def emit_diagnostics(diagnostics, fmt: str = "text") -> None:
     if not diagnostics:
         return
     from compiler.diagnostics import render
-
     from compiler.frontend.source import SourceDecodeError, decode
 
     sources = {}

@@ -57,7 +57,7 @@ def _help(p) -> str:
 def parameter_options(params: list[Any], taken: set[str]) -> list[click.Option]:
     """One option per parameter, `--NAME` as declared (and with `-` for `_`); a name that clashes
     with one of flowc's own options is left to `--param NAME=VALUE`."""
-    options = []
+    options: list[click.Option] = []
     for p in params:
         flags = [f"--{p.name}"] + ([f"--{p.name.replace('_', '-')}"] if "_" in p.name else [])
         flags = [f for f in flags if f not in taken]

@@ -107,6 +107,12 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     def apis():   # connected on first use: a dry run builds the plan without a cluster
         api = api_client(settings)
         return client.CoreV1Api(api), client.CustomObjectsApi(api)
+
+    def put_config_map(doc: dict[str, Any]) -> str:
+        return _put_config_map(apis()[0], namespace, doc)
+
+    def put_custom(doc: dict[str, Any]) -> str:
+        return _put_custom(apis()[1], namespace, doc)
     plan = DeployPlan("argo", flow_name)
     if package.url and package.url.startswith("s3://"):
         plan.actions.append(Action("code-package", package.url, lambda: _upload_package(package, settings)))
@@ -114,13 +120,13 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     for doc in docs:
         if doc.get("kind") == "ConfigMap":
             plan.actions.append(Action("config-map", doc["metadata"]["name"],
-                                       lambda doc=doc: _put_config_map(apis()[0], namespace, doc)))
+                                       functools.partial(put_config_map, doc)))
     # The template before the cron workflow that starts it; both switch what runs.
     for kind in ("WorkflowTemplate", "CronWorkflow"):
         for doc in docs:
             if doc.get("kind") == kind:
                 plan.actions.append(Action(kind.lower(), f"{namespace}/{doc['metadata']['name']}",
-                                           lambda doc=doc: _put_custom(apis()[1], namespace, doc), switches=True))
+                                           functools.partial(put_custom, doc), switches=True))
     return plan
 
 

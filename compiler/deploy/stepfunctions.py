@@ -1,6 +1,7 @@
 """Deploy to Step Functions + Batch with boto3 (standard credential chain; AWS_ENDPOINT_URL works)."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -111,6 +112,12 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     role_arn = _require(settings, "sfn_role_arn")
     url = _package_url(package)
     client = _clients(settings)
+
+    def register(request: dict[str, Any]) -> str:
+        return aws.register_job_definition(client("batch"), request)
+
+    def state_machine() -> str:
+        return put_state_machine(client("stepfunctions"), name, definition, role_arn)
     name = workflow_name(files)
     # the definition as compiled, byte for byte: what deploy compares with the deployed one
     definition = next(f.content.decode() for f in files if f.name.endswith(".asl.json"))
@@ -118,9 +125,9 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     plan.actions.append(Action("code-package", url, lambda: aws.upload_code_package(client("s3"), url, package.data)))
     for request in _documents(files, ".jobdef.json"):
         plan.actions.append(Action("job-definition", request["jobDefinitionName"],
-                                   lambda request=request: aws.register_job_definition(client("batch"), request)))
+                                   functools.partial(register, request)))
     plan.actions.append(Action("state-machine", name,
-                               lambda: put_state_machine(client("stepfunctions"), name, definition, role_arn),
+                               state_machine,
                                switches=True))
     for request in _documents(files, ".schedule.json"):
         def schedule(request=request):

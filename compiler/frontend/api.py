@@ -50,7 +50,6 @@ def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
         from compiler.frontend.graph import build
         from compiler.frontend.lint import run_all
         from compiler.frontend.parse import parse_source
-
         from compiler.frontend.source import python_refusal
 
         refused = python_refusal(text, path)   # what Python's compile() refuses, flowc refuses
