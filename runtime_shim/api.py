@@ -532,7 +532,7 @@ def install():
     this = sys.modules[__name__]
     for name in __all__ + ["ConfigValue", "config_expr", "MergeArtifactsException"]:
         setattr(mod, name, getattr(this, name))
-    from runtime_shim import api_extras     # version, client, namespace, ...; S3 & co. refuse clearly
+    from runtime_shim import api_extras  # version, client, namespace, ...; S3 & co. refuse clearly
 
     for name, value in api_extras.names().items():
         setattr(mod, name, value)

@@ -160,9 +160,8 @@ def profile(label, stats_dict=None):
 def parallel_imap_unordered(func, iterable, max_parallel=None, dir=None):   # noqa: A002 - Metaflow's name
     """Results as they finish. Threads, not forked processes: same results, less CPU parallelism
     for pure-Python work (Metaflow forks)."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
     import os
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     workers = max_parallel or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -173,9 +172,8 @@ def parallel_imap_unordered(func, iterable, max_parallel=None, dir=None):   # no
 
 def parallel_map(func, iterable, max_parallel=None, dir=None):   # noqa: A002
     """[func(x) for x in iterable], in order, up to max_parallel at once (threads)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     items = list(iterable)
     workers = max_parallel or os.cpu_count() or 1

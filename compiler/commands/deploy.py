@@ -7,9 +7,10 @@ import click
 
 from compiler.commands.compile import TARGET as TARGETS
 from compiler.commands.compile import canonical_target, settings_from, settings_options
+from compiler.targets import names as target_names
 from compiler.targets import spec as target_spec
 
-TARGET_HELP = "The workflow engine: argo (argo-workflows) or stepfunctions (step-functions)."
+TARGET_HELP = "The workflow engine: " + ", ".join(target_names()) + "."
 FLOW_HELP = "The flow class, when the file holds several."
 WITH_HELP = "Attach a decorator to every step without one, e.g. kubernetes:cpu=2 or batch:queue=q."
 # What trigger and status read: the workflow's name (@project branch) and where to reach it.
