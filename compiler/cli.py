@@ -36,6 +36,13 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def invoke(self, ctx):
+        # no traceback from any command: one line naming the fix (compiler/commands/errors.py)
+        from compiler.commands.errors import guarded
+
+        with guarded():
+            return super().invoke(ctx)
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flowc")

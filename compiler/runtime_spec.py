@@ -5,6 +5,7 @@ flow gives the same bytes and the same code package hash.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -75,7 +76,7 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
     analysis = analyze_file(path, flow_name=flow_name, options=options_from_settings(settings))
     diagnostics = list(analysis.diagnostics)
     specs, with_diags = with_diagnostics(with_options)
-    diagnostics.extend(with_diags)
+    diagnostics.extend(dataclasses.replace(d, path=d.path or path) for d in with_diags)   # `flow.py: FC501 ...`
     if has_errors(diagnostics) or analysis.graph is None:
         return None, diagnostics
     plan = lower(analysis.graph, settings, specs)

@@ -65,6 +65,10 @@ class SettingSpec:
         return "--" + self.name.replace("_", "-")
 
     @property
+    def is_bool(self) -> bool:
+        return self.convert is _bool
+
+    @property
     def type(self) -> Any:
         """The field type of the setting in `Settings` (Optional when it has no default)."""
         kind = _TYPES.get(self.convert, Any)
@@ -72,7 +76,7 @@ class SettingSpec:
 
 
 DEFAULT_IMAGE = "python:3.11"
-_TYPES: dict[Callable[[Any], Any], Any] = {_int: int, _str: str, _list: Sequence[str]}
+_TYPES: dict[Callable[[Any], Any], Any] = {_int: int, _str: str, _list: Sequence[str], _bool: bool}
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -99,7 +103,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("allow_outside_files", "let IncludeFile defaults name files outside the flow's folder "
                 "(they are read and published in the compiled output)", False, _bool),
     SettingSpec("branch", "@project branch (default: user.<name>)"),
-    SettingSpec("production", "deploy to the @project production branch (true/false)", "false"),
+    SettingSpec("production", "deploy to the @project production branch instead of user.<name> or --branch",
+                False, _bool),
     SettingSpec("config", "Config files by name, read at compile time (--config NAME PATH)", (), _named),
     SettingSpec("config_value", "Config values by name, read at compile time (--config-value NAME TEXT)",
                 (), _named),

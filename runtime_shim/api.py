@@ -498,10 +498,16 @@ class Inputs:
 
 
 class _PermissiveModule(types.ModuleType):
+    """`metaflow` and its submodules: a name flowc does not provide still works as a decorator (a
+    no-op, as before) and fails on any other use with "not supported by flowc: metaflow.NAME"."""
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        return _noop_decorator
+        from runtime_shim.api_extras import Unsupported
+
+        where = self.__name__[len("metaflow."):] + "." if self.__name__.startswith("metaflow.") else ""
+        return Unsupported(where + name)
 
 
 class _MetaflowFinder:
@@ -523,7 +529,11 @@ class _MetaflowFinder:
 
     @staticmethod
     def exec_module(module):
-        pass
+        from runtime_shim import api_extras
+
+        provided = dict(api_extras.names(), **{n: globals()[n] for n in __all__ if n in globals()})
+        for name in api_extras.SUBMODULES.get(module.__name__, ()):
+            setattr(module, name, provided[name])
 
 
 def install():
@@ -533,6 +543,10 @@ def install():
     this = sys.modules[__name__]
     for name in __all__ + ["ConfigValue", "config_expr", "MergeArtifactsException"]:
         setattr(mod, name, getattr(this, name))
+    from runtime_shim import api_extras  # version, client, namespace, ...; S3 & co. refuse clearly
+
+    for name, value in api_extras.names().items():
+        setattr(mod, name, value)
     for key in [k for k in sys.modules if k == "metaflow" or k.startswith("metaflow.")]:
         del sys.modules[key]
     sys.modules["metaflow"] = mod

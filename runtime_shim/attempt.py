@@ -201,7 +201,7 @@ class Attempt:
             flow_name=self.flow_name, run_id=a.run_id, step_name=a.step, task_id=self.task_id,
             retry_count=a.attempt, origin_run_id=None,
             namespace=os.environ.get("FLOWC_NAMESPACE") or ("user:%s" % _username()),
-            username=_username(), parameter_names=list(self.param_names),
+            username=_username(), parameter_names=list(self.param_names), _datastore=a.datastore,
             project_name=project.get("name"), branch_name=project.get("branch"),
             project_flow_name=("%s.%s.%s" % (project.get("name"), project.get("branch"), self.flow_name)
                                if project.get("name") else None))

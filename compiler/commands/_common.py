@@ -21,13 +21,14 @@ def emit_diagnostics(diagnostics, fmt: str = "text") -> None:
     if not diagnostics:
         return
     from compiler.diagnostics import render
+    from compiler.frontend.source import SourceDecodeError, decode
 
     sources = {}
     for path in {d.path for d in diagnostics if d.path}:
         try:
-            with open(path, encoding="utf-8") as handle:
-                sources[path] = handle.read()
-        except (OSError, UnicodeDecodeError):
+            with open(path, "rb") as handle:
+                sources[path] = decode(handle.read())      # PEP 263, as Python reads it
+        except (OSError, SourceDecodeError):
             pass
     click.echo(render.render(diagnostics, fmt, sources), err=True, nl=False)
 

@@ -18,17 +18,26 @@ def canonical_target(ctx, param, value):
     return target_spec(value).name if value is not None else None
 
 
-def settings_options(command):
-    """One --flag per setting (flags beat FLOWC_* env, [tool.flowc] and defaults)."""
+def settings_options(command=None, *, only: tuple[str, ...] | None = None):
+    """One --flag per setting (flags beat FLOWC_* env, [tool.flowc] and defaults); `only`: just
+    the settings a command reads. A true/false setting is a flag pair (--production/--no-production).
+    Every command that analyses a flow also takes --config/--config-value/--resolve-env
+    (config_flags.py), which change what the front end reads."""
     from compiler.commands.config_flags import FLAG_SETTINGS, config_options
 
-    for spec in reversed(SPECS):
-        if spec.name in FLAG_SETTINGS:     # options of their own shape (config_flags.py)
-            continue
-        multiple = spec.name == "package_include"
-        command = click.option(spec.flag, spec.name, default=None, multiple=multiple,
-                               help=f"{spec.help} [env {spec.env_var}]")(command)
-    return config_options(command)
+    def decorate(command):
+        for spec in reversed(SPECS):
+            if spec.name in FLAG_SETTINGS or (only is not None and spec.name not in only):
+                continue
+            helptext = f"{spec.help} [env {spec.env_var}]"
+            if spec.is_bool:
+                flag = f"{spec.flag}/--no-{spec.flag[2:]}"
+                command = click.option(flag, spec.name, default=None, help=helptext)(command)
+                continue
+            multiple = spec.name == "package_include"
+            command = click.option(spec.flag, spec.name, default=None, multiple=multiple, help=helptext)(command)
+        return config_options(command)
+    return decorate(command) if command is not None else decorate
 
 
 def settings_from(flow_path: str, flags: dict):

@@ -7,14 +7,22 @@ import click
 
 from compiler.commands.compile import TARGET as TARGETS
 from compiler.commands.compile import canonical_target, settings_from, settings_options
+from compiler.targets import names as target_names
 from compiler.targets import spec as target_spec
 
+TARGET_HELP = "The workflow engine: " + ", ".join(target_names()) + "."
+FLOW_HELP = "The flow class, when the file holds several."
+WITH_HELP = "Attach a decorator to every step without one, e.g. kubernetes:cpu=2 or batch:queue=q."
+# What trigger and status read: the workflow's name (@project branch) and where to reach it.
+TRIGGER_SETTINGS = ("k8s_namespace", "aws_region", "branch", "production")
 
-def _compiled(flow, target, flow_name, with_options, settings):
+
+def _compiled(flow, target, flow_name, with_options, settings, connect: bool = True):
     from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
     from compiler.pipeline import compile_file
 
     require_file(flow)
+    _require_settings(target, settings, connect)
     result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options),
                           target_options=_backend(target).target_options(settings))
     emit_diagnostics(result.diagnostics)
@@ -29,16 +37,43 @@ def _backend(target):
 
 
 def _fail(error) -> None:
-    click.echo(f"flowc: error: {error}", err=True)
+    from compiler.commands.errors import with_fix
+
+    message = with_fix(str(error), error) if isinstance(error, BaseException) else str(error)
+    click.echo(f"flowc: error: {message}", err=True)
     sys.exit(1)
+
+
+def _require_settings(target, settings, connect: bool = True) -> None:
+    """Every setting the target's deploy needs and lacks, in one message (not one per attempt)."""
+    from compiler.commands.deploy_support import missing_settings_message
+
+    message = missing_settings_message(target, _backend(target), settings, connect=connect)
+    if message:
+        _fail(message)
+
+
+def _planned(flow, target, flow_name, settings):
+    """Front end and lowering only: what trigger and status need (the workflow's name and the
+    parameters), without the settings only a compile needs (a datastore, roles)."""
+    from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
+    from compiler.runtime_spec import plan_for_file
+
+    require_file(flow)
+    plan, diagnostics = plan_for_file(flow, flow_name, settings)
+    emit_diagnostics([d for d in diagnostics if d.is_error])
+    if plan is None or exit_code_for(diagnostics):
+        sys.exit(exit_code_for(diagnostics) or 1)
+    return plan
 
 
 @click.command("deploy")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
-@click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]")
-@click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target, help=TARGET_HELP)
+@click.option("--flow", "flow_name", default=None, help=FLOW_HELP)
+@click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]", help=WITH_HELP)
+@click.option("--dry-run", is_flag=True,
+              help="Print what would be done and change nothing; needs no cluster or cloud access.")
 @click.option("--skip-preflight", is_flag=True,
               help="Do not check that every step's request fits the Batch queue or Kubernetes nodes.")
 @settings_options
@@ -47,14 +82,17 @@ def deploy(flow, target, flow_name, with_options, dry_run, skip_preflight, **fla
     from compiler.deploy import DeployError, execute
 
     settings = settings_from(flow, flags)
-    result = _compiled(flow, target, flow_name, with_options, settings)
+    result = _compiled(flow, target, flow_name, with_options, settings, connect=not dry_run)
+    if dry_run:      # nothing contacted: no cluster, no cloud (preflight asks them, so it waits)
+        plan = _backend(target).build_plan(result.plan.flow_name, result.files, result.package, settings)
+        click.echo("\n".join(plan.describe()))
+        click.echo("dry run: nothing was contacted or changed; a deploy also runs the preflight capacity check",
+                   err=True)
+        return
     if not skip_preflight:
         _preflight(result.plan, target, settings)
     try:
         plan = _backend(target).build_plan(result.plan.flow_name, result.files, result.package, settings)
-        if dry_run:
-            click.echo("\n".join(plan.describe()))
-            return
         execute(plan, lambda line: click.echo(line, err=True))
     except DeployError as error:
         _fail(error)
@@ -68,7 +106,9 @@ def _preflight(plan, target, settings) -> None:
     try:
         result = preflight(plan, settings, default_backend=target_spec(target).default_backend or None)
     except Exception as error:  # no cluster or AWS access to ask: say so, do not guess
-        click.echo(f"flowc: warning: preflight skipped: {error}", err=True)
+        from compiler.commands.errors import describe
+
+        click.echo(f"flowc: warning: preflight skipped: {describe(error)[0]}", err=True)
         return
     for warning in result.warnings:
         click.echo(f"flowc: warning: preflight: {warning}", err=True)
@@ -94,26 +134,28 @@ def _checked_params(plan, assignments):
     return normalize(plan.parameters, given)
 
 
-def _workflow_name(target, result):
-    return _backend(target).workflow_name(result.files)
+def _workflow_name(target, plan):
+    from compiler.commands.deploy_support import workflow_name_of
+
+    return workflow_name_of(target, plan)
 
 
 @click.command("trigger")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None)
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target, help=TARGET_HELP)
+@click.option("--flow", "flow_name", default=None, help=FLOW_HELP)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A flow parameter; repeat for more.")
 @click.option("--run-id", default=None, help="Name the run (default: the engine names it).")
-@settings_options
+@settings_options(only=TRIGGER_SETTINGS)
 def trigger(flow, target, flow_name, params, run_id, **flags):
     """Start a run of a deployed flow and print its id."""
     from compiler.deploy import DeployError
 
     settings = settings_from(flow, flags)
-    result = _compiled(flow, target, flow_name, (), settings)
-    values = _checked_params(result.plan, params)
+    plan = _planned(flow, target, flow_name, settings)
+    values = _checked_params(plan, params)
     try:
-        run = _backend(target).trigger(_workflow_name(target, result), values, settings, run_id)
+        run = _backend(target).trigger(_workflow_name(target, plan), values, settings, run_id)
     except DeployError as error:
         _fail(error)
     click.echo(run)
@@ -122,22 +164,29 @@ def trigger(flow, target, flow_name, params, run_id, **flags):
 @click.command("status")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run", required=False)
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None)
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target, help=TARGET_HELP)
+@click.option("--flow", "flow_name", default=None, help=FLOW_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@settings_options
+@settings_options(only=TRIGGER_SETTINGS)
 def status(flow, run, target, flow_name, as_json, **flags):
     """Show a run's state per step (the latest run when RUN is not given)."""
     import json
 
+    from compiler.commands.errors import is_not_found
     from compiler.deploy import DeployError
 
     settings = settings_from(flow, flags)
-    result = _compiled(flow, target, flow_name, (), settings)
+    plan = _planned(flow, target, flow_name, settings)
+    name = _workflow_name(target, plan)
     try:
-        state = _backend(target).status(_workflow_name(target, result), settings, run)
+        state = _backend(target).status(name, settings, run)
     except DeployError as error:
         _fail(error)
+    except Exception as error:
+        if run and is_not_found(error):
+            _fail(f"no run {run!r} of {name} on {target}: check the run id (`flowc status FLOW -t {target}` "
+                  "shows the latest run)")
+        raise
     if as_json:
         click.echo(json.dumps(state, indent=2, sort_keys=True))
         return

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from compiler.commands.flow_options import FlowCommand, take_parameter_values
 from compiler.settings import SPEC_BY_NAME
 
 
@@ -21,7 +22,7 @@ def _setting_options(command):
     return config_options(command)
 
 
-@click.command("run")
+@click.command("run", cls=FlowCommand)   # + the flow's --NAME options (commands/flow_options.py)
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
@@ -43,6 +44,8 @@ def run(flow, flow_name, params, max_workers, datastore, run_id, package_include
     """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
     @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
     from compiler.runner.hybrid import run_hybrid
+
+    params = take_parameter_values(setting_flags) + tuple(params)   # --NAME VALUE, then --param
 
     sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=datastore, run_id=run_id, package_include=package_include,

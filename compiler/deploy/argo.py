@@ -28,7 +28,17 @@ def target_options(settings: Any) -> dict[str, Any]:
     return {"package_in_datastore": True} if datastore.startswith("s3://") else {}
 
 
-def namespace_of(settings: Any, api) -> str:
+def required_settings(settings: Any, connect: bool = True) -> list[tuple[str, str]]:
+    return []      # the datastore is optional (the package travels in a ConfigMap without one)
+
+
+def workflow_name_of_plan(plan: Any) -> str:
+    from compiler.targets.argo.names import workflow_template_name
+
+    return workflow_template_name(plan)
+
+
+def namespace_of(settings: Any, api=None) -> str:
     configured = getattr(settings, "k8s_namespace", None)
     if configured:
         return str(configured)
@@ -91,9 +101,18 @@ def _upload_package(package: CodePackageRef, settings: Any) -> str:
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     from kubernetes import client
 
-    api = api_client(settings)
-    namespace = namespace_of(settings, api)
-    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    namespace = namespace_of(settings)       # from the settings or the kubeconfig file: no request
+
+    @functools.lru_cache(maxsize=None)
+    def apis():   # connected on first use: a dry run builds the plan without a cluster
+        api = api_client(settings)
+        return client.CoreV1Api(api), client.CustomObjectsApi(api)
+
+    def put_config_map(doc: dict[str, Any]) -> str:
+        return _put_config_map(apis()[0], namespace, doc)
+
+    def put_custom(doc: dict[str, Any]) -> str:
+        return _put_custom(apis()[1], namespace, doc)
     plan = DeployPlan("argo", flow_name)
     if package.url and package.url.startswith("s3://"):
         plan.actions.append(Action("code-package", package.url, lambda: _upload_package(package, settings)))
@@ -101,13 +120,13 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     for doc in docs:
         if doc.get("kind") == "ConfigMap":
             plan.actions.append(Action("config-map", doc["metadata"]["name"],
-                                       functools.partial(_put_config_map, core, namespace, doc)))
+                                       functools.partial(put_config_map, doc)))
     # The template before the cron workflow that starts it; both switch what runs.
     for kind in ("WorkflowTemplate", "CronWorkflow"):
         for doc in docs:
             if doc.get("kind") == kind:
                 plan.actions.append(Action(kind.lower(), f"{namespace}/{doc['metadata']['name']}",
-                                           functools.partial(_put_custom, custom, namespace, doc), switches=True))
+                                           functools.partial(put_custom, doc), switches=True))
     return plan
 
 

@@ -33,6 +33,35 @@ def target_options(settings: Any) -> dict[str, Any]:
     return {}
 
 
+def required_settings(settings: Any, connect: bool = True) -> list[tuple[str, str]]:
+    """Every setting a deploy needs and lacks (the command reports them in one message)."""
+    missing = []
+    if not str(getattr(settings, "datastore", None) or "").startswith("s3://"):
+        missing.append(("datastore", "an s3://bucket/prefix for the code package and the artifacts"))
+    if not getattr(settings, "sfn_role_arn", None):
+        missing.append(("sfn_role_arn", "the IAM role the state machine runs as"))
+    if connect and not getattr(settings, "aws_region", None) and not _session(settings).region_name:
+        missing.append(("aws_region", "the AWS region (AWS_DEFAULT_REGION and ~/.aws/config work too)"))
+    return missing
+
+
+def workflow_name_of_plan(plan: Any) -> str:
+    from compiler.targets.stepfunctions.common import state_machine_name
+
+    return state_machine_name(plan)
+
+
+def _clients(settings: Any):
+    """client(service), made on first use: a dry run builds the plan without contacting AWS."""
+    made: dict[str, Any] = {}
+
+    def client(service: str):
+        if service not in made:
+            made[service] = _session(settings).client(service)
+        return made[service]
+    return client
+
+
 def _find_state_machine(sfn, name: str) -> str | None:
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page.get("stateMachines", []):
@@ -82,24 +111,28 @@ def workflow_name(files: list[OutputFile]) -> str:
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     role_arn = _require(settings, "sfn_role_arn")
     url = _package_url(package)
-    session = _session(settings)
-    s3, batch, sfn = session.client("s3"), session.client("batch"), session.client("stepfunctions")
+    client = _clients(settings)
+
+    def register(request: dict[str, Any]) -> str:
+        return aws.register_job_definition(client("batch"), request)
+
+    def state_machine() -> str:
+        return put_state_machine(client("stepfunctions"), name, definition, role_arn)
     name = workflow_name(files)
     # the definition as compiled, byte for byte: what deploy compares with the deployed one
     definition = next(f.content.decode() for f in files if f.name.endswith(".asl.json"))
     plan = DeployPlan("stepfunctions", flow_name)
-    plan.actions.append(Action("code-package", url, lambda: aws.upload_code_package(s3, url, package.data)))
+    plan.actions.append(Action("code-package", url, lambda: aws.upload_code_package(client("s3"), url, package.data)))
     for request in _documents(files, ".jobdef.json"):
         plan.actions.append(Action("job-definition", request["jobDefinitionName"],
-                                   functools.partial(aws.register_job_definition, batch, request)))
-    plan.actions.append(Action("state-machine", name, lambda: put_state_machine(sfn, name, definition, role_arn),
+                                   functools.partial(register, request)))
+    plan.actions.append(Action("state-machine", name,
+                               state_machine,
                                switches=True))
     for request in _documents(files, ".schedule.json"):
-        scheduler = session.client("scheduler")
-
-        def schedule(request=request, scheduler=scheduler):
-            arn = _find_state_machine(sfn, name)
-            return put_schedule(scheduler, request, arn, role_arn)
+        def schedule(request=request):
+            arn = _find_state_machine(client("stepfunctions"), name)
+            return put_schedule(client("scheduler"), request, arn, role_arn)
         plan.actions.append(Action("schedule", request.get("Name", name), schedule, switches=True))
     return plan
 

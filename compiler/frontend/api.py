@@ -9,7 +9,7 @@ import gc
 import traceback
 from dataclasses import dataclass, field
 
-from compiler.diagnostics import ERROR, Diagnostic, has_errors
+from compiler.diagnostics import ERROR, Diagnostic, Span, has_errors
 from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.model import FlowGraph, FlowModel
 
@@ -52,7 +52,13 @@ def _analyze_source(text: str, path: str, flow_name: str | None, options: Fronte
         from compiler.frontend.graph import build
         from compiler.frontend.lint import run_all
         from compiler.frontend.parse import parse_source
+        from compiler.frontend.source import python_refusal
 
+        refused = python_refusal(text, path)   # what Python's compile() refuses, flowc refuses
+        if refused is not None:
+            msg, line, col = refused
+            return Analysis(path, text, None, None, [Diagnostic("FC001", ERROR, f"syntax error: {msg}",
+                                                                Span.point(line, col), path=path)])
         parsed = parse_source(text, path, flow_name, options)
         diags = list(parsed.diagnostics)
         graph = None
@@ -77,13 +83,15 @@ def _analyze_source(text: str, path: str, flow_name: str | None, options: Fronte
 
 def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | None = None) -> Analysis:
     """`options`: config overrides and the resolve_env opt-in (frontend/configs.py)."""
+    from compiler.frontend.source import SourceDecodeError, decode
+
     path = str(path)
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        d = Diagnostic("FC002", ERROR, f"cannot decode {path} as UTF-8: {exc.reason}", None, path=path)
+        text = decode(data)
+    except SourceDecodeError as exc:     # PEP 263: the encoding Python would read it with
+        d = Diagnostic("FC002", ERROR, f"cannot decode {path}: {exc}", None, path=path)
         return Analysis(path, "", None, None, [d])
     except OSError as exc:
         d = Diagnostic("FC002", ERROR, f"cannot read {path}: {exc.strerror or exc}", None, path=path)

@@ -48,8 +48,58 @@ class SourceFile:
 def read_source(path: str) -> SourceFile:
     with open(path, "rb") as fh:
         data = fh.read()
-    text = data.decode("utf-8", errors="replace")
+    try:
+        text = decode(data)
+    except SourceDecodeError:
+        text = data.decode("utf-8", errors="replace")
     return SourceFile(path=str(path), text=text)
+
+
+class SourceDecodeError(ValueError):
+    """The bytes are not text in the encoding Python would read them with (PEP 263)."""
+
+
+def decode(data: bytes) -> str:
+    """The text of a Python file as Python reads it: UTF-8 unless a BOM or a PEP 263 coding
+    cookie (`# -*- coding: latin-1 -*-`) in the first two lines says otherwise."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:    # an unknown encoding, or a cookie that contradicts a BOM
+        raise SourceDecodeError(str(exc.msg if hasattr(exc, "msg") else exc)) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceDecodeError(f"cannot decode as {encoding}: {exc.reason} at byte {exc.start}") from None
+    except LookupError as exc:
+        raise SourceDecodeError(str(exc)) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def python_refusal(text: str, path: str = "<string>") -> tuple[str, int, int] | None:
+    """(message, line, column) when Python itself would refuse to compile `text`, else None.
+
+    libcst accepts some sources that `compile()` refuses (a NUL byte, `return` outside a
+    function, `nonlocal` at module level, ...); such a flow would pass every check and then fail
+    on import in the container, so flowc refuses what Python refuses."""
+    import warnings
+
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        return "source code cannot contain a null byte (U+0000)", line, col
+    try:
+        with warnings.catch_warnings():      # e.g. invalid escape sequences: not ours to print
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:           # IndentationError and TabError included
+        return str(exc.msg), max(1, exc.lineno or 1), max(1, exc.offset or 1)
+    except (ValueError, MemoryError, RecursionError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}", 1, 1
+    return None
 
 
 def span_union(a: Span, b: Span) -> Span:
