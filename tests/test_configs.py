@@ -279,7 +279,7 @@ def test_resolve_env_from_pyproject(tmp_path):
 
 def test_missing_environment_variable_is_fc259(tmp_path):
     flow = tmp_path / "env_flow.py"
-    flow.write_text(ENV_FLOW.replace('os.getenv(\'MSG\')', 'os.environ["MSG"]'))
+    flow.write_text(ENV_FLOW.replace('os.getenv(\'MSG\')', "os.environ['MSG']"))
     a = analyze_file(flow, options=FrontendOptions(resolve_env=True, environ={}))
     assert [d.code for d in a.diagnostics if d.is_error] == ["FC259"]
     assert "MSG" in a.diagnostics[0].message
