@@ -61,7 +61,11 @@ def from_command_line(flow_path: str, flow_name: str | None, payload_text: str) 
         click.echo(f"flowc: error: {error}", err=True)
         sys.exit(2)
     if problems:
+        from dataclasses import replace
+
         from compiler.runner import _print_diagnostics
+
+        problems = [d if d.path else replace(d, path=flow_path) for d in problems]
 
         _print_diagnostics(problems, lambda line: click.echo(line, err=True))
         if has_errors(problems):
