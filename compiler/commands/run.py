@@ -47,7 +47,7 @@ def run(flow, flow_name, params, max_workers, datastore, run_id, package_include
 
     if event_payload is not None:   # compiler/runner/event_payload.py
         from compiler.runner.event_payload import from_command_line
-        params = from_command_line(flow, flow_name, event_payload) + tuple(params)
+        params = from_command_line(flow, flow_name, event_payload, datastore) + tuple(params)
 
     sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=datastore, run_id=run_id, package_include=package_include,
