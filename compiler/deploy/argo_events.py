@@ -60,4 +60,4 @@ def actions(custom, namespace: str, docs: list[dict[str, Any]], flow_name: str) 
                        functools.partial(put_sensor, custom, namespace, d), switches=True) for d in sensors]
     return [Action("sensor", f"{namespace}/{template}",
                    functools.partial(remove_sensor, custom, namespace, template, flow_name),
-                   detail="remove: the flow declares no trigger", switches=True)]
+                   detail="the flow declares no trigger: delete one deployed before", switches=True)]
