@@ -100,7 +100,7 @@ class _Locator:
         node = self.calls.get(deco)
         if node is None:
             return None
-        target: ast.AST = node
+        target: ast.expr = node
         if literal is not None:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Constant) and sub.value == literal:
@@ -177,7 +177,8 @@ def _upstream(raw: Any, problem) -> tuple[str, str | None, str | None] | None:
         problem(BAD_FORM, "a flow is a name or a dict {'name': ..., 'project': ..., 'project_branch': ...}", None)
         return None
     if not FLOW_NAME.match(flow):
-        problem(BAD_FLOW_NAME, f"flow name {flow!r}: only letters, digits and _ are allowed", raw if isinstance(raw, str) else flow)
+        problem(BAD_FLOW_NAME, f"flow name {flow!r}: only letters, digits and _ are allowed",
+                raw if isinstance(raw, str) else flow)
         return None
     return flow, project, branch
 

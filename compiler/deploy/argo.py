@@ -108,7 +108,7 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
             if doc.get("kind") == kind:
                 plan.actions.append(Action(kind.lower(), f"{namespace}/{doc['metadata']['name']}",
                                            functools.partial(_put_custom, custom, namespace, doc), switches=True))
-    from compiler.deploy import argo_events   # the Sensor starts the template: it goes after it
+    from compiler.deploy import argo_events  # the Sensor starts the template: it goes after it
 
     plan.actions += argo_events.actions(custom, namespace, docs, flow_name)
     return plan

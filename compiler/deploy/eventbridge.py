@@ -61,8 +61,9 @@ def actions(events, document: dict[str, Any] | None, prefix: str, buses: list[st
             own_arn: Callable[[], str]) -> list[Action]:
     """Put each declared rule, then delete this state machine's rules no longer declared."""
     declared = document["rules"] if document else []
-    out = [Action("event-rule", r["rule"]["Name"],
-                  lambda r=r: put_rule(events, r, own_arn()), switches=True) for r in declared]
+    def put(request: dict[str, Any]) -> Callable[[], str]:
+        return lambda: put_rule(events, request, own_arn())
+    out = [Action("event-rule", r["rule"]["Name"], put(r), switches=True) for r in declared]
     keep = {r["rule"]["Name"] for r in declared}
 
     def prune() -> str:

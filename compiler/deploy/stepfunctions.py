@@ -101,7 +101,7 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
             arn = _find_state_machine(sfn, name)
             return put_schedule(scheduler, request, arn, role_arn)
         plan.actions.append(Action("schedule", request.get("Name", name), schedule, switches=True))
-    from compiler.deploy import eventbridge   # rules start the state machine: they go after it
+    from compiler.deploy import eventbridge  # rules start the state machine: they go after it
     from compiler.targets.stepfunctions.eventbridge import rule_prefix
 
     events_doc = next(iter(_documents(files, ".events.json")), None)

@@ -112,9 +112,10 @@ def test_validators_refuse_an_unknown_field():
     sensor, _ = _sensor(os.path.join(FLOWS, "event_flow.py"))
     bad = copy.deepcopy(sensor)
     bad["spec"]["dependencies"][0]["eventSrc"] = "x"
-    with pytest.raises(Exception, match="eventSrc") as info:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="eventSrc"):
         validate_models(bad)
-    assert type(info.value).__name__ == "ValidationError"
     if validate_schema(sensor):   # ../shared is here
         with pytest.raises(AssertionError, match="eventSrc"):
             validate_schema(bad)

@@ -58,10 +58,10 @@ def validate_schema(doc: dict) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def strict_event_models():
-    import pydantic
-    import hera.events.models as models
-
     import sys
+
+    import hera.events.models as models
+    import pydantic
 
     classes = []
     # every module of the generated models (some folders are namespace packages, which

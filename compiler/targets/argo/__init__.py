@@ -11,14 +11,13 @@ import base64
 import json
 from typing import Any
 
+from compiler import triggers as trigger_model
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets import serialize
-from compiler.targets.argo import arguments, cron, dag, names, resources, sensor, templates
+from compiler.targets.argo import arguments, codes, cron, dag, names, resources, sensor, templates
 from compiler.targets.argo import check as checks
-from compiler.targets.argo import codes
 from compiler.targets.base import CodePackageRef, OutputFile
-from compiler import triggers as trigger_model
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "flowc"}
 

@@ -3,7 +3,8 @@
 As Metaflow compiles it (plugins/argo/argo_workflows.py `_compile_sensor`): every event arrives
 through one webhook EventSource (`argo_events_source`, event `argo_events_event`) as the JSON body
 `{"name": NAME, "payload": {...}}`; each flowc event is a dependency on that source whose data
-filter keeps the bodies with `body.name` matching `^NAME$` (dots escaped: the filter is a regexp). The Sensor's one trigger creates a Workflow from
+filter keeps the bodies with `body.name` matching `^NAME$` (dots escaped: the filter is a
+regexp). The Sensor's one trigger creates a Workflow from
 the WorkflowTemplate (`k8s` trigger, operation create) once every dependency has an event: with no
 `conditions`, a trigger waits for all of its dependencies (an AND). Each mapped parameter is a
 trigger parameter: `src.dataKey: body.payload.<field>` (gjson), `src.value` the parameter's

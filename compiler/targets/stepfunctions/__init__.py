@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from compiler import triggers as trigger_model
 from compiler.compute import batch as compute_batch
 from compiler.compute.container import code_url as package_url
-from compiler import triggers as trigger_model
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets.base import CodePackageRef, OutputFile
