@@ -188,3 +188,13 @@ def test_on_finish_rule_pattern():
                        "detail": {"status": ["SUCCEEDED"],
                                   "stateMachineArn": ["arn:aws:states:us-east-1:123456789012:stateMachine:DataFlow"]}}
     assert doc["rules"][0]["targets"]["Targets"][0]["Input"] == "{}"
+
+
+@pytest.mark.parametrize("target, kind", [("argo", "sensor"), ("stepfunctions", "event-rules")])
+def test_bundle_manifest_names_the_trigger_documents(tmp_path, target, kind):
+    from compiler.pipeline import bundle_files
+
+    result = _compile(os.path.join(FLOWS, "event_flow.py"), target)
+    manifest = next(f for f in bundle_files(result, target) if f.name.endswith(".manifest.json"))
+    kinds = [entry["kind"] for entry in json.loads(manifest.content)["files"]]
+    assert kind in kinds and "document" not in kinds
