@@ -94,11 +94,14 @@ def write_outputs(files: list[OutputFile], out_dir: str) -> list[str]:
 # `<name>.<what>.json` or by the Kubernetes kind they hold).
 _KINDS = {"ConfigMap": ("configmap", "Kubernetes ConfigMap holding the code package: kubectl apply it beside the workflow"),
           "WorkflowTemplate": ("workflow-template", "Argo WorkflowTemplate: kubectl apply (or argo template create)"),
-          "CronWorkflow": ("cron-workflow", "Argo CronWorkflow (the flow's @schedule): kubectl apply after the template")}
+          "CronWorkflow": ("cron-workflow", "Argo CronWorkflow (the flow's @schedule): kubectl apply after the template"),
+          "Sensor": ("sensor", "Argo Events Sensor (the flow's @trigger): kubectl apply after the template")}
 _SUFFIXES = {".asl.json": ("state-machine", "Step Functions state machine definition (CreateStateMachine definition)"),
              ".jobdef.json": ("batch-job-definition", "AWS Batch RegisterJobDefinition request (one job definition)"),
              ".schedule.json": ("schedule", "EventBridge Scheduler CreateSchedule request (the flow's @schedule)"),
-             ".policy.json": ("iam-policy", "IAM policy the state machine's role needs (attach to --sfn-role-arn)")}
+             ".policy.json": ("iam-policy", "IAM policy the state machine's role needs (attach to --sfn-role-arn)"),
+             ".events.json": ("event-rules", "EventBridge PutRule/PutTargets requests (the flow's @trigger), "
+                              "after the state machine")}
 MANIFEST_FORMAT = 1
 
 

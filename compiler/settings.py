@@ -110,6 +110,16 @@ SPECS: tuple[SettingSpec, ...] = (
                 (), _named),
     SettingSpec("resolve_env", "read os.getenv / os.environ in decorator arguments from the compiling "
                 "environment (the output records the variables read)", False, _bool),
+    SettingSpec("argo_events_bus", "Argo Events EventBus the Sensors of @trigger flows read", "default"),
+    SettingSpec("argo_events_source", "Argo Events EventSource (webhook) that carries flowc events", "flowc-events"),
+    SettingSpec("argo_events_event", "event name within that EventSource", "flowc"),
+    SettingSpec("argo_events_service_account", "service account the Sensors run as (creates Workflows)"),
+    SettingSpec("argo_events_webhook_url", "URL of the webhook EventSource: `flowc trigger --event` and "
+                "finished runs (@trigger_on_finish) post events there"),
+    SettingSpec("eventbridge_bus", "EventBridge event bus of @trigger rules", "default"),
+    SettingSpec("eventbridge_source", "EventBridge `source` of the events @trigger rules match", "flowc"),
+    SettingSpec("eventbridge_role_arn", "IAM role EventBridge assumes to start the state machine "
+                "(default: sfn_role_arn)"),
 )
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 

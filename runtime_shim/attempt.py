@@ -48,6 +48,9 @@ def execute(a) -> int:
         attempt.run_user_code()
         attempt.route()
         attempt.persist()
+        from runtime_shim import events  # @trigger_on_finish: a finished run says so
+
+        events.on_task_success(attempt.flow_name, a.run_id, a.step, attempt.task_id, spec.get("end"))
     except StepFailed as failed:
         if str(failed):
             log(str(failed))

@@ -14,7 +14,9 @@ TARGET_HELP = "The workflow engine: " + ", ".join(target_names()) + "."
 FLOW_HELP = "The flow class, when the file holds several."
 WITH_HELP = "Attach a decorator to every step without one, e.g. kubernetes:cpu=2 or batch:queue=q."
 # What trigger and status read: the workflow's name (@project branch) and where to reach it.
-TRIGGER_SETTINGS = ("k8s_namespace", "aws_region", "branch", "production")
+TRIGGER_SETTINGS = ("k8s_namespace", "aws_region", "branch", "production",
+                    # trigger --event publishes where the flow's Sensor / rules listen
+                    "argo_events_webhook_url", "eventbridge_bus", "eventbridge_source")
 
 
 def _compiled(flow, target, flow_name, with_options, settings, connect: bool = True):
@@ -146,12 +148,30 @@ def _workflow_name(target, plan):
 @click.option("--flow", "flow_name", default=None, help=FLOW_HELP)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A flow parameter; repeat for more.")
 @click.option("--run-id", default=None, help="Name the run (default: the engine names it).")
+@click.option("--event", default=None, metavar="NAME", help="Publish event NAME instead (Argo Events "
+              "webhook / EventBridge), as a user's system would; prints the event id.")
+@click.option("--payload", default="{}", metavar="JSON", help="The event's payload (a JSON object).")
 @settings_options(only=TRIGGER_SETTINGS)
-def trigger(flow, target, flow_name, params, run_id, **flags):
+def trigger(flow, target, flow_name, params, run_id, event, payload, **flags):
     """Start a run of a deployed flow and print its id."""
     from compiler.deploy import DeployError
 
     settings = settings_from(flow, flags)
+    if event is not None:   # compiler/deploy/publish.py
+        import json
+
+        from compiler.deploy.publish import publish_event
+        try:
+            body = json.loads(payload)
+            if not isinstance(body, dict):
+                raise ValueError("not a JSON object")
+            click.echo(publish_event(target, event, body, settings))
+        except ValueError as error:
+            click.echo(f"flowc: error: --payload: {error}", err=True)
+            sys.exit(2)
+        except DeployError as error:
+            _fail(error)
+        return
     plan = _planned(flow, target, flow_name, settings)
     values = _checked_params(plan, params)
     try:

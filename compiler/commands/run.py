@@ -38,14 +38,19 @@ def _setting_options(command):
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]",
               help="Attach a decorator to every step without one: batch[:queue=q,...] or "
                    "kubernetes[:cpu=2,...] runs every step there.")
+@click.option("--event-payload", default=None, metavar="JSON",
+              help="An @trigger event's payload: fills the parameters the flow maps from it.")
 @_setting_options
 def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options,
-        **setting_flags):
+        event_payload=None, **setting_flags):
     """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
     @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
     from compiler.runner.hybrid import run_hybrid
 
     params = take_parameter_values(setting_flags) + tuple(params)   # --NAME VALUE, then --param
+    if event_payload is not None:   # compiler/runner/event_payload.py
+        from compiler.runner.event_payload import from_command_line
+        params = from_command_line(flow, flow_name, event_payload, datastore) + tuple(params)
 
     sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=datastore, run_id=run_id, package_include=package_include,

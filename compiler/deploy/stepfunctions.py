@@ -134,6 +134,13 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
             arn = _find_state_machine(client("stepfunctions"), name)
             return put_schedule(client("scheduler"), request, arn, role_arn)
         plan.actions.append(Action("schedule", request.get("Name", name), schedule, switches=True))
+    from compiler.deploy import eventbridge  # rules start the state machine: they go after it
+    from compiler.targets.stepfunctions.eventbridge import rule_prefix
+
+    events_doc = next(iter(_documents(files, ".events.json")), None)
+    plan.actions += eventbridge.actions(session.client("events"), events_doc, rule_prefix(name),
+                                        [str(getattr(settings, "eventbridge_bus", None) or "default")],
+                                        lambda: _find_state_machine(sfn, name) or "")
     return plan
 
 

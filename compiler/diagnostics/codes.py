@@ -275,6 +275,49 @@ _c("FC213", ERROR, "IncludeFile default outside the flow's folder",
    "data = IncludeFile(\"data\", default=\"../shared/table.csv\")",
    "Put the file beside the flow (or below its folder), pass it when starting the run, or set "
    "allow_outside_files = true in [tool.flowc] if reading it is intended.")
+_c("FC240", ERROR, "@trigger / @trigger_on_finish in a form flowc cannot read",
+   "The decorator's arguments are not one of Metaflow's forms: event= or events= (flow= or "
+   "flows=), not both; an event is a name or {'name': ..., 'parameters': ...}; parameters is a "
+   "dict {'flow_param': 'payload_field'} or a list of names and (param, field) pairs.",
+   "The Sensor / EventBridge rule is compiled from these values; a guess would start the flow "
+   "on the wrong events or never.",
+   "@trigger(event={'parameters': {'alpha': 'a'}})   # no name",
+   "Write the event as @trigger(event={'name': 'data_ready', 'parameters': {'alpha': 'a'}}).")
+_c("FC241", ERROR, "event payload mapped to a parameter the flow does not declare",
+   "A @trigger parameter mapping names a flow parameter that no Parameter declares (names are "
+   "compared case-insensitively, as Metaflow does; Configs cannot be set by an event).",
+   "The payload field would be dropped and the run would start with the default.",
+   "@trigger(event={'name': 'data_ready', 'parameters': {'alpah': 'alpha'}})",
+   "Map to a declared parameter, or declare it: alpha = Parameter('alpha', default=1).")
+_c("FC242", ERROR, "event name with characters an event cannot carry",
+   "An event name holds characters other than letters, digits, _, - and . (Metaflow's rule).",
+   "Event names are matched in Sensor filters and EventBridge patterns, and published by "
+   "`flowc trigger`; other characters break the filter or could never be sent.",
+   "@trigger(event='data ready')", "Use a name such as data_ready or team.data-ready.")
+_c("FC243", ERROR, "payload field name with characters flowc does not map",
+   "A payload field in a parameter mapping holds characters other than letters, digits and _.",
+   "The field becomes a gjson path (Argo Events) and a JSONPath (EventBridge); a dot or a "
+   "wildcard there would read another field than the one named.",
+   "@trigger(event={'name': 'e', 'parameters': {'alpha': 'data.alpha'}})",
+   "Publish the value under a flat field name (alpha) and map that.")
+_c("FC244", ERROR, "event or parameter named twice in the triggers",
+   "The same event appears twice, or two mappings set the same parameter.",
+   "Which value would win is undefined; Metaflow refuses both.",
+   "@trigger(events=[{'name': 'a', 'parameters': {'x': 'f'}}, {'name': 'b', 'parameters': {'x': 'g'}}])",
+   "Name each event once and map each parameter from one field.")
+_c("FC245", ERROR, "@trigger_on_finish flow name flowc cannot resolve",
+   "The upstream flow is not a class name (letters, digits, _), not project.branch.FlowName, or "
+   "names only one of project and project_branch without @project to complete it.",
+   "The flow listens for the upstream's completion event, which is named after its project, "
+   "branch and class; with a part missing it would listen for an event nobody sends.",
+   "@trigger_on_finish(flow='data.Flow')",
+   "Use flow='DataFlow', flow='proj.prod.DataFlow' or flow={'name': 'DataFlow', "
+   "'project': 'proj', 'project_branch': 'prod'}.")
+_c("FC246", WARNING, "unknown @trigger option",
+   "options= holds a key flowc does not know; only reset_at ({'cron': ..., 'timezone': ...}, the "
+   "Argo Sensor's conditionsReset) is compiled.",
+   "Options are backend-specific in Metaflow; an unknown one has no effect.",
+   "@trigger(event='e', options={'reset_every': '1d'})", "Remove it, or use reset_at.")
 
 # Metaflow Configs resolved at compile time (compiler/frontend/configs.py), and the environment
 _c("FC250", ERROR, "config file cannot be read",

@@ -40,11 +40,14 @@ class TargetSpec:
 
 REGISTRY: tuple[TargetSpec, ...] = (
     TargetSpec("argo", "compiler.targets.argo:ArgoTarget", "compiler.targets.argo.codes", "compiler.deploy.argo",
-               aliases=("argo-workflows",), settings=("k8s_service_account", "ttl_seconds", "pod_gc", "concurrency_policy"),
+               aliases=("argo-workflows",), settings=("k8s_service_account", "ttl_seconds", "pod_gc", "concurrency_policy",
+                         "argo_events_bus", "argo_events_source", "argo_events_event",
+                         "argo_events_service_account", "argo_events_webhook_url"),
                default_backend="kubernetes", stdout_separator=b"---\n"),
     TargetSpec("stepfunctions", "compiler.targets.stepfunctions:StepFunctionsTarget",
                "compiler.targets.stepfunctions.codes", "compiler.deploy.stepfunctions",
-               aliases=("step-functions",), settings=("sfn_role_arn", "eks_cluster"), default_backend="batch"),
+               aliases=("step-functions",), settings=("sfn_role_arn", "eks_cluster", "eventbridge_bus", "eventbridge_source",
+                         "eventbridge_role_arn"), default_backend="batch"),
 )
 _BY_NAME = {name: spec for spec in REGISTRY for name in (spec.name, *spec.aliases)}
 

@@ -285,14 +285,16 @@ class TriggeredFlow(FlowSpec):
 '''
 
 
-def test_trigger_warns_and_k8s_tmpfs(tmp_path):
+def test_trigger_compiles_and_k8s_tmpfs(tmp_path):
     from compiler.targets.argo import codes
 
     path = tmp_path / "triggered.py"
     path.write_text(TRIGGER_FLOW)
     plan = plan_of(str(path))
-    assert codes.TRIGGER_IGNORED in {d.code for d in ArgoTarget().check(plan)}
-    wt = ArgoTarget().documents(plan, GOLDEN_PACKAGE)[1]
+    assert codes.TRIGGER_IGNORED not in {d.code for d in ArgoTarget().check(plan)}   # retired: a Sensor
+    docs = ArgoTarget().documents(plan, GOLDEN_PACKAGE)
+    assert [d["kind"] for d in docs] == ["ConfigMap", "WorkflowTemplate", "Sensor"]
+    wt = docs[1]
     validate_all(wt)
     assert wt["metadata"]["annotations"]["workflows.argoproj.io/description"] == "Runs when data is ready."
     start = next(t for t in wt["spec"]["templates"] if t["name"] == "start")

@@ -1,5 +1,6 @@
-"""The Argo Workflows target: a WorkflowTemplate (one DAG), a CronWorkflow for @schedule and a
-ConfigMap holding the code package, as multi-document YAML.
+"""The Argo Workflows target: a WorkflowTemplate (one DAG), a CronWorkflow for @schedule, an Argo
+Events Sensor for @trigger / @trigger_on_finish (sensor.py) and a ConfigMap holding the code
+package, as multi-document YAML.
 
 Pipeline: check (diagnostics first) -> layout (names, scopes) -> templates (one per step) ->
 dag (main, foreach bodies, recursive switches) -> documents -> serialize.
@@ -10,10 +11,11 @@ import base64
 import json
 from typing import Any
 
-from compiler.diagnostics import Diagnostic
+from compiler import triggers as trigger_model
+from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets import serialize
-from compiler.targets.argo import arguments, cron, dag, names, resources, templates
+from compiler.targets.argo import arguments, codes, cron, dag, names, resources, sensor, templates
 from compiler.targets.argo import check as checks
 from compiler.targets.base import CodePackageRef, OutputFile
 
@@ -27,7 +29,7 @@ class ArgoTarget:
     name = "argo"
     capabilities = frozenset({
         "foreach", "nested-foreach", "static-split", "switch", "recursive-switch", "switch-in-foreach",
-        "parameters", "schedule", "project", "retry", "catch", "timeout", "environment", "resources",
+        "parameters", "schedule", "project", "trigger", "retry", "catch", "timeout", "environment", "resources",
         "kubernetes", "batch", "secrets-k8s", "embedded-code-package",
     })
 
@@ -37,7 +39,14 @@ class ArgoTarget:
     # --- check ------------------------------------------------------------------------------
     def check(self, plan: FlowPlan, package: CodePackageRef | None = None) -> list[Diagnostic]:
         """Everything Argo cannot take, before emitting (check.py, one function per phase)."""
-        return checks.problems(plan, package, package_in_datastore=self.package_in_datastore)
+        out = checks.problems(plan, package, package_in_datastore=self.package_in_datastore)
+        triggers, problems = trigger_model.analyze(plan)
+        out += problems
+        if triggers and not getattr(plan.settings, "datastore", None):
+            out.append(Diagnostic(codes.TRIGGER_NO_DATASTORE, ERROR, "@trigger / @trigger_on_finish need a "
+                                  "datastore setting: the Sensor's Workflows get no flowc-datastore argument",
+                                  trigger_model.decorator_span(plan)))
+        return out
 
     # --- emit -------------------------------------------------------------------------------
     def documents(self, plan: FlowPlan, package: CodePackageRef) -> list[dict[str, Any]]:
@@ -78,6 +87,9 @@ class ArgoTarget:
         docs = [d for d in (configmap, workflow_template) if d is not None]
         if plan.schedule is not None:
             docs.append(cron.cron_workflow(plan, wt_name, {**meta_common, "labels": dict(MANAGED_BY)}))
+        triggers, _ = trigger_model.analyze(plan)
+        if triggers:
+            docs.append(sensor.sensor(plan, triggers, {**meta_common, "labels": dict(MANAGED_BY)}))
         return docs
 
     def _spec(self, plan: FlowPlan, lay: dag.Layout, cm_name: str | None, step_templates: list,
@@ -105,6 +117,7 @@ class ArgoTarget:
             env.append({"name": "AWS_DEFAULT_REGION", "value": str(settings.aws_region)})
         if code_url:
             env.append({"name": "FLOWC_CODE_SHA256", "value": self._sha})
+        env += sensor.runtime_env(plan)   # a finished run publishes its completion event
         if code_url:   # @batch jobs carry the bootstrap in their compiled job definition
             env.append({"name": "FLOWC_BOOTSTRAP", "value": resources.bootstrap_source()})
         spec: dict[str, Any] = {"entrypoint": dag.MAIN, "arguments": {"parameters": params}}
@@ -126,7 +139,7 @@ class ArgoTarget:
     def emit(self, plan: FlowPlan, code_package: CodePackageRef) -> list[OutputFile]:
         docs = self.documents(plan, code_package)
         base = names.workflow_template_name(plan)
-        suffix = {"ConfigMap": "-code", "WorkflowTemplate": "", "CronWorkflow": "-cron"}
+        suffix = {"ConfigMap": "-code", "WorkflowTemplate": "", "CronWorkflow": "-cron", "Sensor": "-sensor"}
         return [OutputFile(f"{base}{suffix[d['kind']]}.yaml", serialize.to_yaml(d).encode("utf-8"), documents=(d,))
                 for d in docs]
 

@@ -129,10 +129,7 @@ def backend_problems(step: StepPlan, settings: Any) -> Iterator[Diagnostic]:
 
 
 def shape_problems(plan: FlowPlan) -> Iterator[Diagnostic]:
-    """The flow as a whole: triggers, gangs, DAG shapes, schedules, recursion depth."""
-    for trigger in plan.triggers:
-        yield Diagnostic(codes.TRIGGER_IGNORED, WARNING,
-                         f"@{trigger.get('kind', 'trigger')} is not compiled for Argo (needs Argo Events)", None)
+    """The flow as a whole: gangs, DAG shapes, schedules, recursion depth."""
     for step in plan.steps.values():
         if step.kind == "parallel" or step.num_parallel:
             yield Diagnostic(codes.PARALLEL_UNGANGED, WARNING,

@@ -13,13 +13,14 @@ NO_DATASTORE = "FC307"
 RESERVED_PARAMETER = "FC308"
 BAD_SCHEDULE = "FC309"
 INCLUDE_FILE = "FC310"
-TRIGGER_IGNORED = "FC311"
+TRIGGER_IGNORED = "FC311"       # retired: the Sensor is compiled (sensor.py)
 PARALLEL_UNGANGED = "FC312"
 TEMPLATE_TAG = "FC313"
 UNSUBSTITUTABLE = "FC314"
 BATCH_NEEDS_S3 = "FC315"        # was a second meaning of FC313
 RECURSION_DEPTH = "FC316"
 VALUE_TOO_LARGE = "FC317"
+TRIGGER_NO_DATASTORE = "FC330"
 
 _CODES: tuple[Code, ...] = (
     Code(PACKAGE_TOO_LARGE, ERROR, "code package too large for a ConfigMap",
@@ -84,11 +85,10 @@ _CODES: tuple[Code, ...] = (
          "Argo parameters are text, and the whole WorkflowTemplate must fit in etcd (1.5 MiB).",
          "data = IncludeFile(\"data\", default=\"big.parquet\", is_text=False)",
          "Use `flowc deploy`, or give no default and pass the content when submitting."),
-    Code(TRIGGER_IGNORED, WARNING, "@trigger / @trigger_on_finish not compiled for Argo",
-         "Event triggers need Argo Events (a Sensor and an EventSource); flowc emits neither.",
-         "The compiled WorkflowTemplate runs when submitted (or on its @schedule), not on events.",
-         "@trigger(event=\"data_ready\")",
-         "Create an Argo Events Sensor that submits the WorkflowTemplate, or use @schedule."),
+    Code(TRIGGER_IGNORED, WARNING, "retired: @trigger / @trigger_on_finish not compiled for Argo",
+         "Older flowc versions compiled @trigger flows without their Sensor and warned.",
+         "flowc now emits an Argo Events Sensor beside the WorkflowTemplate (sensor.py).",
+         "@trigger(event=\"data_ready\")", "Nothing to do: the Sensor is compiled."),
     Code(PARALLEL_UNGANGED, WARNING, "num_parallel runs as independent pods on Argo",
          "self.next(..., num_parallel=N) starts N tasks like a foreach of N items; they are not "
          "gang-scheduled and get no control-node address.",
@@ -142,6 +142,15 @@ _CODES += (
          "data = IncludeFile(\"data\", default=\"big.csv\")   # 150 KiB",
          "Keep the file small (about 95 KiB at most), read the data from S3 in the step, or put the "
          "file in the code package (package_include) and open it by name."),
+)
+
+_CODES += (
+    Code(TRIGGER_NO_DATASTORE, ERROR, "@trigger flow without a datastore setting",
+         "The flow has @trigger or @trigger_on_finish and the datastore setting is unset.",
+         "The Sensor creates Workflows with no flowc-datastore argument, so every run it starts "
+         "would fail; as with @schedule, the WorkflowTemplate must carry the datastore.",
+         "flowc compile flow.py --target argo   # @trigger(event='data_ready'), no FLOWC_DATASTORE",
+         "Set FLOWC_DATASTORE=s3://bucket/prefix (or datastore in [tool.flowc])."),
 )
 
 for _code in _CODES:

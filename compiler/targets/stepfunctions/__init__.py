@@ -6,20 +6,22 @@ emit() returns, for a state machine named NAME:
                                 when the flow needs several distinct definitions)
   NAME.schedule.json            EventBridge Scheduler CreateSchedule request (@schedule only)
   NAME.policy.json              the IAM policy the state machine's role needs
+  NAME.events.json              EventBridge PutRule/PutTargets requests (@trigger, @trigger_on_finish)
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from compiler import triggers as trigger_model
 from compiler.compute import batch as compute_batch
 from compiler.compute.container import code_url as package_url
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets.base import CodePackageRef, OutputFile
 from compiler.targets.serialize import to_json
 from compiler.targets.stepfunctions import check as checks
-from compiler.targets.stepfunctions import codes
+from compiler.targets.stepfunctions import codes, eventbridge
 from compiler.targets.stepfunctions.asl import build_definition, split_s3
 from compiler.targets.stepfunctions.check import override_sizes
 from compiler.targets.stepfunctions.common import state_machine_name
@@ -166,6 +168,13 @@ class StepFunctionsTarget:
         settings = _settings(plan, self.settings)
         diags = (checks.settings_problems(plan, settings) + checks.schedule_problems(plan)
                  + checks.name_problems(plan) + checks.step_problems(plan, settings))
+        triggers, problems = trigger_model.analyze(plan)
+        diags += problems
+        if len(triggers.dependencies) > 1:
+            diags.append(Diagnostic(codes.TRIGGERS_UNSUPPORTED, ERROR,
+                                    "the flow starts when all of " + ", ".join(d.name for d in triggers.dependencies)
+                                    + " have arrived; an EventBridge rule matches one event (deploy on Argo, or "
+                                    "publish one event)", trigger_model.decorator_span(plan)))
         if any(d.is_error for d in diags):
             return diags
         # Sizes: build the definition with a dummy package and measure it.
@@ -198,5 +207,17 @@ class StepFunctionsTarget:
             files.append(out(f"{name}.schedule.json", schedule_request(plan, settings, name)))
         queues = sorted({compute_batch.queue_of(s.compute, settings) or compute_batch.PLACEHOLDER_QUEUE
                          for s in plan.steps.values() if s.compute.backend != "kubernetes"})
-        files.append(out(f"{name}.policy.json", policy_document(plan, settings, name, jobdefs, queues)))
+        policy = policy_document(plan, settings, name, jobdefs, queues)
+        triggers, _ = trigger_model.analyze(plan)
+        if triggers:
+            region = str(getattr(settings, "aws_region", None) or "us-east-1")
+            account = _account(settings)
+            role = str(getattr(settings, "eventbridge_role_arn", None) or getattr(settings, "sfn_role_arn", None)
+                       or f"arn:aws:iam::{account}:role/flowc-events")
+            files.append(out(f"{name}.events.json", {
+                "rules": eventbridge.rules(plan, triggers, settings, name, region, account, role),
+                "role_arn": role, "role_trust_policy": eventbridge.trust_policy()}))
+            policy["Statement"].append(eventbridge.policy_statement(region, account if not account.startswith("$")
+                                                                    else "*", name))
+        files.append(out(f"{name}.policy.json", policy))
         return files

@@ -36,9 +36,6 @@ def settings_problems(plan: FlowPlan, settings: Any) -> list[Diagnostic]:
         out.append(Diagnostic(codes.SCHEDULE_NO_ROLE, WARNING,
                               "@schedule: no sfn_role_arn set, the schedule names a placeholder role; "
                               "set FLOWC_SFN_ROLE_ARN", None))
-    if plan.triggers:
-        out.append(Diagnostic(codes.TRIGGERS_UNSUPPORTED, WARNING,
-                              "@trigger / @trigger_on_finish are not compiled for Step Functions", None))
     return out
 
 

@@ -58,9 +58,15 @@ _ALL = (
          "A step has no @batch(queue=...) and the batch_queue setting is unset.",
          "The definition names a placeholder queue `flowc-default-queue`.", "",
          "Set FLOWC_BATCH_QUEUE=<queue> or @batch(queue=...)."),
-    Code(TRIGGERS_UNSUPPORTED, WARNING, "@trigger is not compiled for Step Functions",
-         "Event triggers are not emitted by this target.", "The flow only runs when started or scheduled.",
-         "", "Start the state machine from an EventBridge rule you define."),
+    Code(TRIGGERS_UNSUPPORTED, ERROR, "several trigger events cannot start a state machine",
+         "@trigger(events=[...]) with more than one event, @trigger_on_finish(flows=[...]) with more "
+         "than one flow, or both decorators: the flow starts only when ALL of them have arrived. One "
+         "event and one flow compile to EventBridge rules (eventbridge.py).",
+         "An EventBridge rule matches one event at a time and keeps no state, so an AND over "
+         "several events has no rule; one rule per event would start the flow once per event.",
+         "@trigger(events=['features.ready', 'labels.ready'])",
+         "Publish one event when both are ready (or deploy the flow on Argo, whose Sensor waits for "
+         "all of them)."),
     Code(NESTED_TOO_DEEP, ERROR, "splits nested too deep for a state machine",
          "Static splits and foreaches are nested more than 100 levels deep.",
          "Each level is a Parallel or Map state holding the next one, so the definition's JSON nests "
