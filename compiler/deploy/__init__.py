@@ -53,3 +53,14 @@ def execute(plan: DeployPlan, progress: Callable[[str], None]) -> list[tuple[Act
         progress(f"[{number}/{len(plan.actions)}] {action.kind} {action.name}: {outcome}")
         done.append((action, outcome))
     return done
+
+
+class LazyClient:
+    """An API client (boto3, kubernetes) made on first use, so a dry run builds its plan without
+    credentials, a region or a cluster."""
+
+    def __init__(self, make) -> None:
+        self._make = make
+
+    def __getattr__(self, name: str):
+        return getattr(self._make(), name)

@@ -5,7 +5,7 @@ import functools
 import json
 from typing import Any, cast
 
-from compiler.deploy import Action, DeployError, DeployPlan
+from compiler.deploy import Action, DeployError, DeployPlan, LazyClient
 from compiler.targets.base import CodePackageRef, OutputFile
 
 GROUP, VERSION = "argoproj.io", "v1alpha1"
@@ -98,16 +98,6 @@ def _upload_package(package: CodePackageRef, settings: Any) -> str:
     return aws.upload_code_package(aws.session(settings).client("s3"), str(package.url), package.data)
 
 
-class _LazyClient:
-    """A Kubernetes API object made on first use, so a dry run plans without a cluster."""
-
-    def __init__(self, make) -> None:
-        self._make = make
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._make(), name)
-
-
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     from kubernetes import client
 
@@ -139,7 +129,7 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
                                            functools.partial(put_custom, doc), switches=True))
     from compiler.deploy import argo_events  # the Sensor starts the template: it goes after it
 
-    plan.actions += argo_events.actions(_LazyClient(lambda: apis()[1]), namespace, docs, flow_name)
+    plan.actions += argo_events.actions(LazyClient(lambda: apis()[1]), namespace, docs, flow_name)
     return plan
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from compiler.compute import aws
-from compiler.deploy import Action, DeployError, DeployPlan
+from compiler.deploy import Action, DeployError, DeployPlan, LazyClient
 from compiler.targets.base import CodePackageRef, OutputFile
 
 
@@ -106,8 +106,6 @@ def workflow_name(files: list[OutputFile]) -> str:
     """The state machine's name (the compiled NAME.asl.json)."""
     return next(f.name[: -len(".asl.json")] for f in files if f.name.endswith(".asl.json"))
 
-
-
 def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef, settings: Any) -> DeployPlan:
     role_arn = _require(settings, "sfn_role_arn")
     url = _package_url(package)
@@ -138,9 +136,9 @@ def build_plan(flow_name: str, files: list[OutputFile], package: CodePackageRef,
     from compiler.targets.stepfunctions.eventbridge import rule_prefix
 
     events_doc = next(iter(_documents(files, ".events.json")), None)
-    plan.actions += eventbridge.actions(session.client("events"), events_doc, rule_prefix(name),
+    plan.actions += eventbridge.actions(LazyClient(lambda: client("events")), events_doc, rule_prefix(name),
                                         [str(getattr(settings, "eventbridge_bus", None) or "default")],
-                                        lambda: _find_state_machine(sfn, name) or "")
+                                        lambda: _find_state_machine(client("stepfunctions"), name) or "")
     return plan
 
 
