@@ -104,8 +104,9 @@ def _workflow_name(target, result):
 @click.option("--flow", "flow_name", default=None)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A flow parameter; repeat for more.")
 @click.option("--run-id", default=None, help="Name the run (default: the engine names it).")
+@click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable); see Flow.runs(tag).")
 @settings_options
-def trigger(flow, target, flow_name, params, run_id, **flags):
+def trigger(flow, target, flow_name, params, run_id, tags, **flags):
     """Start a run of a deployed flow and print its id."""
     from compiler.deploy import DeployError
 
@@ -113,7 +114,13 @@ def trigger(flow, target, flow_name, params, run_id, **flags):
     result = _compiled(flow, target, flow_name, (), settings)
     values = _checked_params(result.plan, params)
     try:
-        run = _backend(target).trigger(_workflow_name(target, result), values, settings, run_id)
+        if tags:   # the tags go into the datastore before the run starts (compiler/deploy/runs.py)
+            from compiler.deploy.runs import start_run
+
+            run = start_run(target, _workflow_name(target, result), result.plan.flow_name, values, settings,
+                            {"tags": sorted(set(tags))}, run_id)
+        else:
+            run = _backend(target).trigger(_workflow_name(target, result), values, settings, run_id)
     except DeployError as error:
         _fail(error)
     click.echo(run)
@@ -134,10 +141,16 @@ def status(flow, run, target, flow_name, as_json, **flags):
 
     settings = settings_from(flow, flags)
     result = _compiled(flow, target, flow_name, (), settings)
+    from compiler.deploy.runs import missing_run
+
     try:
         state = _backend(target).status(_workflow_name(target, result), settings, run)
     except DeployError as error:
         _fail(error)
+    except Exception as error:  # an unknown run id: one clear line, no engine traceback
+        if run is None or not missing_run(error):
+            raise
+        _fail(f"no run {run} of {_workflow_name(target, result)} on {target}")
     if as_json:
         click.echo(json.dumps(state, indent=2, sort_keys=True))
         return
