@@ -18,8 +18,8 @@ from runtime_shim.task import (
     _CLEANUP,
     EXIT_OK,
     EXIT_USER,
-    Context,
     START_CWD,
+    Context,
     Resolver,
     UsageError,
     UserError,
@@ -155,7 +155,8 @@ class Attempt:
         a = self.a
         retry_times = int((self.s.get("retry") or {}).get("times") or 0)
         exc = exc if exc is not None else self.error
-        rec = failure.record("%s/%s" % (self.flow_name, self.pathspec), a.attempt, exc=exc, message=str(failed), flow_dir=self.flow_dir,
+        rec = failure.record("%s/%s" % (self.flow_name, self.pathspec), a.attempt, exc=exc,
+                             message=str(failed), flow_dir=self.flow_dir,
                              source_dir=self.source_dir, final=a.attempt >= retry_times, started=self.started)
         try:
             self.ds.write_failure(a.run_id, a.step, self.task_id, a.attempt, rec)

@@ -2,7 +2,6 @@
 every engine the runtime stores them in the datastore, in chunks, while the task runs)."""
 from __future__ import annotations
 
-import sys
 import time
 
 import click
@@ -36,7 +35,7 @@ def logs(pathspec, stream, attempt, follow, datastore):
         if not tasks:
             fail(f"step {step.pathspec} has no task {parts[3]!r}")
     streams = [stream] if stream else ["stdout", "stderr"]
-    out = click.get_binary_stream("stdout")
+    out = _binary_stdout()
     for t in tasks:
         if attempt is not None and attempt not in t.attempts():
             fail(f"task {t.pathspec} has no attempt {attempt} (attempts: "
@@ -50,6 +49,20 @@ def logs(pathspec, stream, attempt, follow, datastore):
                 for _, chunk in t.log_chunks(name, attempt):
                     out.write(chunk)
                 out.flush()
+
+
+def _binary_stdout():
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        return buffer
+
+    class _Text:        # a text-only stdout (an embedding caller): decode, never fail on bytes
+        def write(self, data):
+            sys.stdout.write(data.decode("utf-8", "replace"))
+
+        def flush(self):
+            sys.stdout.flush()
+    return _Text()
 
 
 def _follow(task, stream, attempt, out) -> None:

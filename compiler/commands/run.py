@@ -57,9 +57,9 @@ def _tagged_run_id(flow, flow_name, datastore, run_id, tags):
     id already taken is left to the runner, which refuses it."""
     import os
 
+    from compiler.commands._runs import flow_name_of
     from compiler.runner import RunError, default_datastore, new_run_id, normalize_datastore
     from runtime_shim.datastore import DatastoreError, FlowDatastore
-    from compiler.commands._runs import flow_name_of
 
     if not os.path.isfile(flow):
         return run_id

@@ -26,7 +26,6 @@ def show(pathspec, datastore, values):
     """Print the steps, tasks and artifacts of a run (PATHSPEC: Flow[/run_id[/step[/task]]], or a
     flow file: its latest run)."""
     from compiler.commands._runs import datastore_root, fail, flow_name_of, resolve_run, resolve_step
-    from runtime_shim.client import Task
 
     root = datastore_root(datastore)
     parts = pathspec.strip("/").split("/")
