@@ -34,7 +34,7 @@ def display_path(filename: str, flow_dir: str | None, source_dir: str | None) ->
 def user_traceback(exc: BaseException, flow_dir: str | None, source_dir: str | None) -> str:
     frames = []
     for f in traceback.extract_tb(exc.__traceback__):
-        in_flow = bool(flow_dir) and f.filename.startswith(flow_dir.rstrip(os.sep) + os.sep)
+        in_flow = flow_dir is not None and f.filename.startswith(flow_dir.rstrip(os.sep) + os.sep)
         if not in_flow and (_is_runtime(f.filename) or f.filename.startswith("<frozen")):
             continue
         line = f.line   # read from the task's copy before the name changes

@@ -28,7 +28,7 @@ class _Stream:
         os.close(write_end)
         self.buf = bytearray()
         self.number = 0
-        self.since = None               # monotonic time of the first unsaved byte
+        self.since: float | None = None  # monotonic time of the first unsaved byte
         self.passthrough = True
         self.open = True
 

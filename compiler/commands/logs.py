@@ -2,6 +2,7 @@
 every engine the runtime stores them in the datastore, in chunks, while the task runs)."""
 from __future__ import annotations
 
+import sys
 import time
 
 import click
