@@ -70,7 +70,7 @@ def test_fail_logs_show_fix_resume(tmp_path):
     assert new.data.total == 14
     assert new["start"].task.stdout == "start items [1, 2, 3]\n"     # a clone's logs: the origin's
     code, out, _ = flowc(tmp_path, "show", "FailFlow")
-    assert code == 0 and "Run FailFlow/%s: succeeded  (resumed from %s)" % (new.id, run_id) in out
+    assert code == 0 and "Run FailFlow/%s: successful  (resumed from %s)" % (new.id, run_id) in out
 
     # --step: run again from `end` only; everything before it is cloned from the resumed run
     code, out, err = flowc(tmp_path, "resume", "flow.py", new.id, "--step", "end")
