@@ -92,3 +92,47 @@ def test_sfn_fail_logs_show_fix_resume(tmp_path, monkeypatch, sfn_moto):  # noqa
     assert code == 0, out
     states = {line.split()[0]: line.split()[1] for line in out.splitlines()}
     assert states == {"first": "FAILED", new_id: "SUCCEEDED"}
+
+
+SLOW = '''from metaflow import FlowSpec, step
+
+
+class SfnSlowFlow(FlowSpec):
+    @step
+    def start(self):
+        import time
+        time.sleep(25)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_sfn_terminate_stops_the_execution_and_its_batch_job(tmp_path, monkeypatch, sfn_moto):  # noqa: F811
+    _env(monkeypatch, sfn_moto)
+    flow = str(tmp_path / "slow.py")
+    (tmp_path / "slow.py").write_text(SLOW)
+    assert _flowc("deploy", flow, "--target", "stepfunctions", "--skip-preflight")[0] == 0
+    code, out = _flowc("trigger", flow, "--target", "stepfunctions", "--run-id", "slow1")
+    assert code == 0, out
+    batch = sfn_moto.client("batch")
+    deadline = time.time() + 60
+    while True:     # wait until the start step's job runs
+        running = [j for j in batch.list_jobs(jobQueue="flowc-queue", jobStatus="RUNNING")["jobSummaryList"]
+                   if j["jobName"] == "SfnSlowFlow-start"]
+        if running:
+            break
+        assert time.time() < deadline
+        time.sleep(0.2)
+    code, out = _flowc("terminate", flow, "slow1", "--target", "stepfunctions")
+    assert code == 0 and "slow1: stopped; 1 Batch job(s) terminated" in out, out
+    sfn = sfn_moto.client("stepfunctions")
+    [execution] = [e for m in sfn.list_state_machines()["stateMachines"] if m["name"].startswith("SfnSlowFlow")
+                   for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]]
+    assert (execution["name"], execution["status"]) == ("slow1", "ABORTED")
+    [job] = batch.describe_jobs(jobs=[running[0]["jobId"]])["jobs"]
+    assert job.get("statusReason") == "flowc terminate"
+    code, out = _flowc("terminate", flow, "nope", "--target", "stepfunctions")
+    assert code == 1 and "no run nope" in out and "Traceback" not in out
