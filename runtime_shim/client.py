@@ -318,14 +318,16 @@ class Run:
         """When the run's first task started (seconds since the epoch): the earliest task record
         of its first step (the start step's task, or its failed attempts)."""
         best = None
-        for step in self._ds.list_steps(self.id):
+        steps = self._ds.list_steps(self.id)
+        # the start step (by its usual name) holds the earliest time: look there first
+        for step in sorted(steps, key=lambda s: s != "start"):
             for tid in self._ds.list_tasks(self.id, step):
                 if not tid.startswith("t"):
                     continue
                 t = Task("%s/%s/%s" % (self.pathspec, step, tid), _ds=self._ds)
-                times = [t.manifest.get("started_at")] if t.manifest else []
-                times += [(self._ds.read_failure(self.id, step, tid, att) or {}).get("started_at")
-                          for att in t.attempts()[:1]]
+                times = [t.manifest.get("started_at")] if t.manifest else \
+                    [(self._ds.read_failure(self.id, step, tid, att) or {}).get("started_at")
+                     for att in t.attempts()[:1]]
                 for ts in times:
                     if ts and (best is None or ts < best):
                         best = ts

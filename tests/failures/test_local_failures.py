@@ -144,3 +144,40 @@ sys.stderr.write(repr(chunks) + "\\n")
     assert [c[1] for c in out] == [0, 1, 2, 3]
     assert [c[2] for c in out] == [1 << 20] * 3 + [512 << 10]
     assert [c for c in chunks if c[0] == "stderr"] == [("stderr", 0, 4, b"e")]
+
+
+def test_logs_follow_a_running_task(tmp_path):
+    """`flowc logs --follow` prints a running task's output as it is stored and ends with it."""
+    import time
+
+    (tmp_path / "talk.py").write_text('''from metaflow import FlowSpec, step
+
+
+class TalkFlow(FlowSpec):
+    @step
+    def start(self):
+        import time
+        print("first", flush=True)
+        time.sleep(8)
+        print("second", flush=True)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    env = {k: v for k, v in os.environ.items() if k != "FLOWC_DATASTORE"}
+    env["PYTHONPATH"] = ROOT
+    runner = subprocess.Popen([sys.executable, "-m", "compiler.cli", "run", "talk.py", "--run-id", "talk1"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        attempt = tmp_path / ".flowc" / "TalkFlow" / "runs" / "talk1" / "start" / "t" / "attempt-0"
+        deadline = time.time() + 60
+        while not attempt.exists():
+            assert time.time() < deadline
+            time.sleep(0.1)
+        assert not (attempt / "DONE").exists()      # following a task that still runs
+        code, out, err = flowc(tmp_path, "logs", "TalkFlow/talk1/start/t", "--stdout", "--follow")
+        assert (code, out) == (0, "first\nsecond\n"), err
+    finally:
+        runner.wait(timeout=120)
