@@ -46,13 +46,14 @@ def spec_of(flow: str, flow_name: str | None = None) -> dict:
 
 
 def latest_run(flow_name: str, root: str, *, failed_only: bool = False):
-    """The newest run of the flow (by its start time), or None."""
+    """The newest run of the flow (by its start time), or None; `failed_only`: the newest that did
+    not succeed (failed, or stopped before its end: killed, interrupted)."""
     from runtime_shim.client import Flow
 
     runs = Flow(flow_name, datastore=root).runs()
     runs.sort(key=lambda r: (r.started_at or 0, r.id), reverse=True)
     for r in runs:
-        if not failed_only or r.state == "failed":
+        if not failed_only or not r.successful:
             return r
     return None
 

@@ -37,7 +37,7 @@ def resume_options(spec: dict, origin, step: str | None, tags=()) -> dict:
 @click.option("--tag", "tags", multiple=True, help="Tag the new run (repeatable).")
 @settings_options
 def resume(flow, run_id, step, target, flow_name, tags, **flags):
-    """Resume RUN_ID of FLOW (default: its latest failed run) as a new run."""
+    """Resume RUN_ID of FLOW (default: its latest run that did not succeed) as a new run."""
     from compiler.commands._runs import datastore_root, fail, latest_run, spec_of
     from runtime_shim.client import Run
 
@@ -49,7 +49,8 @@ def resume(flow, run_id, step, target, flow_name, tags, **flags):
     if run_id is None:
         origin = latest_run(spec["flow_name"], root, failed_only=True)
         if origin is None:
-            fail(f"no failed run of {spec['flow_name']} in {root}: name the run to resume")
+            fail(f"every run of {spec['flow_name']} in {root} succeeded (or there is none): name the run "
+                 "to resume and the step to run again with --step")
     else:
         origin = Run(f"{spec['flow_name']}/{run_id}", datastore=root)
         if not origin._ds.list_steps(run_id):

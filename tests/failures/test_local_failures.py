@@ -181,3 +181,65 @@ class TalkFlow(FlowSpec):
         assert (code, out) == (0, "first\nsecond\n"), err
     finally:
         runner.wait(timeout=120)
+
+
+BRANCHY = '''from metaflow import FlowSpec, step
+
+
+class BranchyFlow(FlowSpec):
+    @step
+    def start(self):
+        self.xs = [1, 2]
+        self.next(self.outer, foreach="xs")
+
+    @step
+    def outer(self):
+        self.x = self.input
+        self.next(self.a, self.b)
+
+    @step
+    def a(self):
+        self.va = self.x * 10
+        self.next(self.meet)
+
+    @step
+    def b(self):
+        if self.x == 2 and BROKEN:
+            import time
+            time.sleep(2)       # every `a` completes first, whatever the scheduling
+            raise RuntimeError("b broke")
+        self.vb = self.x
+        self.next(self.meet)
+
+    @step
+    def meet(self, inputs):
+        self.v = inputs.a.va + inputs.b.vb
+        self.next(self.gather)
+
+    @step
+    def gather(self, inputs):
+        self.total = sum(i.v for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        assert self.total == 33
+'''
+
+
+def test_resume_reruns_the_failed_suffix_only(tmp_path):
+    """In a foreach body with a static split, `b` fails for one item: the resumed run clones start,
+    every `outer` and every `a` (not after `b` in the graph), and re-runs every `b` (both items),
+    then meet, gather, end: the graph's suffix from the failed step, per foreach item."""
+    (tmp_path / "branchy.py").write_text("BROKEN = True\n" + BRANCHY)
+    code, out, err = flowc(tmp_path, "run", "branchy.py", "--max-workers", "8")
+    assert code == 1, err
+    origin = out.strip().splitlines()[-1]
+    (tmp_path / "branchy.py").write_text("BROKEN = False\n" + BRANCHY)
+    code, out, err = flowc(tmp_path, "resume", "branchy.py")
+    assert code == 0, err
+    new = Run("BranchyFlow/" + out.strip().splitlines()[-1], datastore="file://" + str(tmp_path / ".flowc"))
+    assert new.origin_run_id == origin and new.data.total == 33
+    ran, cloned = executed_and_cloned(new)
+    assert cloned == {"start": 1, "outer": 2, "a": 2}
+    assert ran == {"b": 2, "meet": 2, "gather": 1, "end": 1}
