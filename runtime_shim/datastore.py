@@ -39,6 +39,9 @@ COMPRESS_MIN = 256              # not worth it below this
 COMPRESS_GAIN = 0.8             # keep the compressed form only if it saves > 20%
 
 
+_RUN_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+
 class DatastoreError(Exception):
     """The datastore could not be read or written (exit code 3 in a task)."""
 
@@ -495,6 +498,8 @@ class FlowDatastore:
         return "%s/runmeta/%s/options.json" % (self.flow_name, run_id)
 
     def write_run_options(self, run_id: str, options: dict) -> None:
+        if not run_id or run_id in (".", "..") or run_id.strip(_RUN_ID_CHARS):
+            raise DatastoreError("bad run id %r: use [A-Za-z0-9._-]+" % run_id)
         self.storage.write(self.run_options_key(run_id), [json.dumps(options, sort_keys=True).encode()])
 
     def read_run_options(self, run_id: str) -> dict:

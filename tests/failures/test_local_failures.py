@@ -243,3 +243,17 @@ def test_resume_reruns_the_failed_suffix_only(tmp_path):
     ran, cloned = executed_and_cloned(new)
     assert cloned == {"start": 1, "outer": 2, "a": 2}
     assert ran == {"b": 2, "meet": 2, "gather": 1, "end": 1}
+
+
+def test_run_options_refuse_a_run_id_that_leaves_its_folder(tmp_path):
+    import pytest
+
+    from runtime_shim.datastore import DatastoreError, FlowDatastore
+
+    ds = FlowDatastore("file://" + str(tmp_path), "F")
+    for bad in ("..", ".", "a/b", ""):
+        with pytest.raises(DatastoreError, match="bad run id"):
+            ds.write_run_options(bad, {"tags": ["x"]})
+    assert not (tmp_path / "F" / "options.json").exists()
+    ds.write_run_options("r-1.2_3", {"tags": ["x"]})
+    assert ds.read_run_options("r-1.2_3") == {"tags": ["x"]}
