@@ -39,7 +39,8 @@ def show(pathspec, datastore, values):
     failed = run.failed_tasks()
     if len(parts) == 2:
         origin = run.origin_run_id
-        click.echo("Run %s: %s%s" % (run.pathspec, "successful" if state == "succeeded" else state, "  (resumed from %s)" % origin if origin else ""))
+        word = "successful" if state == "succeeded" else state
+        click.echo("Run %s: %s%s" % (run.pathspec, word, "  (resumed from %s)" % origin if origin else ""))
         _failures(failed)
     steps = run.steps() if len(parts) == 2 else [resolve_step(run, parts[2])]
     for step in sorted(steps, key=lambda s: min((t.manifest.get("started_at", 0)

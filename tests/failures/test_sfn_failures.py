@@ -31,8 +31,8 @@ def _env(monkeypatch, sfn_moto):  # noqa: F811
 
 def _flowc(*args):
     result = CliRunner().invoke(main, list(args))
-    if result.exit_code and result.exc_info and not isinstance(result.exception, SystemExit):
-        import traceback; traceback.print_exception(result.exception)
+    # a crash (not a clean exit) must fail the test with its traceback, not just an exit code
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
 
 
