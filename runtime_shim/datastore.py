@@ -441,19 +441,36 @@ class FlowDatastore:
         before it exits), re-reading until what it wrote is still what is visible, so the last
         writer always leaves the records of the final visible result."""
         base = self.task_key(run_id, step, task_id)
+        m = None
         for _ in range(20):
             m = self.read_manifest(run_id, step, task_id)
             if m is None:
                 return None
-            if written is not None and m == written:
-                return m            # what this attempt just wrote before DONE is visible
+            # check what is stored rather than trust what this attempt wrote: a racing attempt may
+            # have overwritten the records after it, before its own DONE
+            if self._records_agree(base, m):
+                if self.read_manifest(run_id, step, task_id) == m:
+                    return m
+                continue
             if m.get("num_splits") is not None:
                 self.storage.write(base + "/foreach.json",
                                    [json.dumps(list(range(m["num_splits"]))).encode()])
             if m.get("branch") is not None:
                 self.storage.write(base + "/switch.json", [json.dumps({"branch": m["branch"]}).encode()])
-            written = m
         return m
+
+    def _records_agree(self, base: str, m: dict) -> bool:
+        for name, want, needed in (("foreach.json", list(range(m.get("num_splits") or 0)), m.get("num_splits") is not None),
+                                   ("switch.json", {"branch": m.get("branch")}, m.get("branch") is not None)):
+            if not needed:
+                continue
+            raw = self.storage.read(base + "/" + name)
+            try:
+                if raw is None or json.loads(bytes(raw)) != want:
+                    return False
+            except ValueError:
+                return False
+        return True
 
     # ---- per-attempt records besides the manifest: logs and the failure record
     def attempt_key(self, run_id: str, step: str, task_id: str, attempt: int) -> str:
