@@ -115,9 +115,9 @@ def trigger(flow, target, flow_name, params, run_id, tags, **flags):
     values = _checked_params(result.plan, params)
     try:
         if tags:   # the tags go into the datastore before the run starts (compiler/deploy/runs.py)
-            from compiler.deploy.runs import start_run
+            from compiler.deploy import runs as deploy_runs
 
-            run = start_run(target, _workflow_name(target, result), result.plan.flow_name, values, settings,
+            run = deploy_runs.start_run(target, _workflow_name(target, result), result.plan.flow_name, values, settings,
                             {"tags": sorted(set(tags))}, run_id)
         else:
             run = _backend(target).trigger(_workflow_name(target, result), values, settings, run_id)
@@ -141,14 +141,14 @@ def status(flow, run, target, flow_name, as_json, **flags):
 
     settings = settings_from(flow, flags)
     result = _compiled(flow, target, flow_name, (), settings)
-    from compiler.deploy.runs import missing_run
+    from compiler.deploy import runs as deploy_runs
 
     try:
         state = _backend(target).status(_workflow_name(target, result), settings, run)
     except DeployError as error:
         _fail(error)
     except Exception as error:  # an unknown run id: one clear line, no engine traceback
-        if run is None or not missing_run(error):
+        if run is None or not deploy_runs.missing_run(error):
             raise
         _fail(f"no run {run} of {_workflow_name(target, result)} on {target}")
     if as_json:

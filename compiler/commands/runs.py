@@ -39,12 +39,12 @@ def runs(flow, target, flow_name, tags, limit, **flags):
     if target:
         from compiler.commands.deploy import _compiled, _workflow_name
         from compiler.deploy import DeployError
-        from compiler.deploy.runs import list_runs
+        from compiler.deploy import runs as deploy_runs
 
         settings = settings_from(flow, flags)
         result = _compiled(flow, target, flow_name, (), settings)
         try:
-            infos = list_runs(target, _workflow_name(target, result), settings)
+            infos = deploy_runs.list_runs(target, _workflow_name(target, result), settings)
         except DeployError as error:
             fail(str(error))
         rows = [(r.run_id, r.state, r.started, r.duration, "") for r in infos]
@@ -96,13 +96,6 @@ def terminate(flow, run, target, flow_name, **flags):
     _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.terminate(target, wf, st, run)))
 
 
-def _argo_only(target):
-    if target != "argo":
-        from compiler.commands._runs import fail
-
-        fail("suspend and unsuspend are Argo's (a Step Functions execution cannot be paused)", 2)
-
-
 @click.command("suspend")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run")
@@ -113,8 +106,7 @@ def suspend(flow, run, target, flow_name, **flags):
     """Pause a running Argo workflow: no new pods start until `flowc unsuspend`."""
     from compiler.deploy import runs as r
 
-    _argo_only(target)
-    _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.argo_suspend(st, run, True)))
+    _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.suspend(target, st, run, True)))
 
 
 @click.command("unsuspend")
@@ -127,5 +119,4 @@ def unsuspend(flow, run, target, flow_name, **flags):
     """Let a suspended Argo workflow go on (Argo's `resume`; flowc's `resume` re-runs a failed run)."""
     from compiler.deploy import runs as r
 
-    _argo_only(target)
-    _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.argo_suspend(st, run, False)))
+    _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.suspend(target, st, run, False)))

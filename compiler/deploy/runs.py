@@ -284,3 +284,9 @@ def list_runs(target: str, workflow: str, settings: Any) -> list[RunInfo]:
 
 def terminate(target: str, workflow: str, settings: Any, run_id: str) -> str:
     return argo_terminate(settings, run_id) if target == "argo" else sfn_terminate(workflow, settings, run_id)
+
+
+def suspend(target: str, settings: Any, run_id: str, pause: bool) -> str:
+    if target != "argo":
+        raise DeployError("suspend and unsuspend are Argo's (a Step Functions execution cannot be paused)")
+    return argo_suspend(settings, run_id, pause)
