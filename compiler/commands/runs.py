@@ -96,6 +96,14 @@ def terminate(flow, run, target, flow_name, **flags):
     _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.terminate(target, wf, st, run)))
 
 
+def _suspendable(target) -> None:
+    from compiler.commands._runs import fail
+    from compiler.deploy import runs as r
+
+    if not r.can_suspend(target):
+        fail(r.NO_SUSPEND, 2)
+
+
 @click.command("suspend")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run")
@@ -106,6 +114,7 @@ def suspend(flow, run, target, flow_name, **flags):
     """Pause a running Argo workflow: no new pods start until `flowc unsuspend`."""
     from compiler.deploy import runs as r
 
+    _suspendable(target)
     _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.suspend(target, st, run, True)))
 
 
@@ -119,4 +128,5 @@ def unsuspend(flow, run, target, flow_name, **flags):
     """Let a suspended Argo workflow go on (Argo's `resume`; flowc's `resume` re-runs a failed run)."""
     from compiler.deploy import runs as r
 
+    _suspendable(target)
     _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.suspend(target, st, run, False)))

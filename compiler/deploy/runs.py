@@ -286,7 +286,14 @@ def terminate(target: str, workflow: str, settings: Any, run_id: str) -> str:
     return argo_terminate(settings, run_id) if target == "argo" else sfn_terminate(workflow, settings, run_id)
 
 
+NO_SUSPEND = "suspend and unsuspend are Argo's (a Step Functions execution cannot be paused)"
+
+
+def can_suspend(target: str) -> bool:
+    return target == "argo"
+
+
 def suspend(target: str, settings: Any, run_id: str, pause: bool) -> str:
-    if target != "argo":
-        raise DeployError("suspend and unsuspend are Argo's (a Step Functions execution cannot be paused)")
+    if not can_suspend(target):
+        raise DeployError(NO_SUSPEND)
     return argo_suspend(settings, run_id, pause)

@@ -86,4 +86,4 @@ def test_argo_trigger_resume_runs_suspend_terminate(kube, tmp_path):
         assert missing.returncode == 1 and "no run nope-123" in missing.stderr, missing.stderr
         assert "Traceback" not in missing.stderr
     sfn = flowc(tmp_path, config, "suspend", flow, new_id, "--target", "stepfunctions")
-    assert sfn.returncode == 1 and "Argo" in sfn.stderr
+    assert sfn.returncode == 2 and "Argo" in sfn.stderr
