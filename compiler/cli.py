@@ -22,6 +22,12 @@ COMMANDS: dict[str, str] = {
     "status": "compiler.commands.deploy:status",
     "run": "compiler.commands.run:run",
     "show": "compiler.commands.show:show",
+    "logs": "compiler.commands.logs:logs",
+    "resume": "compiler.commands.resume:resume",
+    "runs": "compiler.commands.runs:runs",
+    "terminate": "compiler.commands.runs:terminate",
+    "suspend": "compiler.commands.runs:suspend",
+    "unsuspend": "compiler.commands.runs:unsuspend",
 }
 
 

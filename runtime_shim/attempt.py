@@ -18,9 +18,11 @@ from runtime_shim.task import (
     _CLEANUP,
     EXIT_OK,
     EXIT_USER,
+    START_CWD,
     Context,
     Resolver,
     UsageError,
+    UserError,
     _username,
     import_flow,
     load_spec,
@@ -41,21 +43,31 @@ def execute(a) -> int:
     step = check_request(a, spec)
     given = given_parameters(a, spec)
     attempt = Attempt(a, spec, step)
-    if attempt.report_earlier_attempt():
+    if attempt.report_earlier_attempt() or attempt.clone_from_origin():
         return EXIT_OK
-    try:
-        attempt.load(given)
-        attempt.run_user_code()
-        attempt.route()
-        attempt.persist()
-        from runtime_shim import events  # @trigger_on_finish: a finished run says so
+    from runtime_shim.logcapture import LogCapture
 
-        events.on_task_success(attempt.flow_name, a.run_id, a.step, attempt.task_id, spec.get("end"))
-    except StepFailed as failed:
-        if str(failed):
-            log(str(failed))
-        return EXIT_USER
-    return EXIT_OK
+    capture = LogCapture(attempt.store_log_chunk).start()
+    try:
+        try:
+            attempt.load(given)
+            attempt.run_user_code()
+            attempt.route()
+            attempt.persist()
+            from runtime_shim import events  # @trigger_on_finish: a finished run says so
+
+            events.on_task_success(attempt.flow_name, a.run_id, a.step, attempt.task_id, spec.get("end"))
+        except StepFailed as failed:
+            if str(failed):
+                log(str(failed))
+            attempt.record_failure(failed)
+            return EXIT_USER
+        except UserError as e:      # the flow failed to import: a failed attempt too
+            attempt.record_failure(StepFailed(str(e)), exc=e.__cause__ or e.__context__)
+            raise
+        return EXIT_OK
+    finally:
+        capture.stop()
 
 
 # --- request and parameters ----------------------------------------------------------------
@@ -115,6 +127,44 @@ class Attempt:
         self.status = "ok"
         self.num_splits = self.branch = None
         self.started = time.time()
+        self.options = self.ds.read_run_options(a.run_id)    # tags, the origin of a resumed run
+        self.source_dir = START_CWD     # a local task starts in the flow's directory (tracebacks)
+        self.flow_dir = None
+        self.error = None               # the step's exception, for the failure record
+
+    # --- resume ------------------------------------------------------------------------------
+    def clone_from_origin(self) -> bool:
+        """True when this task is cloned from the origin run of a resumed run (runtime_shim.resume)."""
+        from runtime_shim import resume
+
+        a = self.a
+        source = resume.clone_source(self.ds, self.options, self.spec, a.step, self.task_id)
+        if source is None:
+            return False
+        m = resume.clone(self.ds, source, a.run_id, a.attempt)
+        write_outputs(a.output_dir, {"num_splits": m.get("num_splits"), "branch": m.get("branch"),
+                                     "task_id": self.task_id})
+        log("%s cloned from %s/%s/%s" % (self.pathspec, m["origin_run_id"], a.step, self.task_id))
+        return True
+
+    # --- logs and failures -------------------------------------------------------------------
+    def store_log_chunk(self, stream, number, data) -> None:
+        self.ds.write_log_chunk(self.a.run_id, self.a.step, self.task_id, self.a.attempt, stream, number, data)
+
+    def record_failure(self, failed, exc=None) -> None:
+        """failure.json for this attempt; `final` when the engine will not retry it."""
+        from runtime_shim import failure
+
+        a = self.a
+        retry_times = int((self.s.get("retry") or {}).get("times") or 0)
+        exc = exc if exc is not None else self.error
+        rec = failure.record("%s/%s" % (self.flow_name, self.pathspec), a.attempt, exc=exc,
+                             message=str(failed), flow_dir=self.flow_dir,
+                             source_dir=self.source_dir, final=a.attempt >= retry_times, started=self.started)
+        try:
+            self.ds.write_failure(a.run_id, a.step, self.task_id, a.attempt, rec)
+        except (DatastoreError, OSError) as e:
+            log("the failure record of %s could not be stored: %s" % (self.pathspec, e))
 
     # --- earlier attempts --------------------------------------------------------------------
     def report_earlier_attempt(self) -> bool:
@@ -146,7 +196,7 @@ class Attempt:
         """Import the flow, gather the artifacts this task starts from, set `current`."""
         a, ds = self.a, self.ds
         kind, data = Resolver(self.spec, ds, a.run_id).inputs_for(a.step, a.index_path, a.iteration)
-        flow_dir = prepare_flow_dir()
+        flow_dir = self.flow_dir = prepare_flow_dir()
         _CLEANUP.append(flow_dir)
         cls = import_flow(self.spec, flow_dir)
         self.is_join = kind == "join"
@@ -202,7 +252,7 @@ class Attempt:
             project = {"name": project, "branch": None}
         api.current._set(
             flow_name=self.flow_name, run_id=a.run_id, step_name=a.step, task_id=self.task_id,
-            retry_count=a.attempt, origin_run_id=None,
+            retry_count=a.attempt, origin_run_id=self.options.get("origin_run_id"),
             namespace=os.environ.get("FLOWC_NAMESPACE") or ("user:%s" % _username()),
             username=_username(), parameter_names=list(self.param_names), _datastore=a.datastore,
             project_name=project.get("name"), branch_name=project.get("branch"),
@@ -243,9 +293,12 @@ class Attempt:
         except (Exception, SystemExit) as e:
             import traceback
 
+            from runtime_shim.failure import user_traceback
+
             last = a.attempt >= retry_times
             if not (has_catch and last):
-                traceback.print_exc()
+                self.error = e
+                sys.stderr.write(user_traceback(e, self.flow_dir, self.source_dir))
                 raise StepFailed("%s attempt %d failed: %s: %s%s" % (
                     self.pathspec, a.attempt, type(e).__name__, e,
                     "" if last else " (the engine may retry: %d of %d retries left)"

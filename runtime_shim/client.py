@@ -116,11 +116,103 @@ class Task:
     def status(self):
         return self.manifest.get("status") if self.manifest else None
 
+    # ---- attempts, logs, failures
+    def attempts(self):
+        """Every attempt that left a record (logs, a failure, a manifest), ascending."""
+        return self._ds.attempts(self.run_id, self.step_name, self.id)
+
+    def _log_source(self, attempt=None):
+        """(run id, attempt) whose logs are this task's: a cloned task's are the origin's."""
+        m = self.manifest
+        if attempt is None and m is not None and m.get("origin_run_id"):
+            return m["origin_run_id"], m.get("origin_attempt", 0)
+        if attempt is None:
+            attempt = m["attempt"] if m is not None else (self.attempts() or [0])[-1]
+        return self.run_id, attempt
+
+    def log_chunks(self, stream="stdout", attempt=None, start=0):
+        """(number, bytes) of the stored chunks of `stream`, in order, from chunk `start`."""
+        if stream not in ("stdout", "stderr"):
+            raise ValueError("stream is stdout or stderr, not %r" % stream)
+        run_id, att = self._log_source(attempt)
+        return self._ds.log_chunks(run_id, self.step_name, self.id, att, stream, start)
+
+    def log(self, stream="stdout", attempt=None) -> str:
+        return b"".join(c for _, c in self.log_chunks(stream, attempt)).decode("utf-8", "replace")
+
+    @property
+    def stdout(self):
+        return self.log("stdout")
+
+    @property
+    def stderr(self):
+        return self.log("stderr")
+
+    def failure(self, attempt=None):
+        """The failure record (dict) of `attempt` (default: the latest), or None."""
+        if attempt is None:
+            if self.finished:
+                return None
+            attempts = self.attempts()
+            if not attempts:
+                return None
+            attempt = attempts[-1]
+        return self._ds.read_failure(self.run_id, self.step_name, self.id, attempt)
+
+    @property
+    def exception(self):
+        """The exception of the task's latest attempt when it failed (type, message, traceback),
+        else None."""
+        rec = self.failure()
+        return TaskException(rec) if rec else None
+
+    @property
+    def failed(self):
+        """The task failed for good: its latest attempt failed and no retry is left."""
+        rec = self.failure()
+        return bool(rec and rec.get("final", True))
+
+    @property
+    def origin_run_id(self):
+        return self.manifest.get("origin_run_id") if self.manifest else None
+
+    @property
+    def finished_at(self):
+        return _when(self.manifest.get("finished_at")) if self.manifest else None
+
+    @property
+    def created_at(self):
+        return _when(self.manifest.get("started_at")) if self.manifest else None
+
     def __getitem__(self, name):
         return getattr(self.data, name)
 
     def __repr__(self):
         return "Task('%s')" % self.pathspec
+
+
+class TaskException:
+    """A failed attempt's exception as stored: `type`, `message`, `traceback` (user frames only)."""
+
+    def __init__(self, record):
+        self.record = record
+        self.type = record.get("type")
+        self.message = record.get("message", "")
+        self.traceback = record.get("traceback", "")
+        self.timed_out = bool(record.get("timed_out"))
+        self.attempt = record.get("attempt")
+
+    def __str__(self):
+        return "%s: %s" % (self.type, self.message) if self.message else str(self.type)
+
+    def __repr__(self):
+        return "TaskException(%r)" % str(self)
+
+
+def _when(ts):
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc) if ts else None
 
 
 def _task_sort_key(tid):
@@ -203,11 +295,90 @@ class Run:
 
     @property
     def successful(self):
+        """The end step completed."""
         return self.end_task is not None
 
     @property
     def finished(self):
-        return self.successful
+        """As in Metaflow: the run completed, that is its end step did."""
+        return self.end_task is not None
+
+    @property
+    def finished_at(self):
+        t = self.end_task
+        return t.finished_at if t else None
+
+    @property
+    def created_at(self):
+        started = self.started_at
+        return _when(started) if started else None
+
+    @property
+    def started_at(self):
+        """When the run's first task started (seconds since the epoch): the earliest task record
+        of its first step (the start step's task, or its failed attempts)."""
+        best = None
+        steps = self._ds.list_steps(self.id)
+        # the start step (by its usual name) holds the earliest time: look there first
+        for step in sorted(steps, key=lambda s: s != "start"):
+            for tid in self._ds.list_tasks(self.id, step):
+                if not tid.startswith("t"):
+                    continue
+                t = Task("%s/%s/%s" % (self.pathspec, step, tid), _ds=self._ds)
+                times = [t.manifest.get("started_at")] if t.manifest else \
+                    [(self._ds.read_failure(self.id, step, tid, att) or {}).get("started_at")
+                     for att in t.attempts()[:1]]
+                for ts in times:
+                    if ts and (best is None or ts < best):
+                        best = ts
+            if step == "start" and best is not None:
+                break
+        return best
+
+    def last_activity(self):
+        """The latest finish or failure time of any task (seconds since the epoch), or None."""
+        latest = None
+        for step in self._ds.list_steps(self.id):
+            for tid in self._ds.list_tasks(self.id, step):
+                if not tid.startswith("t"):
+                    continue
+                t = Task("%s/%s/%s" % (self.pathspec, step, tid), _ds=self._ds)
+                m = t.manifest
+                ts = m.get("finished_at") if m else None
+                rec = None if m else t.failure()
+                ts = ts or (rec.get("failed_at") if rec else None)
+                if ts and (latest is None or ts > latest):
+                    latest = ts
+        return latest
+
+    def failed_tasks(self):
+        """Tasks that failed for good (no retry left), in step order of the datastore."""
+        out = []
+        for step in self.steps():
+            for t in step.tasks(complete_only=False):
+                if not t.finished and t.failed:
+                    out.append(t)
+        return out
+
+    @property
+    def state(self):
+        """'succeeded', 'failed' (a task failed for good) or 'unfinished' (running, or stopped)."""
+        if self.successful:
+            return "succeeded"
+        return "failed" if self.failed_tasks() else "unfinished"
+
+    @property
+    def options(self):
+        return self._ds.read_run_options(self.id)
+
+    @property
+    def tags(self):
+        return frozenset(self.options.get("tags") or ())
+
+    @property
+    def origin_run_id(self):
+        """The run this one resumed, or None."""
+        return self.options.get("origin_run_id")
 
     @property
     def data(self):
@@ -224,9 +395,13 @@ class Flow:
         self.pathspec = name
         self._ds = FlowDatastore(_root(datastore), name)
 
-    def runs(self):
-        return [Run("%s/%s" % (self.id, r), _ds=self._ds)
+    def runs(self, *tags):
+        """The flow's runs, newest run id first; with tags, only runs that have all of them."""
+        runs = [Run("%s/%s" % (self.id, r), _ds=self._ds)
                 for r in sorted(self._ds.list_runs(), reverse=True)]
+        if tags:
+            runs = [r for r in runs if set(tags) <= r.tags]
+        return runs
 
     def __iter__(self):
         return iter(self.runs())

@@ -7,6 +7,9 @@ Layout (see docs/runtime-contract.md):
     <Flow>/runs/<run>/<step>/<task>/attempt-<n>/manifest.json
     <Flow>/runs/<run>/<step>/<task>/attempt-<n>/DONE              written last
     <Flow>/runs/<run>/<step>/<task>/foreach.json | switch.json
+    <Flow>/runs/<run>/<step>/<task>/attempt-<n>/logs/stdout.<k> | stderr.<k>   chunks, in order
+    <Flow>/runs/<run>/<step>/<task>/attempt-<n>/failure.json      a failed attempt's exception
+    <Flow>/runmeta/<run>/options.json                             tags, origin run (resume)
 
 Roots: ``file:///abs/path`` (atomic writes: temp file + os.replace) and ``s3://bucket/prefix``
 (runtime_shim.s3lite on the standard library; boto3 only for credential sources it alone reads).
@@ -34,6 +37,9 @@ _ALIGN = 64
 COMPRESS_MAX = 4 << 20          # try zlib only for in-band pickles up to this size
 COMPRESS_MIN = 256              # not worth it below this
 COMPRESS_GAIN = 0.8             # keep the compressed form only if it saves > 20%
+
+
+_RUN_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 
 class DatastoreError(Exception):
@@ -435,19 +441,93 @@ class FlowDatastore:
         before it exits), re-reading until what it wrote is still what is visible, so the last
         writer always leaves the records of the final visible result."""
         base = self.task_key(run_id, step, task_id)
+        m = None
         for _ in range(20):
             m = self.read_manifest(run_id, step, task_id)
             if m is None:
                 return None
-            if written is not None and m == written:
-                return m            # what this attempt just wrote before DONE is visible
+            # check what is stored rather than trust what this attempt wrote: a racing attempt may
+            # have overwritten the records after it, before its own DONE
+            if self._records_agree(base, m):
+                if self.read_manifest(run_id, step, task_id) == m:
+                    return m
+                continue
             if m.get("num_splits") is not None:
                 self.storage.write(base + "/foreach.json",
                                    [json.dumps(list(range(m["num_splits"]))).encode()])
             if m.get("branch") is not None:
                 self.storage.write(base + "/switch.json", [json.dumps({"branch": m["branch"]}).encode()])
-            written = m
         return m
+
+    def _records_agree(self, base: str, m: dict) -> bool:
+        for name, want, needed in (("foreach.json", list(range(m.get("num_splits") or 0)), m.get("num_splits") is not None),
+                                   ("switch.json", {"branch": m.get("branch")}, m.get("branch") is not None)):
+            if not needed:
+                continue
+            raw = self.storage.read(base + "/" + name)
+            try:
+                if raw is None or json.loads(bytes(raw)) != want:
+                    return False
+            except ValueError:
+                return False
+        return True
+
+    # ---- per-attempt records besides the manifest: logs and the failure record
+    def attempt_key(self, run_id: str, step: str, task_id: str, attempt: int) -> str:
+        return "%s/attempt-%d" % (self.task_key(run_id, step, task_id), attempt)
+
+    def attempts(self, run_id: str, step: str, task_id: str) -> list[int]:
+        """Every attempt that left anything (logs, a failure record, a manifest), ascending."""
+        out = []
+        for n in self.storage.list(self.task_key(run_id, step, task_id)):
+            if n.startswith("attempt-") and n[len("attempt-"):].isdigit():
+                out.append(int(n[len("attempt-"):]))
+        return sorted(out)
+
+    def write_log_chunk(self, run_id, step, task_id, attempt, stream: str, number: int, data) -> None:
+        key = "%s/logs/%s.%06d" % (self.attempt_key(run_id, step, task_id, attempt), stream, number)
+        self.storage.write(key, [data])
+
+    def log_chunks(self, run_id, step, task_id, attempt, stream: str, start: int = 0):
+        """(number, bytes) of each stored chunk of one attempt's stream from `start`, in order; one
+        chunk in memory at a time (a huge log is read as it is written: in chunks)."""
+        base = "%s/logs" % self.attempt_key(run_id, step, task_id, attempt)
+        numbers = sorted(int(n.split(".")[1]) for n in self.storage.list(base)
+                         if n.startswith(stream + ".") and n.split(".")[1].isdigit())
+        for number in numbers:
+            if number < start:
+                continue
+            data = self.storage.read("%s/%s.%06d" % (base, stream, number))
+            if data is not None:
+                yield number, bytes(data)
+
+    def write_failure(self, run_id, step, task_id, attempt, record: dict) -> None:
+        self.storage.write(self.attempt_key(run_id, step, task_id, attempt) + "/failure.json",
+                           [json.dumps(record, sort_keys=True).encode()])
+
+    def read_failure(self, run_id, step, task_id, attempt):
+        raw = self.storage.read(self.attempt_key(run_id, step, task_id, attempt) + "/failure.json")
+        return json.loads(bytes(raw)) if raw is not None else None
+
+    # ---- run-level records, outside runs/ so that they never look like a step: who started the
+    # run and how (tags, the origin of a resumed run), written before its first task starts
+    def run_options_key(self, run_id: str) -> str:
+        return "%s/runmeta/%s/options.json" % (self.flow_name, run_id)
+
+    def write_run_options(self, run_id: str, options: dict) -> None:
+        if not run_id or run_id in (".", "..") or run_id.strip(_RUN_ID_CHARS):
+            raise DatastoreError("bad run id %r: use [A-Za-z0-9._-]+" % run_id)
+        self.storage.write(self.run_options_key(run_id), [json.dumps(options, sort_keys=True).encode()])
+
+    def read_run_options(self, run_id: str) -> dict:
+        raw = self.storage.read(self.run_options_key(run_id))
+        if raw is None:
+            return {}
+        try:
+            value = json.loads(bytes(raw))
+        except ValueError:
+            raise DatastoreError("run options of %s are not JSON" % run_id) from None
+        return value if isinstance(value, dict) else {}
 
     def list_runs(self) -> list[str]:
         return self.storage.list("%s/runs" % self.flow_name)

@@ -12,6 +12,12 @@ import sys
 from runtime_shim.datastore import DatastoreError, FlowDatastore, task_id_for
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
+# where the task started, before it moves into its private copy of the flow: a local run starts
+# it in the flow's own directory, so tracebacks can name the user's files there
+try:
+    START_CWD: str | None = os.getcwd()
+except OSError:     # the directory was removed under us
+    START_CWD = None
 
 
 class UsageError(Exception):
@@ -186,9 +192,9 @@ def import_flow(spec, flow_dir):
     try:
         modspec.loader.exec_module(module)
     except Exception as e:
-        import traceback
+        from runtime_shim.failure import user_traceback
 
-        traceback.print_exc()
+        sys.stderr.write(user_traceback(e, flow_dir, START_CWD))
         raise UserError("importing the flow failed: %s" % e) from None
     cls = getattr(module, spec["flow_name"], None)
     if not isinstance(cls, type) or not issubclass(cls, api.FlowSpec):

@@ -151,8 +151,9 @@ def _workflow_name(target, plan):
 @click.option("--event", default=None, metavar="NAME", help="Publish event NAME instead (Argo Events "
               "webhook / EventBridge), as a user's system would; prints the event id.")
 @click.option("--payload", default="{}", metavar="JSON", help="The event's payload (a JSON object).")
+@click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable); see Flow.runs(tag).")
 @settings_options(only=TRIGGER_SETTINGS)
-def trigger(flow, target, flow_name, params, run_id, event, payload, **flags):
+def trigger(flow, target, flow_name, params, run_id, event, payload, tags, **flags):
     """Start a run of a deployed flow and print its id."""
     from compiler.deploy import DeployError
 
@@ -175,7 +176,13 @@ def trigger(flow, target, flow_name, params, run_id, event, payload, **flags):
     plan = _planned(flow, target, flow_name, settings)
     values = _checked_params(plan, params)
     try:
-        run = _backend(target).trigger(_workflow_name(target, plan), values, settings, run_id)
+        if tags:   # the tags go into the datastore before the run starts (compiler/deploy/runs.py)
+            from compiler.deploy import runs as deploy_runs
+
+            run = deploy_runs.start_run(target, _workflow_name(target, plan), plan.flow_name, values, settings,
+                                        {"tags": sorted(set(tags))}, run_id)
+        else:
+            run = _backend(target).trigger(_workflow_name(target, plan), values, settings, run_id)
     except DeployError as error:
         _fail(error)
     click.echo(run)
@@ -202,10 +209,12 @@ def status(flow, run, target, flow_name, as_json, **flags):
         state = _backend(target).status(name, settings, run)
     except DeployError as error:
         _fail(error)
-    except Exception as error:
-        if run and is_not_found(error):
-            _fail(f"no run {run!r} of {name} on {target}: check the run id (`flowc status FLOW -t {target}` "
-                  "shows the latest run)")
+    except Exception as error:  # an unknown run id: one clear line, no engine traceback
+        from compiler.deploy import runs as deploy_runs
+
+        if run and (is_not_found(error) or deploy_runs.missing_run(error)):
+            _fail(f"no run {run!r} of {name} on {target}: check the run id (`flowc runs FLOW -t {target}` "
+                  "lists them)")
         raise
     if as_json:
         click.echo(json.dumps(state, indent=2, sort_keys=True))

@@ -40,8 +40,9 @@ def _setting_options(command):
                    "kubernetes[:cpu=2,...] runs every step there.")
 @click.option("--event-payload", default=None, metavar="JSON",
               help="An @trigger event's payload: fills the parameters the flow maps from it.")
+@click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable); see Flow.runs(tag).")
 @_setting_options
-def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options,
+def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options, tags,
         event_payload=None, **setting_flags):
     """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
     @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
@@ -51,7 +52,31 @@ def run(flow, flow_name, params, max_workers, datastore, run_id, package_include
     if event_payload is not None:   # compiler/runner/event_payload.py
         from compiler.runner.event_payload import from_command_line
         params = from_command_line(flow, flow_name, event_payload, datastore) + tuple(params)
+    if tags:
+        run_id = _tagged_run_id(flow, flow_name, datastore, run_id, tags)
 
     sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=datastore, run_id=run_id, package_include=package_include,
                         with_options=with_options, setting_flags=setting_flags))
+
+
+def _tagged_run_id(flow, flow_name, datastore, run_id, tags):
+    """Name the run now and store its tags (run options, read by the client) before it starts. An
+    id already taken is left to the runner, which refuses it."""
+    import os
+
+    from compiler.commands._runs import flow_name_of
+    from compiler.runner import RunError, default_datastore, new_run_id, normalize_datastore
+    from runtime_shim.datastore import DatastoreError, FlowDatastore
+
+    if not os.path.isfile(flow):
+        return run_id
+    try:
+        root = normalize_datastore(datastore or default_datastore(flow))
+        ds = FlowDatastore(root, flow_name or flow_name_of(flow))
+        run_id = run_id or new_run_id()
+        if not ds.list_steps(run_id):
+            ds.write_run_options(run_id, {"tags": sorted(set(tags))})
+    except (RunError, DatastoreError):
+        pass        # the runner reports the bad datastore
+    return run_id
