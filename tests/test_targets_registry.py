@@ -62,7 +62,7 @@ def test_every_entry_resolves(entry):
     assert entry.create().name == entry.name
     assert entry.codes_module().__name__ == entry.codes
     deployer = entry.deployer_module()
-    for function in ("target_options", "build_plan", "workflow_name", "trigger", "status"):
+    for function in ("target_options", "build_plan", "workflow_name", "trigger", "status", "publish_event"):
         assert callable(getattr(deployer, function)), (entry.name, function)
     from compiler.settings import SPEC_BY_NAME
 
@@ -117,7 +117,8 @@ def test_deployers_take_the_documents_as_data(tmp_path, monkeypatch):
         files = [f if f.name.endswith(".asl.json") else replace(f, content=b"not a document") for f in result.files]
         plan = deployer.build_plan(result.plan.flow_name, files, result.package, settings)
         kinds = [action.kind for action in plan.actions]
-        expected = {"stepfunctions": ["code-package", "job-definition", "state-machine", "schedule"],
-                    "argo": ["code-package", "workflowtemplate", "cronworkflow"]}
+        # a flow without triggers still removes the Sensor / rules an earlier version deployed
+        expected = {"stepfunctions": ["code-package", "job-definition", "state-machine", "schedule", "event-rules"],
+                    "argo": ["code-package", "workflowtemplate", "cronworkflow", "sensor"]}
         assert kinds == expected.get(entry.name, kinds) and any(a.switches for a in plan.actions), (entry.name, kinds)
         assert deployer.workflow_name(files) in " ".join(plan.describe())

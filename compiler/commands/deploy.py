@@ -158,15 +158,14 @@ def trigger(flow, target, flow_name, params, run_id, event, payload, tags, **fla
     from compiler.deploy import DeployError
 
     settings = settings_from(flow, flags)
-    if event is not None:   # compiler/deploy/publish.py
+    if event is not None:   # the target's deployer publishes (compiler/deploy/publish.py)
         import json
 
-        from compiler.deploy.publish import publish_event
         try:
             body = json.loads(payload)
             if not isinstance(body, dict):
                 raise ValueError("not a JSON object")
-            click.echo(publish_event(target, event, body, settings))
+            click.echo(_backend(target).publish_event(event, body, settings))
         except ValueError as error:
             click.echo(f"flowc: error: --payload: {error}", err=True)
             sys.exit(2)

@@ -70,13 +70,13 @@ def resume(flow, run_id, step, target, flow_name, tags, **flags):
 
 
 def _resume_deployed(flow, target, flow_name, spec, options, settings) -> None:
-    from compiler.commands.deploy import _compiled, _fail, _workflow_name
+    from compiler.commands.deploy import _fail, _planned, _workflow_name
     from compiler.deploy import DeployError
     from compiler.deploy import runs as deploy_runs
 
-    result = _compiled(flow, target, flow_name, (), settings)
+    plan = _planned(flow, target, flow_name, settings)
     try:
-        run = deploy_runs.start_run(target, _workflow_name(target, result), spec["flow_name"], {}, settings, options)
+        run = deploy_runs.start_run(target, _workflow_name(target, plan), spec["flow_name"], {}, settings, options)
     except DeployError as error:
         _fail(error)
     click.echo(run)

@@ -22,14 +22,19 @@ def _duration(seconds) -> str:
         "%dm%02ds" % (seconds // 60, seconds % 60) if seconds >= 60 else "%ds" % seconds
 
 
+# what these commands read: where the runs are (local datastore) or the deployed workflow's name
+DEPLOYED_SETTINGS = ("k8s_namespace", "aws_region", "branch", "production")
+LISTING_SETTINGS = ("datastore", "s3_endpoint", *DEPLOYED_SETTINGS)
+
+
 @click.command("runs")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--target", "-t", type=TARGETS, default=None, callback=canonical_target,
               help="List a deployed flow's runs (default: local runs in the datastore).")
-@click.option("--flow", "flow_name", default=None)
+@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
 @click.option("--tag", "tags", multiple=True, help="Local: only runs with this tag (repeatable).")
-@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
-@settings_options
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="At most this many runs.")
+@settings_options(only=LISTING_SETTINGS)
 def runs(flow, target, flow_name, tags, limit, **flags):
     """List FLOW's runs, newest first: id, state, start (UTC) and duration. FLOW is a flow file
     (or, locally, a flow name)."""
@@ -37,14 +42,14 @@ def runs(flow, target, flow_name, tags, limit, **flags):
 
     rows = []
     if target:
-        from compiler.commands.deploy import _compiled, _workflow_name
+        from compiler.commands.deploy import _planned, _workflow_name
         from compiler.deploy import DeployError
         from compiler.deploy import runs as deploy_runs
 
         settings = settings_from(flow, flags)
-        result = _compiled(flow, target, flow_name, (), settings)
+        plan = _planned(flow, target, flow_name, settings)
         try:
-            infos = deploy_runs.list_runs(target, _workflow_name(target, result), settings)
+            infos = deploy_runs.list_runs(target, _workflow_name(target, plan), settings)
         except DeployError as error:
             fail(str(error))
         rows = [(r.run_id, r.state, r.started, r.duration, "") for r in infos]
@@ -72,13 +77,13 @@ def runs(flow, target, flow_name, tags, limit, **flags):
 
 
 def _deployed_action(flow, target, flow_name, flags, action):
-    from compiler.commands.deploy import _compiled, _fail, _workflow_name
+    from compiler.commands.deploy import _fail, _planned, _workflow_name
     from compiler.deploy import DeployError
 
     settings = settings_from(flow, flags)
-    result = _compiled(flow, target, flow_name, (), settings)
+    plan = _planned(flow, target, flow_name, settings)
     try:
-        click.echo(action(_workflow_name(target, result), settings))
+        click.echo(action(_workflow_name(target, plan), settings))
     except DeployError as error:
         _fail(error)
 
@@ -86,9 +91,10 @@ def _deployed_action(flow, target, flow_name, flags, action):
 @click.command("terminate")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None)
-@settings_options
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
+              help="The workflow engine the flow is deployed on.")
+@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
+@settings_options(only=DEPLOYED_SETTINGS)
 def terminate(flow, run, target, flow_name, **flags):
     """Stop a deployed run: Step Functions StopExecution and its Batch jobs; Argo stops the workflow."""
     from compiler.deploy import runs as r
@@ -107,9 +113,10 @@ def _suspendable(target) -> None:
 @click.command("suspend")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None)
-@settings_options
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
+              help="The workflow engine the flow is deployed on.")
+@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
+@settings_options(only=DEPLOYED_SETTINGS)
 def suspend(flow, run, target, flow_name, **flags):
     """Pause a running Argo workflow: no new pods start until `flowc unsuspend`."""
     from compiler.deploy import runs as r
@@ -121,9 +128,10 @@ def suspend(flow, run, target, flow_name, **flags):
 @click.command("unsuspend")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target)
-@click.option("--flow", "flow_name", default=None)
-@settings_options
+@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
+              help="The workflow engine the flow is deployed on.")
+@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
+@settings_options(only=DEPLOYED_SETTINGS)
 def unsuspend(flow, run, target, flow_name, **flags):
     """Let a suspended Argo workflow go on (Argo's `resume`; flowc's `resume` re-runs a failed run)."""
     from compiler.deploy import runs as r

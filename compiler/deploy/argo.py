@@ -199,3 +199,10 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
         counts[phase] = counts.get(phase, 0) + 1
     return {"run_id": run_id_of(workflow), "status": workflow.get("status", {}).get("phase", "Pending"),
             "steps": steps}
+
+
+def publish_event(name: str, payload: dict[str, Any], settings: Any) -> str:
+    """`flowc trigger --event`: what this target's event listeners receive (deploy/publish.py)."""
+    from compiler.deploy.publish import to_webhook
+
+    return to_webhook(name, payload, settings)

@@ -1,4 +1,5 @@
 """`flowc trigger --event NAME --payload JSON`: publish an event the way a user's system would.
+Each target's deployer exposes `publish_event(name, payload, settings)` built from these:
 
 Argo: POST `{"name": NAME, "payload": PAYLOAD}` to the webhook EventSource (argo_events_webhook_url),
 the body the Sensors filter on. Step Functions: PutEvents on eventbridge_bus with source
@@ -12,25 +13,32 @@ from typing import Any
 from compiler.deploy import DeployError
 
 
-def publish_event(target: str, name: str, payload: dict[str, Any], settings: Any) -> str:
+def _checked_name(name: str) -> None:
     from compiler.triggers import EVENT_NAME
 
     if not EVENT_NAME.match(name):
         raise DeployError(f"event name {name!r}: only letters, digits, _, - and . are allowed")
-    if target == "argo":
-        from runtime_shim import events
 
-        url = getattr(settings, "argo_events_webhook_url", None)
-        if not url:
-            raise DeployError("setting argo_events_webhook_url is not set: pass --argo-events-webhook-url "
-                              "or set FLOWC_ARGO_EVENTS_WEBHOOK_URL")
-        try:
-            sent = events.publish(str(url), name, payload)
-        except OSError as error:
-            raise DeployError(f"could not post event {name} to {url}: {error}") from None
-        return str(sent["payload"]["id"])
+
+def to_webhook(name: str, payload: dict[str, Any], settings: Any) -> str:
+    from runtime_shim import events
+
+    _checked_name(name)
+    url = getattr(settings, "argo_events_webhook_url", None)
+    if not url:
+        raise DeployError("setting argo_events_webhook_url is not set: pass --argo-events-webhook-url "
+                          "or set FLOWC_ARGO_EVENTS_WEBHOOK_URL")
+    try:
+        sent = events.publish(str(url), name, payload)
+    except OSError as error:
+        raise DeployError(f"could not post event {name} to {url}: {error}") from None
+    return str(sent["payload"]["id"])
+
+
+def to_eventbridge(name: str, payload: dict[str, Any], settings: Any) -> str:
     from compiler.compute import aws
 
+    _checked_name(name)
     client = aws.session(settings).client("events")
     response = client.put_events(Entries=[{
         "Source": str(getattr(settings, "eventbridge_source", None) or "flowc"), "DetailType": name,

@@ -177,3 +177,10 @@ def status(name: str, settings: Any, run_id: str | None = None) -> dict[str, Any
                 counts = steps.setdefault(details["name"], {"started": 0, "finished": 0})
                 counts["started" if kind.endswith("Entered") else "finished"] += 1
     return {"run_id": execution_arn.rsplit(":", 1)[-1], "status": execution["status"], "steps": steps}
+
+
+def publish_event(name: str, payload: dict[str, Any], settings: Any) -> str:
+    """`flowc trigger --event`: what this target's event listeners receive (deploy/publish.py)."""
+    from compiler.deploy.publish import to_eventbridge
+
+    return to_eventbridge(name, payload, settings)
