@@ -339,7 +339,7 @@ class KubeDouble:
                 status = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}],
                           "containerStatuses": [{"name": container.get("name", "main"), "ready": False,
                                                  "restartCount": 0, "image": container.get("image", ""),
-                                                 "state": {"waiting": waiting}}]}
+                                                 "imageID": "", "state": {"waiting": waiting}}]}
             current = self._get("v1", "pods", ns, pod_name)
             if current is not None and current.get("status") != status:
                 current["status"] = status
@@ -359,7 +359,7 @@ class KubeDouble:
         running["status"] = {"phase": "Running", "conditions": [{"type": "PodScheduled", "status": "True"}],
                              "containerStatuses": [{"name": container.get("name", "main"), "ready": True,
                                                     "restartCount": 0, "image": container.get("image", ""),
-                                                    "state": {"running": {"startedAt": _now()}}}]}
+                                                    "imageID": "", "state": {"running": {"startedAt": _now()}}}]}
         self._put("v1", "pods", ns, running, only_if_present=True)
         with tempfile.TemporaryDirectory(prefix="k8s-double-") as cwd, \
                 tempfile.TemporaryFile("w+") as out:

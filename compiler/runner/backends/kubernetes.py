@@ -117,7 +117,7 @@ class KubernetesBackend(Backend):
         # Past its deadline (plus grace) the cluster should have failed the Job; if it has not (a
         # pod that never left Pending), or a pod stays Pending past `pending_seconds`, give up.
         give_up = started + deadline + self.deadline_grace if deadline else None
-        state, pod, problem = None, {}, ""
+        state, pod, pods, problem = None, {}, [], ""
         pending_since: float | None = None
         api_failing_since: float | None = None
         while True:
