@@ -48,7 +48,9 @@ def _step(**compute):
 
 
 def _backend(double, command=None, **kwargs):
-    """The real backend; `command` replaces only the container's command (a stand-in task)."""
+    """The real backend; `command` replaces only the container's command (a stand-in task).
+    Every wait is bounded here, so a regression fails the test instead of hanging it."""
+    kwargs = {"pending_seconds": 20, "deadline_grace": 5, "api_error_seconds": 10, **kwargs}
     backend = kb.KubernetesBackend(SETTINGS, "HybridCloudFlow", "abc", "s3://b/root/c.zip",
                                    api_client=_client(double), poll_seconds=0.05, **kwargs)
     if command is not None:
