@@ -48,7 +48,7 @@ class KubeApiError(Exception):
     """A refused or failed Kubernetes API call, as one line (deploy.execute adds what was kept)."""
 
 
-def api_error(error: Exception) -> str:
+def api_error(error: BaseException) -> str:
     """The status code, the Status `reason` and its `message`; not the client's header dump."""
     code = getattr(error, "status", None)
     if not code:
@@ -208,7 +208,8 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
         if run_id is None:
             listed = custom.list_namespaced_custom_object(
                 GROUP, VERSION, namespace, "workflows", label_selector=f"workflows.argoproj.io/workflow-template={template}")
-            items = sorted(cast(dict[str, Any], listed).get("items", []), key=lambda w: w["metadata"].get("creationTimestamp") or "")
+            items = sorted(cast(dict[str, Any], listed).get("items", []),
+                           key=lambda w: w["metadata"].get("creationTimestamp") or "")
             if not items:
                 raise DeployError(f"{template} has no runs yet")
             workflow = items[-1]

@@ -117,7 +117,9 @@ class KubernetesBackend(Backend):
         # Past its deadline (plus grace) the cluster should have failed the Job; if it has not (a
         # pod that never left Pending), or a pod stays Pending past `pending_seconds`, give up.
         give_up = started + deadline + self.deadline_grace if deadline else None
-        state, pod, pods, problem = None, {}, [], ""
+        state, problem = None, ""
+        pod: dict[str, Any] = {}
+        pods: list[dict[str, Any]] = []
         pending_since: float | None = None
         api_failing_since: float | None = None
         while True:
@@ -136,7 +138,6 @@ class KubernetesBackend(Backend):
                 line("reading Job %s failed (%s); retrying" % (name, _api_reason(error)))
                 time.sleep(self.poll)
                 continue
-            status = job.get("status") or {}
             pod = pods[-1] if pods else pod
             phase = _pod_state(pod) if pods else "Pending (no pod yet)"
             finished = _finished(job)
