@@ -24,3 +24,23 @@ def test_listing_runs_steps_and_tasks_of_a_flow(tmp_path):
     assert sorted(ds.list_steps("r1")) == ["end", "start"]
     assert sorted(ds.list_tasks("r1", "end")) == ["t-1"]
     assert sorted(other.list_runs()) == ["r9"]
+
+
+def test_a_bad_run_id_is_named_with_the_allowed_characters():
+    import pytest
+
+    from runtime_shim.task import UsageError, parse_args
+
+    with pytest.raises(UsageError, match=r"^bad --run-id 'r/1': use \[A-Za-z0-9\._-\]\+$"):
+        parse_args(["--datastore", "file:///tmp/x", "--run-id", "r/1", "--step", "start"])
+
+
+def test_a_secret_source_of_another_type_is_refused_and_no_type_means_secrets_manager():
+    import pytest
+
+    from runtime_shim.secrets import SecretError, _source_id
+
+    assert _source_id({"id": "db"}) == "db"
+    assert _source_id({"id": "db", "type": "aws-secrets-manager"}) == "db"
+    with pytest.raises(SecretError, match="secret source type 'vault' is not supported"):
+        _source_id({"id": "db", "type": "vault"})
