@@ -44,3 +44,33 @@ def test_a_secret_source_of_another_type_is_refused_and_no_type_means_secrets_ma
     assert _source_id({"id": "db", "type": "aws-secrets-manager"}) == "db"
     with pytest.raises(SecretError, match="secret source type 'vault' is not supported"):
         _source_id({"id": "db", "type": "vault"})
+
+
+def test_the_boto3_fallback_assumes_the_role_only_when_one_is_given(monkeypatch):
+    """A profile-only credential source (boto3 reads it): no role -> Secrets Manager with those
+    credentials; a role -> STS AssumeRole first, then Secrets Manager with the role's keys."""
+    from runtime_shim import awslite, secrets
+
+    def need_boto3(*args, **kwargs):
+        raise awslite.NeedBoto3("a profile is configured")
+
+    calls = []
+
+    class Sts:
+        def assume_role(self, RoleArn, RoleSessionName):   # noqa: N803 - boto3's argument names
+            calls.append(("assume_role", RoleArn))
+            return {"Credentials": {"AccessKeyId": "AK", "SecretAccessKey": "SK", "SessionToken": "ST"}}
+
+    def boto3_client(service, reason, **kwargs):
+        calls.append((service, kwargs))
+        return Sts() if service == "sts" else object()
+
+    monkeypatch.setattr(awslite, "client", need_boto3)
+    monkeypatch.setattr(awslite, "boto3_client", boto3_client)
+    secrets._client()
+    assert calls == [("secretsmanager", {})]
+    calls.clear()
+    secrets._client("arn:aws:iam::1:role/r")
+    assert calls == [("sts", {}), ("assume_role", "arn:aws:iam::1:role/r"),
+                     ("secretsmanager", {"aws_access_key_id": "AK", "aws_secret_access_key": "SK",
+                                         "aws_session_token": "ST"})]
