@@ -74,3 +74,16 @@ def test_the_boto3_fallback_assumes_the_role_only_when_one_is_given(monkeypatch)
     assert calls == [("sts", {}), ("assume_role", "arn:aws:iam::1:role/r"),
                      ("secretsmanager", {"aws_access_key_id": "AK", "aws_secret_access_key": "SK",
                                          "aws_session_token": "ST"})]
+
+
+def test_long_job_names_are_cut_with_a_hash_and_stay_distinct():
+    import re
+
+    from compiler.runner.backends import job_name
+
+    a = job_name("flowc", "f" * 40, "run", "step-a", "t-1", "a0")
+    b = job_name("flowc", "f" * 40, "run", "step-b", "t-1", "a0")
+    assert a != b and len(a) == len(b) == 63
+    assert a.startswith("flowc-" + "f" * 40) and re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{8}", a)
+    cut_on_dash = job_name("x" * 53, "tail-of-it")         # the cut lands on a '-': no '--' before the hash
+    assert "--" not in cut_on_dash and len(cut_on_dash) <= 63
