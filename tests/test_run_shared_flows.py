@@ -50,7 +50,11 @@ def test_switch_takes_the_right_branch(tmp_path):
     steps = {s.id for s in r}
     assert "large" in steps and "small" not in steps
     code, rid, out = run(os.path.join(SHARED_VALID, "switch.py"), datastore=root)
-    assert Run("SwitchFlow/" + rid, datastore=root).data.result == "took small"
+    assert code == 0, out
+    r = Run("SwitchFlow/" + rid, datastore=root)
+    assert r.data.result == "took small"
+    steps = {s.id for s in r}
+    assert "small" in steps and "large" not in steps
 
 
 def test_wide_foreach_results_via_client(tmp_path):

@@ -43,12 +43,43 @@ def namespace_of(settings: Any, api=None) -> str:
     if configured:
         return str(configured)
     try:
+        import os
+
         from kubernetes import config
 
-        _, active = config.list_kube_config_contexts()
+        # the client reads $KUBECONFIG when it is imported; read it now (as load_api_client does)
+        _, active = config.list_kube_config_contexts(config_file=os.environ.get("KUBECONFIG") or None)
         return active.get("context", {}).get("namespace") or "default"
     except Exception:  # in-cluster or no contexts: the default namespace
         return "default"
+
+
+class KubeApiError(Exception):
+    """A refused or failed Kubernetes API call, as one line (deploy.execute adds what was kept)."""
+
+
+def api_error(error: BaseException) -> str:
+    """The status code, the Status `reason` and its `message`; not the client's header dump."""
+    code = getattr(error, "status", None)
+    if not code:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return "cannot reach the Kubernetes API: %s" % text
+    try:
+        body = json.loads(getattr(error, "body", None) or "{}")
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    reason = body.get("reason") or getattr(error, "reason", None) or ""
+    message = body.get("message") or str(getattr(error, "body", "") or "").strip()
+    return "the Kubernetes API answered %s %s%s" % (code, reason, ": " + message if message else "")
+
+
+def _client_errors() -> tuple[type[BaseException], ...]:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    return (ApiException, HTTPError)
 
 
 def documents(files: list[OutputFile]) -> list[dict[str, Any]]:
@@ -62,18 +93,22 @@ def _put_custom(custom, namespace: str, body: dict[str, Any]) -> str:
     body = json.loads(json.dumps(body))
     body["metadata"]["namespace"] = namespace
     try:
-        current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
-    except ApiException as error:
-        if error.status != 404:
-            raise
-        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
-        return "created"
-    if current.get("spec") == body.get("spec") and \
-            current.get("metadata", {}).get("labels") == body["metadata"].get("labels"):
-        return "unchanged"
-    body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-    custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body)
-    return "replaced"
+        try:
+            current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
+            return "created"
+        if current.get("spec") == body.get("spec") and \
+                current.get("metadata", {}).get("labels") == body["metadata"].get("labels"):
+            return "unchanged"
+        # a custom resource is replaced only at the version read (422 without one, 409 if stale)
+        body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+        custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body)
+        return "replaced"
+    except _client_errors() as error:
+        raise KubeApiError(api_error(error)) from None
 
 
 def _put_config_map(core, namespace: str, body: dict[str, Any]) -> str:
@@ -81,15 +116,23 @@ def _put_config_map(core, namespace: str, body: dict[str, Any]) -> str:
 
     name = body["metadata"]["name"]
     try:
-        core.read_namespaced_config_map(name, namespace)
-        return "unchanged"  # named by the package hash: same name, same content
-    except ApiException as error:
-        if error.status != 404:
+        try:
+            core.read_namespaced_config_map(name, namespace)
+            return "unchanged"  # named by the package hash: same name, same content
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        body = json.loads(json.dumps(body))
+        body["metadata"]["namespace"] = namespace
+        try:
+            core.create_namespaced_config_map(namespace, body)
+        except ApiException as error:
+            if error.status == 409:   # a concurrent deploy created it: same name, same content
+                return "unchanged"
             raise
-    body = json.loads(json.dumps(body))
-    body["metadata"]["namespace"] = namespace
-    core.create_namespaced_config_map(namespace, body)
-    return "created"
+        return "created"
+    except _client_errors() as error:
+        raise KubeApiError(api_error(error)) from None
 
 
 def _upload_package(package: CodePackageRef, settings: Any) -> str:
@@ -157,7 +200,10 @@ def trigger(template: str, params: dict[str, str], settings: Any, run_id: str | 
         "spec": {"workflowTemplateRef": {"name": template},
                  "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(params.items())]}},
     }
-    created = client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", body)
+    try:
+        created = client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", body)
+    except _client_errors() as error:
+        raise DeployError(f"cannot start a run of {namespace}/{template}: {api_error(error)}") from None
     return run_id_of(cast(dict[str, Any], created))
 
 
@@ -180,15 +226,20 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
     api = api_client(settings)
     namespace = namespace_of(settings, api)
     custom = client.CustomObjectsApi(api)
-    if run_id is None:
-        listed = custom.list_namespaced_custom_object(
-            GROUP, VERSION, namespace, "workflows", label_selector=f"workflows.argoproj.io/workflow-template={template}")
-        items = sorted(cast(dict[str, Any], listed).get("items", []), key=lambda w: w["metadata"].get("creationTimestamp") or "")
-        if not items:
-            raise DeployError(f"{template} has no runs yet")
-        workflow = items[-1]
-    else:
-        workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _name_of_run(run_id))
+    try:
+        if run_id is None:
+            listed = custom.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, "workflows", label_selector=f"workflows.argoproj.io/workflow-template={template}")
+            items = sorted(cast(dict[str, Any], listed).get("items", []),
+                           key=lambda w: w["metadata"].get("creationTimestamp") or "")
+            if not items:
+                raise DeployError(f"{template} has no runs yet")
+            workflow = items[-1]
+        else:
+            workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _name_of_run(run_id))
+    except _client_errors() as error:
+        what = f"run {run_id}" if run_id else f"the runs of {template}"
+        raise DeployError(f"cannot read {what} in {namespace}: {api_error(error)}") from None
     steps: dict[str, dict[str, int]] = {}
     for node in (workflow.get("status", {}).get("nodes") or {}).values():
         if node.get("type") != "Pod":

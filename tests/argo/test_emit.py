@@ -51,11 +51,21 @@ def test_strict_models_refuse_unknown_fields():
     strict_models()
     doc = documents(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py"))[1]
     doc["spec"]["templates"][0]["bogus"] = 1
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="bogus"):
         validate_hera(doc)
     if validate_schema(documents(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py"))[1]):
         with pytest.raises(AssertionError):
             validate_schema(doc)
+
+
+def _regenerating() -> bool:
+    """FLOWC_REGENERATE_GOLDEN=1 rewrites golden/argo on purpose (reviewed as a diff); never in CI."""
+    if os.environ.get("FLOWC_REGENERATE_GOLDEN") != "1":
+        return False
+    assert not os.environ.get("CI"), "never regenerate golden files in CI"
+    return True
 
 
 @pytest.mark.parametrize("path", shared_flows(), ids=_id)
@@ -63,12 +73,24 @@ def test_golden(path):
     name = os.path.splitext(os.path.basename(path))[0]
     golden = os.path.join(GOLDEN_DIR, name + ".yaml")
     text = golden_text(path)
-    if os.environ.get("FLOWC_REGENERATE_GOLDEN") == "1":
+    if _regenerating():
         os.makedirs(GOLDEN_DIR, exist_ok=True)
         with open(golden, "w", encoding="utf-8") as f:
             f.write(text)
+        # what was written is compared with a second, independent emission (not with itself)
+        text = golden_text(path)
     with open(golden, "rb") as f:
         assert f.read() == text.encode("utf-8"), f"{golden} differs: FLOWC_REGENERATE_GOLDEN=1 to accept"
+
+
+def test_golden_has_no_stale_files():
+    """golden/argo holds exactly one file per shared flow: a removed or renamed flow's file goes."""
+    expected = sorted(os.path.splitext(os.path.basename(p))[0] + ".yaml" for p in shared_flows())
+    if _regenerating():
+        for stale in set(os.listdir(GOLDEN_DIR)) - set(expected):
+            os.remove(os.path.join(GOLDEN_DIR, stale))
+    assert sorted(os.listdir(GOLDEN_DIR)) == expected, \
+        "golden/argo is stale: FLOWC_REGENERATE_GOLDEN=1 pytest " + __file__
 
 
 def test_byte_identical_between_runs():

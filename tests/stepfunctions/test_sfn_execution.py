@@ -40,9 +40,6 @@ RUNS = {
     "valid_own/branch_in_switch.py": [{}],
 }
 
-STATS: dict[str, dict] = {}
-
-
 def _settings(endpoint: str):
     return h.make_settings(datastore="s3://flowc-sfn-exec/ds", s3_endpoint=endpoint, batch_queue="flowc-queue",
                            max_workers=32, batch_job_role_arn=None, sfn_role_arn=None)
@@ -88,8 +85,8 @@ def _override_sizes(events) -> list[int]:
     return sizes
 
 
-def _record(key, desc, jobs, definition):
-    """Transitions per task: states entered in the parent history (measured; moto keeps no history
+def _transitions_per_task(desc, jobs, definition) -> dict:
+    """Transitions per task (goal <= 3), for this one execution: states entered in the parent history (measured; moto keeps no history
     for distributed-Map child executions) plus, inside Maps, one Task state per job and the
     switch helper states (derived from the jobs that ran there)."""
     events = desc["events"]
@@ -111,9 +108,9 @@ def _record(key, desc, jobs, definition):
         if "--iteration" in job["argv"] and job["argv"][job["argv"].index("--iteration") + 1] != "0":
             child_extra += 1                                    # the loop Pass before this iteration
     total = parent + child_jobs + child_extra
-    STATS[key] = {"tasks": len(jobs), "parent_transitions": parent, "transitions": total,
-                  "per_task": round(total / max(1, len(jobs)), 2),
-                  "max_override_chars": max(_override_sizes(events) or [0])}
+    return {"tasks": len(jobs), "parent_transitions": parent, "transitions": total,
+            "per_task": round(total / max(1, len(jobs)), 2),
+            "max_override_chars": max(_override_sizes(events) or [0])}
 
 
 @pytest.mark.parametrize("rel", sorted(RUNS))
@@ -124,16 +121,19 @@ def test_flow_runs_on_step_functions(sfn_moto, rel):
         desc, jobs = _execute(sfn_moto, arn, input_)
         assert jobs and all(j["exit_code"] == 0 for j in jobs if "retry" not in rel), \
             [(j["name"], j["exit_code"]) for j in jobs]
-        _record(f"{rel}#{i}", desc, jobs, definition)
+        stats = _transitions_per_task(desc, jobs, definition)
+        assert stats["per_task"] <= 3, (f"{rel}#{i}", stats)
         assert max(_override_sizes(desc["events"])) <= 1024 + len(json.dumps(input_)), _override_sizes(desc["events"])
 
 
 def test_switch_takes_both_ways(sfn_moto):
     _, arn = _deploy(sfn_moto, "shared/valid/switch.py")
     _, jobs = _execute(sfn_moto, arn, {})
-    assert "SwitchFlow-small" in {j["name"] for j in jobs}
+    names = {j["name"] for j in jobs}
+    assert "SwitchFlow-small" in names and "SwitchFlow-large" not in names, names
     _, jobs = _execute(sfn_moto, arn, {"threshold": "5"})
-    assert "SwitchFlow-large" in {j["name"] for j in jobs}
+    names = {j["name"] for j in jobs}
+    assert "SwitchFlow-large" in names and "SwitchFlow-small" not in names, names
 
 
 def test_retry_attempt_numbers_reach_the_runtime(sfn_moto):
@@ -149,19 +149,8 @@ def test_wide_foreach_200(sfn_moto):
     result, arn = _deploy(sfn_moto, "shared/valid/wide_foreach.py")
     desc, jobs = _execute(sfn_moto, arn, {}, timeout=600)   # default width: 200
     assert sum(1 for j in jobs if j["name"].endswith("-square")) == 200
-    _record("shared/valid/wide_foreach.py#200", desc, jobs, json.loads(result.files[0].content))
-
-
-def test_report_transitions(capsys):
-    """Prints the transitions-per-task table (run last: pytest keeps file order)."""
-    if not STATS:
-        pytest.skip("no executions in this session")
-    with capsys.disabled():
-        print("\nstate transitions per task (goal <= 3):")
-        for key, s in sorted(STATS.items()):
-            print(f"  {key:48s} tasks={s['tasks']:4d} transitions={s['transitions']:4d} "
-                  f"per_task={s['per_task']:.2f} max_overrides={s['max_override_chars']}")
-    assert all(s["per_task"] <= 3 for s in STATS.values()), STATS
+    stats = _transitions_per_task(desc, jobs, json.loads(result.files[0].content))
+    assert stats["per_task"] <= 3, stats
 
 
 IMAGE_FLOW = '''

@@ -5,6 +5,13 @@ The pod runs the same container as the compiled targets' deployed pods: the boot
 and runs `runtime_shim task ...args`. Image, resources, node selector, tolerations, secrets,
 volumes and labels come from the step's resolved Compute through the shared pod builders
 (compiler.compute.kubernetes). One Job per attempt (backoffLimit 0): the runner retries.
+
+A task always ends: when the Job completes or fails (its conditions: BackoffLimitExceeded,
+DeadlineExceeded), when its pod stays Pending (unschedulable, a missing Secret/ConfigMap/PVC, an
+image that cannot be pulled) longer than `pending_seconds`, when the Job outlives its own
+activeDeadlineSeconds by `deadline_grace` (a cluster that did not enforce it), or when the API
+answers 401/403/404 or keeps failing for `api_error_seconds`. Then the Job is deleted and the
+reason is printed.
 """
 from __future__ import annotations
 
@@ -31,7 +38,8 @@ class KubernetesBackend(Backend):
     name = "kubernetes"
 
     def __init__(self, settings: Any, flow_name: str, code_sha256: str, code_url: str, *,
-                 api_client=None, poll_seconds: float = 1.0):
+                 api_client=None, poll_seconds: float = 1.0, pending_seconds: float = 900.0,
+                 deadline_grace: float = 60.0, api_error_seconds: float = 300.0):
         from kubernetes import client
 
         self.settings = settings
@@ -39,6 +47,9 @@ class KubernetesBackend(Backend):
         self.code_sha256 = code_sha256
         self.code_url = code_url
         self.poll = poll_seconds
+        self.pending_seconds = pending_seconds      # a pod Pending longer than this ends the task
+        self.deadline_grace = deadline_grace        # after the Job's own deadline, before giving up
+        self.api_error_seconds = api_error_seconds  # API errors in a row for longer than this end it
         self.api_client = api_client or load_api_client(settings)
         self.batch = client.BatchV1Api(self.api_client)
         self.core = client.CoreV1Api(self.api_client)
@@ -101,35 +112,71 @@ class KubernetesBackend(Backend):
             line("cannot create the Kubernetes Job %s/%s: %s" % (ns, name, _api_reason(error)))
             return 3
         line("Kubernetes Job %s/%s created" % (ns, name))
-        state = None
+        deadline = manifest["spec"].get("activeDeadlineSeconds")
+        started = time.monotonic()
+        # Past its deadline (plus grace) the cluster should have failed the Job; if it has not (a
+        # pod that never left Pending), or a pod stays Pending past `pending_seconds`, give up.
+        give_up = started + deadline + self.deadline_grace if deadline else None
+        state, problem = None, ""
         pod: dict[str, Any] = {}
+        pods: list[dict[str, Any]] = []
+        pending_since: float | None = None
+        api_failing_since: float | None = None
         while True:
             try:
                 job = self._read(self.batch.read_namespaced_job_status, name, ns)
                 pods = self._read(self.core.list_namespaced_pod, ns,
                                   label_selector="job-name=%s" % name).get("items", [])
-            except Exception as error:  # noqa: BLE001 - transient API errors: keep polling
+                api_failing_since = None
+            except Exception as error:  # noqa: BLE001 - transient API errors: keep polling, for a while
+                code = getattr(error, "status", None)
+                now = time.monotonic()
+                api_failing_since = api_failing_since or now
+                if code in (401, 403, 404) or now - api_failing_since > self.api_error_seconds:
+                    problem = "cannot read Job %s/%s: %s" % (ns, name, _api_reason(error))
+                    break
                 line("reading Job %s failed (%s); retrying" % (name, _api_reason(error)))
                 time.sleep(self.poll)
                 continue
-            status = job.get("status") or {}
             pod = pods[-1] if pods else pod
-            phase = _pod_state(pod) if pod else "Pending (no pod yet)"
-            if status.get("succeeded"):
-                phase = "Succeeded"
-            elif status.get("failed"):
-                phase = "Failed"
+            phase = _pod_state(pod) if pods else "Pending (no pod yet)"
+            finished = _finished(job)
+            if finished:
+                phase = finished
             if phase != state:
                 state = phase
                 line("Kubernetes Job %s is %s" % (name, state))
-            if phase in ("Succeeded", "Failed"):
+            if finished:
+                break
+            now = time.monotonic()
+            if phase.startswith("Pending"):
+                pending_since = pending_since or now
+                if now - pending_since > self.pending_seconds:
+                    problem = "pod of Job %s/%s still %s after %ds" % (ns, name, phase, self.pending_seconds)
+                    break
+            else:
+                pending_since = None
+            if give_up is not None and now > give_up:
+                problem = "Job %s/%s did not finish within its deadline of %ds (%s)" % (ns, name, deadline, phase)
                 break
             time.sleep(self.poll)
-        if pod:
+        if problem:
+            line(problem + "; deleting the Job")
+            self._delete(name, ns, line)
+            if pods:
+                self._print_logs(pod, ns, line)
+            return 1
+        if pods:
             self._print_logs(pod, ns, line)
         if state == "Succeeded":
             return 0
         return _exit_code(pod) or 1
+
+    def _delete(self, name: str, ns: str, line: LineSink) -> None:
+        try:
+            self.batch.delete_namespaced_job(name, ns, propagation_policy="Background")
+        except Exception as error:  # noqa: BLE001 - best effort: the run fails either way
+            line("cannot delete Job %s/%s: %s" % (ns, name, _api_reason(error)))
 
     def _print_logs(self, pod: dict, ns: str, line: LineSink) -> None:
         name = pod.get("metadata", {}).get("name")
@@ -149,7 +196,29 @@ def _pod_state(pod: dict) -> str:
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
             return "%s (%s: %s)" % (phase, cond.get("reason"), cond.get("message"))
+    if phase == "Pending":   # scheduled, but the container cannot start (missing Secret, image, ...)
+        for cs in status.get("containerStatuses") or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason"):
+                return "%s (%s: %s)" % (phase, waiting.get("reason"), waiting.get("message"))
     return phase
+
+
+def _finished(job: dict) -> str | None:
+    """"Succeeded", "Failed (reason: message)" from the Job's conditions, or None while it runs."""
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("status") != "True":
+            continue
+        if cond.get("type") == "Complete":
+            return "Succeeded"
+        if cond.get("type") == "Failed":
+            return "Failed (%s: %s)" % (cond.get("reason"), cond.get("message"))
+    status = job.get("status") or {}
+    if status.get("succeeded"):
+        return "Succeeded"
+    if (status.get("failed") or 0) > ((job.get("spec") or {}).get("backoffLimit") or 0) and not status.get("active"):
+        return "Failed"
+    return None
 
 
 def _exit_code(pod: dict) -> int | None:

@@ -5,11 +5,12 @@ from metaflow import FlowSpec, schedule, step
 class ScheduledTriggerFlow(FlowSpec):
     @step
     def start(self):
+        self.ticks = 1
         self.next(self.end)
 
     @step
     def end(self):
-        pass
+        assert self.ticks == 1, self.ticks
 
 
 if __name__ == "__main__":

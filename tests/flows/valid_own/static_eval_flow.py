@@ -1,3 +1,5 @@
+import os
+
 from metaflow import FlowSpec, environment, resources, step
 
 MB = 1024
@@ -13,11 +15,12 @@ class StaticEvalFlow(FlowSpec):
     @environment(vars=dict(ENV, NAME=f"{PREFIX}-{VERSION}"))
     @step
     def start(self):
+        self.env = {k: os.environ.get(k) for k in ("A", "NAME")}
         self.next(self.end)
 
     @step
     def end(self):
-        pass
+        assert self.env == {"A": "1", "NAME": "vx-3"}, self.env   # the statically evaluated @environment
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Tests written to kill mutants that survived the sampled mutation run (tests/README.md,
+"Mutation score"): each names the behaviour the mutant broke."""
+from __future__ import annotations
+
+from runtime_shim.datastore import FlowDatastore
+from tests.runtime_fixtures import file_root
+
+
+def _task(ds, run, step, task):
+    ds.write_task({"run_id": run, "step": step, "task_id": task, "attempt": 0, "artifacts": {},
+                   "num_splits": None, "branch": None})
+
+
+def test_listing_runs_steps_and_tasks_of_a_flow(tmp_path):
+    """datastore.list_runs/list_steps/list_tasks (the client's Flow/Run/Step iteration) read the
+    flow's own runs folder, and another flow's runs never show."""
+    ds = FlowDatastore(file_root(tmp_path), "F")
+    other = FlowDatastore(file_root(tmp_path), "G")
+    _task(ds, "r1", "start", "t-0")
+    _task(ds, "r1", "end", "t-1")
+    _task(ds, "r2", "start", "t-0")
+    _task(other, "r9", "start", "t-0")
+    assert sorted(ds.list_runs()) == ["r1", "r2"]
+    assert sorted(ds.list_steps("r1")) == ["end", "start"]
+    assert sorted(ds.list_tasks("r1", "end")) == ["t-1"]
+    assert sorted(other.list_runs()) == ["r9"]
+
+
+def test_a_bad_run_id_is_named_with_the_allowed_characters():
+    import pytest
+
+    from runtime_shim.task import UsageError, parse_args
+
+    with pytest.raises(UsageError, match=r"^bad --run-id 'r/1': use \[A-Za-z0-9\._-\]\+$"):
+        parse_args(["--datastore", "file:///tmp/x", "--run-id", "r/1", "--step", "start"])
+
+
+def test_a_secret_source_of_another_type_is_refused_and_no_type_means_secrets_manager():
+    import pytest
+
+    from runtime_shim.secrets import SecretError, _source_id
+
+    assert _source_id({"id": "db"}) == "db"
+    assert _source_id({"id": "db", "type": "aws-secrets-manager"}) == "db"
+    with pytest.raises(SecretError, match="secret source type 'vault' is not supported"):
+        _source_id({"id": "db", "type": "vault"})
+
+
+def test_the_boto3_fallback_assumes_the_role_only_when_one_is_given(monkeypatch):
+    """A profile-only credential source (boto3 reads it): no role -> Secrets Manager with those
+    credentials; a role -> STS AssumeRole first, then Secrets Manager with the role's keys."""
+    from runtime_shim import awslite, secrets
+
+    def need_boto3(*args, **kwargs):
+        raise awslite.NeedBoto3("a profile is configured")
+
+    calls = []
+
+    class Sts:
+        def assume_role(self, RoleArn, RoleSessionName):   # noqa: N803 - boto3's argument names
+            calls.append(("assume_role", RoleArn))
+            return {"Credentials": {"AccessKeyId": "AK", "SecretAccessKey": "SK", "SessionToken": "ST"}}
+
+    def boto3_client(service, reason, **kwargs):
+        calls.append((service, kwargs))
+        return Sts() if service == "sts" else object()
+
+    monkeypatch.setattr(awslite, "client", need_boto3)
+    monkeypatch.setattr(awslite, "boto3_client", boto3_client)
+    secrets._client()
+    assert calls == [("secretsmanager", {})]
+    calls.clear()
+    secrets._client("arn:aws:iam::1:role/r")
+    assert calls == [("sts", {}), ("assume_role", "arn:aws:iam::1:role/r"),
+                     ("secretsmanager", {"aws_access_key_id": "AK", "aws_secret_access_key": "SK",
+                                         "aws_session_token": "ST"})]
+
+
+def test_long_job_names_are_cut_with_a_hash_and_stay_distinct():
+    import re
+
+    from compiler.runner.backends import job_name
+
+    a = job_name("flowc", "f" * 40, "run", "step-a", "t-1", "a0")
+    b = job_name("flowc", "f" * 40, "run", "step-b", "t-1", "a0")
+    assert a != b and len(a) == len(b) == 63
+    assert a.startswith("flowc-" + "f" * 40) and re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{8}", a)
+    cut_on_dash = job_name("x" * 53, "tail-of-it")         # the cut lands on a '-': no '--' before the hash
+    assert "--" not in cut_on_dash and len(cut_on_dash) <= 63
