@@ -199,20 +199,22 @@ def status(flow, run, target, flow_name, as_json, **flags):
     import json
 
     from compiler.commands.errors import is_not_found
-    from compiler.deploy import DeployError
+    from compiler.deploy import DeployError, RunNotFound
 
     settings = settings_from(flow, flags)
     plan = _planned(flow, target, flow_name, settings)
     name = _workflow_name(target, plan)
     try:
         state = _backend(target).status(name, settings, run)
+    except RunNotFound:
+        _fail(f"no run {run} of {name} on {target}: check the run id (`flowc runs FLOW -t {target}` lists them)")
     except DeployError as error:
         _fail(error)
     except Exception as error:  # an unknown run id: one clear line, no engine traceback
         from compiler.deploy import runs as deploy_runs
 
         if run and (is_not_found(error) or deploy_runs.missing_run(error)):
-            _fail(f"no run {run!r} of {name} on {target}: check the run id (`flowc runs FLOW -t {target}` "
+            _fail(f"no run {run} of {name} on {target}: check the run id (`flowc runs FLOW -t {target}` "
                   "lists them)")
         raise
     if as_json:

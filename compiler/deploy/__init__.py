@@ -16,6 +16,10 @@ class DeployError(RuntimeError):
     """A deploy that cannot go on; the message says what failed and what still runs."""
 
 
+class RunNotFound(DeployError):
+    """The engine has no run of that id (Kubernetes 404, ExecutionDoesNotExist)."""
+
+
 @dataclass
 class Action:
     """One step of a deploy plan; `run` does it and returns what it did ("created", "unchanged"...)."""

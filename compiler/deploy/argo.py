@@ -5,7 +5,7 @@ import functools
 import json
 from typing import Any, cast
 
-from compiler.deploy import Action, DeployError, DeployPlan, LazyClient
+from compiler.deploy import Action, DeployError, DeployPlan, LazyClient, RunNotFound
 from compiler.targets.base import CodePackageRef, OutputFile
 
 GROUP, VERSION = "argoproj.io", "v1alpha1"
@@ -238,6 +238,8 @@ def status(template: str, settings: Any, run_id: str | None = None) -> dict[str,
         else:
             workflow = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "workflows", _name_of_run(run_id))
     except _client_errors() as error:
+        if run_id and getattr(error, "status", None) == 404:
+            raise RunNotFound(f"no run {run_id} of {template}") from None
         what = f"run {run_id}" if run_id else f"the runs of {template}"
         raise DeployError(f"cannot read {what} in {namespace}: {api_error(error)}") from None
     steps: dict[str, dict[str, int]] = {}
