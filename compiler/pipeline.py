@@ -50,11 +50,18 @@ def package_with_notes(plan: FlowPlan, settings: Any = None) -> tuple[CodePackag
 
 
 def compile_file(path: str, target_name: str, *, flow_name: str | None = None, settings: Any = None,
-                 with_options: tuple[str, ...] = (), target_options: dict[str, Any] | None = None) -> CompileResult:
+                 with_options: tuple[str, ...] = (), target_options: dict[str, Any] | None = None,
+                 cache_dir: str | None = None) -> CompileResult:
+    """cache_dir: where the analysis cache lives (compiler/frontend/cache.py); None: no cache."""
     from compiler.runtime_spec import plan_for_file
     from compiler.targets import get_target
 
-    plan, diagnostics = plan_for_file(path, flow_name, settings, with_options)
+    cache = None
+    if cache_dir:
+        from compiler.frontend.cache import AnalysisCache
+
+        cache = AnalysisCache(cache_dir)
+    plan, diagnostics = plan_for_file(path, flow_name, settings, with_options, cache=cache)
     if plan is None:
         return CompileResult(None, diagnostics)
     target = get_target(target_name, **(target_options or {}))

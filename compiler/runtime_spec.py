@@ -58,14 +58,14 @@ def dumps(spec: dict[str, Any]) -> bytes:
 
 
 def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | None = None,
-                  with_options: tuple[str, ...] = ()) -> tuple[FlowPlan | None, list[Diagnostic]]:
+                  with_options: tuple[str, ...] = (), cache: Any = None) -> tuple[FlowPlan | None, list[Diagnostic]]:
     """Front end + lowering for one file: the plan, or None and the diagnostics that stop it.
 
     No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
     from compiler.frontend.api import analyze_file
     from compiler.lower import include_file_problems, lower, with_diagnostics
 
-    analysis = analyze_file(path, flow_name=flow_name)
+    analysis = analyze_file(path, flow_name=flow_name, cache=cache)   # cache: frontend.cache.AnalysisCache
     diagnostics = list(analysis.diagnostics)
     specs, with_diags = with_diagnostics(with_options)
     diagnostics.extend(with_diags)

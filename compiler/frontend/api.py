@@ -8,9 +8,13 @@ from __future__ import annotations
 import gc
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import ERROR, Diagnostic, has_errors
 from compiler.frontend.model import FlowGraph, FlowModel
+
+if TYPE_CHECKING:
+    from compiler.frontend.cache import AnalysisCache
 
 
 @dataclass
@@ -73,7 +77,9 @@ def _analyze_source(text: str, path: str, flow_name: str | None) -> Analysis:
         return Analysis(path, text, None, None, [d], internal_error=tb)
 
 
-def analyze_file(path, flow_name: str | None = None) -> Analysis:
+def analyze_file(path, flow_name: str | None = None, cache: "AnalysisCache | None" = None) -> Analysis:
+    """Analyze the flow file at path. With a cache (compiler/frontend/cache.py), an unchanged flow
+    whose local modules are unchanged is answered from it without importing libcst."""
     path = str(path)
     try:
         with open(path, "rb") as fh:
@@ -85,8 +91,19 @@ def analyze_file(path, flow_name: str | None = None) -> Analysis:
     except OSError as exc:
         d = Diagnostic("FC002", ERROR, f"cannot read {path}: {exc.strerror or exc}", None, path=path)
         return Analysis(path, "", None, None, [d])
-    return analyze_source(text, path, flow_name)
+    if cache is None:
+        return analyze_source(text, path, flow_name)
+    hit = cache.load(path, flow_name, data)
+    if hit is not None:
+        return Analysis(path, text, *hit)
+    from compiler.frontend import deps
+
+    with deps.recording() as recorded:
+        analysis = analyze_source(text, path, flow_name)
+    if analysis.internal_error is None:
+        cache.store(path, flow_name, data, analysis.model, analysis.graph, analysis.diagnostics, recorded)
+    return analysis
 
 
-def check_file(path, flow_name: str | None = None) -> Analysis:
-    return analyze_file(path, flow_name)
+def check_file(path, flow_name: str | None = None, cache: "AnalysisCache | None" = None) -> Analysis:
+    return analyze_file(path, flow_name, cache)

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import libcst as cst
 
+from compiler.frontend import deps
+
 
 class NotStatic(Exception):
     """The expression needs execution to evaluate. `node` is the offending sub-expression."""
@@ -142,7 +144,7 @@ class Scope:
             return None
         base = os.path.join(self.directory, *module.split("."))
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate):
+            if deps.isfile(candidate):
                 return candidate
         return None
 
@@ -154,8 +156,7 @@ class Scope:
         path = self.sibling_path(module, level)
         if path is not None and self.depth < 8:
             try:
-                with open(path, encoding="utf-8") as fh:
-                    mod = cst.parse_module(fh.read())
+                mod = cst.parse_module(deps.read_text(path))
                 result = Scope.from_module(mod, os.path.dirname(path), self.depth + 1)
             except Exception:
                 result = None
