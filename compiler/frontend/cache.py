@@ -16,12 +16,10 @@ renamed over the old one, so concurrent writers and readers see whole entries or
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -117,6 +115,8 @@ def _enc(v: Any) -> Any:
     if type(v) in (set, frozenset):
         return {"$" + type(v).__name__: [_enc(x) for x in sorted(v, key=repr)]}
     if type(v) is bytes:
+        import base64
+
         return {"$bytes": base64.b64encode(v).decode("ascii")}
     if type(v) is complex:
         return {"$complex": [v.real, v.imag]}
@@ -148,6 +148,8 @@ def _dec(v: Any, steps: dict[str, StepDef] | None = None) -> Any:
         if tag == "$dict":
             return {_dec(k, steps): _dec(y, steps) for k, y in x}
         if tag == "$bytes":
+            import base64
+
             return base64.b64decode(x.encode("ascii"), validate=True)
         if tag == "$complex":
             return complex(x[0], x[1])
@@ -224,6 +226,8 @@ class AnalysisCache:
             return False
         entry = json.dumps({"format": FORMAT, "key": key,
                             "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(), "body": body})
+        import tempfile
+
         try:
             os.makedirs(self.directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
