@@ -25,8 +25,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Span
 from compiler.frontend import deps
-from compiler.frontend.model import (Decorator, FlowGraph, FlowModel, GraphNode, ParameterDecl, StepDef,
-                                     Transition)
+from compiler.frontend.model import Decorator, FlowGraph, FlowModel, GraphNode, ParameterDecl, StepDef, Transition
 
 FORMAT = 1
 MAX_ENTRIES = 2000          # past this many entries a write drops the oldest half
