@@ -406,3 +406,24 @@ def test_crlf_local_module_reads_as_before(tmp_path):
     fresh = analyze_file(str(d / "flow.py"))
     cached = analyze_file(str(d / "flow.py"), cache=AnalysisCache(str(tmp_path / "c")))
     assert cpu_of(fresh) == cpu_of(cached) == 6 and fresh.model == cached.model
+
+
+def test_the_fingerprint_covers_every_module_an_analysis_runs():
+    """A module the analysis imports but the fingerprint does not stat would let an edited flowc
+    read entries of the old one."""
+    probe = textwrap.dedent('''\
+        import sys, glob
+        from compiler.frontend.api import analyze_file
+        for f in sorted(glob.glob(sys.argv[1] + "/**/*.py", recursive=True)):
+            analyze_file(f)
+        print("\\n".join(m.__file__ for n, m in list(sys.modules.items())
+                         if (n == "compiler" or n.startswith("compiler.")) and getattr(m, "__file__", None)))
+        ''')
+    p = subprocess.run([sys.executable, "-c", probe, str(FLOWS)], capture_output=True, text=True, cwd=str(REPO))
+    assert p.returncode == 0, p.stderr
+    root = REPO / "compiler"
+    used = sorted(str(Path(f).resolve().relative_to(root)) for f in p.stdout.split())
+    assert "frontend/parse.py" in used and "decorators.py" in used
+    uncovered = [u for u in used if not any(u == part or u.startswith(part + "/")
+                                            for part in cache_mod.ANALYZER_PARTS)]
+    assert uncovered == []

@@ -4,7 +4,7 @@ flow is not parsed again (libcst's import alone is about a quarter of a cold com
 An entry is found by a key over everything the analysis is a function of that can be known
 before analyzing: the flow's bytes, its path (as given and absolute: diagnostics carry the one,
 sibling modules resolve against the other), the flow class asked for, and the analyzer itself
-(flowc's version and the size and mtime of every file of the `compiler` package, the Python
+(flowc's version and the size and mtime of every source file of the analyzer, the Python
 version, libcst's files). The entry then lists the other files the analysis probed or read
 (compiler/frontend/deps.py) with their state; every hit re-checks each one, so an edited, created
 or deleted local module is a miss. A wrong hit is a wrong compile: anything unexpected in an
@@ -63,15 +63,33 @@ def _tree_stats(root: str, out: list) -> None:
             out.append((entry.path, st.st_size, st.st_mtime_ns))
 
 
+# What the analysis is computed by: the front end, the diagnostics it builds, the decorator table
+# lint reads, flowc's version (compiler/__init__.py). The layering rules (DESIGN.md) keep the front
+# end from importing anything else of flowc; test_analysis_cache checks the list against what an
+# analysis imports.
+ANALYZER_PARTS = ("__init__.py", "frontend", "diagnostics", "decorators.py")
+
+
 def fingerprint() -> str:
-    """flowc's version and the stat of each of its source files, Python's version, libcst's files:
-    a new flowc (installed or edited in a checkout) never reads an older flowc's entries."""
+    """flowc's version and the stat of each source file of the analyzer, Python's version,
+    libcst's files: a new flowc (installed or edited in a checkout) never reads an older flowc's
+    entries."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
         import compiler
 
         parts: list[Any] = [compiler.__version__, sys.version, sys.implementation.cache_tag]
-        _tree_stats(os.path.dirname(os.path.abspath(compiler.__file__)), parts)
+        root = os.path.dirname(os.path.abspath(compiler.__file__))
+        for part in ANALYZER_PARTS:
+            path = os.path.join(root, part)
+            if os.path.isdir(path):
+                _tree_stats(path, parts)
+            else:
+                try:
+                    st = os.stat(path)
+                    parts.append((path, st.st_size, st.st_mtime_ns))
+                except OSError:
+                    parts.append((path, None))
         from importlib.util import find_spec
 
         spec = find_spec("libcst")          # finds, does not import
