@@ -14,11 +14,16 @@ import json
 import os
 import re
 import shutil
+import sys
 
 import frontend_scaling
 from benchlib import VALID, Cmd, Context, clean_env, flowc_cmd, flowc_env, interleaved, metaflow_env, run_once
 
 NAME = "compile"
+WARM_IMPORTS = ("import click, yaml, compiler.cli, compiler.commands.compile, compiler.pipeline, "
+                "compiler.frontend.cache, compiler.frontend.api, compiler.lower, compiler.codepackage, "
+                "compiler.datafiles, compiler.runtime_spec, compiler.targets.argo, compiler.targets.serialize, "
+                "compiler.diagnostics.render")
 GOALS = {"warm": 0.3, "cold": 1.1, "argo": 1 / 3, "stepfunctions": 1 / 5}
 
 
@@ -68,7 +73,11 @@ def bench_show(ctx: Context) -> None:
     cmds = [Cmd("warm", fc + compile_args + ["--cache-dir", warm_dir], d, fenv),
             Cmd("cold", fc + compile_args + ["--cache-dir", cold_dir], d, fenv,
                 before=lambda: shutil.rmtree(cold_dir, ignore_errors=True)),
-            Cmd("check", fc + ["check", flow, "--cache-dir", warm_dir], d, fenv)]
+            Cmd("check", fc + ["check", flow, "--cache-dir", warm_dir], d, fenv),
+            # what stands under the warm compile: a python that imports click (any click CLI), and
+            # one that imports every module a warm argo compile imports, doing no work
+            Cmd("click", [sys.executable, "-c", "import click"], d, fenv),
+            Cmd("imports", [sys.executable, "-c", WARM_IMPORTS], d, fenv)]
     if ctx.mf_py:
         cmds.append(Cmd("show", [ctx.mf_py, flow, "--no-pylint", "show"], d, metaflow_env(d)))
     # fill the warm cache; one untimed run of each side so no side pays a first-ever start
@@ -81,6 +90,10 @@ def bench_show(ctx: Context) -> None:
     ctx.row("compile argo hello.py, cold (empty cache) vs Metaflow show", out["cold"]["median"], mf,
             goal=GOALS["cold"], reps=reps)
     ctx.row("check hello.py, warm vs Metaflow show", out["check"]["median"], mf, reps=reps)
+    ctx.row("floor: python + import click vs Metaflow show", out["click"]["median"], mf, reps=reps,
+            note="what any click command pays before flowc runs")
+    ctx.row("floor: the warm argo compile's imports vs Metaflow show", out["imports"]["median"], mf, reps=reps,
+            note="every module a warm `compile -t argo` imports (yaml, click, the IR, the Argo target), no work")
 
 
 def bench_create(ctx: Context, sizes_out: dict) -> None:

@@ -110,7 +110,7 @@ def run(ctx) -> None:
     ctx.row("run hello.py", out["flowc_run_s"], out.get("metaflow_run_s"), goal=GOAL_RUN,
             reps=len(out["flowc_runs_s"]))
     for w in widths:
-        timeout = 300 if w > 100 else None
+        timeout = 600 if w >= 100 else None
         out = bench_wide(w, ctx.mf_py, reps, max_workers=ctx.max_workers, mf_timeout=timeout)
         note = ""
         if "metaflow_timeout_s" in out:
