@@ -49,7 +49,9 @@ def machine() -> dict:
         mem = "?"
     mf = subprocess.run([benchlib.MF_PY, "-c", "import metaflow;print(metaflow.__version__)"],
                         capture_output=True, text=True).stdout.strip() if os.path.exists(benchlib.MF_PY) else "-"
-    git = lambda *a: subprocess.run(["git", "-C", REPO] + list(a), capture_output=True, text=True).stdout.strip()
+
+    def git(*a):
+        return subprocess.run(["git", "-C", REPO] + list(a), capture_output=True, text=True).stdout.strip()
     dirty = git("status", "--porcelain", "--untracked-files=no", "--", "compiler", "runtime_shim", "templates",
                 "benchmarks")
     try:
