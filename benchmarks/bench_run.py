@@ -1,12 +1,12 @@
 """Benchmarks of flowc's runtime against Metaflow's.
 
 1. `flowc run wide_foreach.py --param width=W` vs `python wide_foreach.py run --width W` with
-   Metaflow 2.19 (local runtime, default max-workers). Goal: flowc <= 0.1x Metaflow's time.
+   Metaflow 2.19 (local runtime, equal --max-workers), interleaved. Goal: flowc <= 0.1x.
 2. Save + load of a 1 GiB numpy artifact: flowc's datastore vs Metaflow's local TaskDataStore vs
-   raw numpy.save/numpy.load. Goal: >= 3x faster than Metaflow, within 2x of raw.
+   raw numpy.save/numpy.load (in-process; run_all uses bench_artifacts.py, whole processes).
 
-Metaflow lives in its own venv, benchmarks/.venv-metaflow, created here with
-`pip install metaflow==2.19.* numpy` when absent; without it the Metaflow figures are skipped.
+Metaflow lives in its own venv, benchmarks/.venv-metaflow (benchlib.ensure_metaflow, pinned);
+without it the Metaflow figures are skipped. As a run_all script (NAME, run(ctx)): the `run` rows.
 
     python benchmarks/bench_run.py [--width 100] [--gib 1.0] [--skip-metaflow] [--repeat 1]
 """
@@ -23,32 +23,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 FLOW = os.path.join(REPO, "tests", "flows", "shared", "valid", "wide_foreach.py")
-MF_VENV = os.path.join(HERE, ".venv-metaflow")
-MF_PY = os.path.join(MF_VENV, "bin", "python")
 
+from benchlib import MF_PACKAGES, MF_PY, MF_VENV, Cmd, clean_env, ensure_metaflow, interleaved  # noqa: E402,F401
 
-# What the Metaflow venv holds: Metaflow itself, numpy for the artifact figures, moto's server for
-# the S3/Batch endpoint Metaflow's `create --only-json` needs, and the kubernetes client that
-# `argo-workflows create` imports (kubernetes<34: newer ones want python-dateutil>=3, botocore <3).
-MF_PACKAGES = ["metaflow==2.19.*", "numpy", "moto[server]", "kubernetes<34", "python-dateutil<3"]
-MF_CHECK = "import metaflow, numpy, moto.server, kubernetes"
-
-
-def ensure_metaflow() -> str | None:
-    if os.path.exists(MF_PY):
-        ok = subprocess.run([MF_PY, "-c", MF_CHECK], capture_output=True)
-        if ok.returncode == 0:
-            return MF_PY
-    print("creating %s with %s ..." % (MF_VENV, " ".join(MF_PACKAGES)), flush=True)
-    try:
-        if not os.path.exists(MF_PY):
-            subprocess.run([sys.executable, "-m", "venv", MF_VENV], check=True)
-        subprocess.run([MF_PY, "-m", "pip", "install", "-q"] + MF_PACKAGES, check=True)
-        return MF_PY
-    except (subprocess.CalledProcessError, OSError) as e:
-        print("cannot set up Metaflow (%s): skipping the Metaflow figures" % e)
-        return None
+NAME = "run"
+GOAL_RUN = 0.1
 
 
 def timed(cmd, cwd, env=None, timeout=None) -> float:
@@ -74,17 +55,17 @@ def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str 
                max_workers: int | None = None, mf_timeout: float | None = None) -> dict:
     """`flowc run` vs Metaflow's local `run` of flow_src (width: the `width` parameter, if any).
 
-    Medians of `repeat` runs, flowc and Metaflow interleaved so both see the same machine noise.
+    Medians of `repeat` runs of each, whole processes, interleaved A B / B A (benchlib.interleaved)
+    so both see the same machine noise.
     """
     import statistics
 
-    out = {"flowc_runs_s": [], "metaflow_runs_s": []}
+    out: dict = {}
     work = tempfile.mkdtemp(prefix="flowc-bench-")
     try:
         shutil.copy(flow_src, work)
         flow = os.path.join(work, os.path.basename(flow_src))
-        env = dict(os.environ)
-        env["FLOWC_DATASTORE"] = "file://" + os.path.join(work, ".flowc")
+        env = clean_env(FLOWC_DATASTORE="file://" + os.path.join(work, ".flowc"))
         flowc = [sys.executable, "-m", "compiler.cli", "run", flow]
         mf = [mf_py, flow, "--no-pylint", "run"] if mf_py else None
         if width is not None:
@@ -97,26 +78,45 @@ def bench_wide(width: int | None, mf_py: str | None, repeat: int, flow_src: str 
             flowc += ["--max-workers", str(max_workers)]
             if mf:
                 mf += ["--max-workers", str(max_workers)]
-        menv = dict(os.environ)
-        menv.update({"USERNAME": "bench", "METAFLOW_DEFAULT_DATASTORE": "local",
-                     "METAFLOW_DEFAULT_METADATA": "local",
-                     "METAFLOW_DATASTORE_SYSROOT_LOCAL": work})
-        menv.pop("PYTHONPATH", None)
-        for _ in range(repeat):
-            out["flowc_runs_s"].append(timed(flowc, REPO, env))
-            if mf:
-                try:
-                    out["metaflow_runs_s"].append(timed(mf, work, menv, timeout=mf_timeout))
-                except subprocess.TimeoutExpired:
-                    out["metaflow_timeout_s"] = mf_timeout
-                    mf = None
-        out["flowc_run_s"] = statistics.median(out["flowc_runs_s"])
-        if out["metaflow_runs_s"]:
-            out["metaflow_run_s"] = statistics.median(out["metaflow_runs_s"])
-            out["ratio_flowc_over_metaflow"] = out["flowc_run_s"] / out["metaflow_run_s"]
+        menv = clean_env(USERNAME="bench", METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DEFAULT_METADATA="local",
+                         METAFLOW_DATASTORE_SYSROOT_LOCAL=work, METAFLOW_HOME=work)
+        cmds = [Cmd("flowc", flowc, REPO, env)]
+        if mf:
+            cmds.append(Cmd("metaflow", mf, work, menv, timeout=mf_timeout))
+        res = interleaved(cmds, repeat)
+        out["flowc_runs_s"] = res["flowc"]["times"]
+        out["flowc_run_s"] = res["flowc"]["median"]
+        if mf:
+            out["metaflow_runs_s"] = res["metaflow"]["times"]
+            if res["metaflow"]["timed_out"]:
+                out["metaflow_timeout_s"] = mf_timeout
+            if res["metaflow"]["times"]:
+                out["metaflow_run_s"] = statistics.median(res["metaflow"]["times"])
+                out["ratio_flowc_over_metaflow"] = out["flowc_run_s"] / out["metaflow_run_s"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def run(ctx) -> None:
+    """run_all: `flowc run` of hello.py and of wide_foreach.py (width 10 quick, else 100; the fork
+    server's widths 10/100/1,000 are bench_fork.py's) against Metaflow's local run."""
+    widths = ctx.widths or ([10] if ctx.quick else [100])
+    reps = 3
+    print("\n[run] local run, --max-workers %d (interleaved, median of %d)" % (ctx.max_workers, reps), flush=True)
+    valid = os.path.join(REPO, "tests", "flows", "shared", "valid")
+    out = bench_wide(None, ctx.mf_py, 5 if not ctx.quick else 3, flow_src=os.path.join(valid, "hello.py"),
+                     max_workers=ctx.max_workers)
+    ctx.row("run hello.py", out["flowc_run_s"], out.get("metaflow_run_s"), goal=GOAL_RUN,
+            reps=len(out["flowc_runs_s"]))
+    for w in widths:
+        timeout = 600 if w >= 100 else None
+        out = bench_wide(w, ctx.mf_py, reps, max_workers=ctx.max_workers, mf_timeout=timeout)
+        note = ""
+        if "metaflow_timeout_s" in out:
+            note = "Metaflow stopped after %d s unfinished: ratio < %.3fx" % (timeout, out["flowc_run_s"] / timeout)
+        ctx.row("run wide_foreach.py width %d" % w, out["flowc_run_s"], out.get("metaflow_run_s"), goal=GOAL_RUN,
+                note=note, reps=len(out["flowc_runs_s"]))
 
 
 def bench_artifact(gib: float, mf_py: str | None) -> dict:

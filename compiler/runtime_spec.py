@@ -65,7 +65,7 @@ def dumps(spec: dict[str, Any]) -> bytes:
 
 
 def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | None = None,
-                  with_options: tuple[str, ...] = ()) -> tuple[FlowPlan | None, list[Diagnostic]]:
+                  with_options: tuple[str, ...] = (), cache: Any = None) -> tuple[FlowPlan | None, list[Diagnostic]]:
     """Front end + lowering for one file: the plan, or None and the diagnostics that stop it.
 
     No settings: the defaults (lower does not read the environment; `settings.resolve` does)."""
@@ -73,7 +73,8 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
     from compiler.frontend.configs import options_from_settings
     from compiler.lower import include_file_problems, lower, with_diagnostics
 
-    analysis = analyze_file(path, flow_name=flow_name, options=options_from_settings(settings))
+    analysis = analyze_file(path, flow_name=flow_name, options=options_from_settings(settings),
+                            cache=cache)   # cache: frontend.cache.AnalysisCache
     diagnostics = list(analysis.diagnostics)
     specs, with_diags = with_diagnostics(with_options)
     diagnostics.extend(dataclasses.replace(d, path=d.path or path) for d in with_diags)   # `flow.py: FC501 ...`

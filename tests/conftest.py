@@ -32,3 +32,9 @@ def pytest_configure(config):
     short = corpus_shortfalls()
     if short:
         raise _pytest.UsageError("the flow corpus is incomplete: " + "; ".join(short))
+
+
+# flowc check/compile cache analyses in the user's cache dir by default: the suite uses its own.
+import tempfile as _tempfile  # noqa: E402
+
+_os.environ.setdefault("FLOWC_CACHE_DIR", _tempfile.mkdtemp(prefix="flowc-test-cache-"))

@@ -87,6 +87,7 @@ def test_internal_error_exit_code(monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(parse, "parse_source", boom)
+    monkeypatch.setenv("FLOWC_NO_CACHE", "1")      # a cached analysis would not reach the parser
     r = run("check", VALID)
     assert r.exit_code == 70 and "internal error" in r.output and "Traceback" not in r.output
 

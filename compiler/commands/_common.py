@@ -35,3 +35,18 @@ def emit_diagnostics(diagnostics, fmt: str = "text") -> None:
 
 def exit_code_for(diagnostics) -> int:
     return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK
+
+
+def cache_option(command):
+    """--cache-dir: where the analysis cache lives (compiler/frontend/cache.py)."""
+    return click.option("--cache-dir", "cache_dir", default=None, type=click.Path(file_okay=False),
+                        help="Analysis cache directory [env FLOWC_CACHE_DIR; default $XDG_CACHE_HOME/flowc; "
+                             "FLOWC_NO_CACHE=1 turns it off].")(command)
+
+
+def analysis_cache(cache_dir: str | None):
+    """The AnalysisCache the command uses, or None when turned off."""
+    from compiler.frontend.cache import AnalysisCache, default_dir
+
+    directory = default_dir(cache_dir)
+    return AnalysisCache(directory) if directory else None

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from compiler.commands._common import analysis_cache, cache_option
+
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
@@ -20,7 +22,8 @@ def report_internal(tb: str) -> None:
 @click.option("--flow", "flow_name", default=None, help="Flow class to check when a file has several.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="Output format.")
-def check(files, flow_name, fmt):
+@cache_option
+def check(files, flow_name, fmt, cache_dir):
     """Report every diagnostic of the flow FILE(s). Exit 0 clean, 1 errors, 2 usage/I-O, 70 bug."""
     try:
         from compiler.diagnostics import has_errors, render
@@ -36,8 +39,9 @@ def check(files, flow_name, fmt):
     all_diags, sources = [], {}
     internal = None
     try:
+        cache = analysis_cache(cache_dir)
         for f in files:
-            a = analyze_file(f, flow_name)
+            a = analyze_file(f, flow_name, cache)
             if a.internal_error:
                 internal = a.internal_error
             all_diags.extend(a.diagnostics)

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from compiler.commands._common import cache_option
 from compiler.settings import SPECS, SettingsError, resolve
 from compiler.targets import names as target_names
 from compiler.targets import spec as target_spec
@@ -75,9 +76,11 @@ def print_settings(settings, target: str | None = None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="How diagnostics are printed.")
 @settings_options
-def compile_command(flow, target, flow_name, with_options, output_dir, show_config, fmt, **flags):
+@cache_option
+def compile_command(flow, target, flow_name, with_options, output_dir, show_config, fmt, cache_dir, **flags):
     """Compile FLOW into workflow documents for TARGET."""
     from compiler.commands._common import emit_diagnostics, exit_code_for, require_file
+    from compiler.frontend.cache import default_dir
     from compiler.pipeline import bundle_files, compile_file, write_outputs
 
     settings = settings_from(flow, flags)
@@ -89,7 +92,7 @@ def compile_command(flow, target, flow_name, with_options, output_dir, show_conf
     # s3:// datastore the package is fetched from its URL, not embedded, so the YAML stays reviewable).
     options = target_spec(target).deployer_module().target_options(settings) if output_dir else {}
     result = compile_file(flow, target, flow_name=flow_name, settings=settings, with_options=tuple(with_options),
-                          target_options=options)
+                          target_options=options, cache_dir=default_dir(cache_dir))
     emit_diagnostics(result.diagnostics, fmt)
     if not result.ok:
         sys.exit(exit_code_for(result.diagnostics))

@@ -8,10 +8,14 @@ from __future__ import annotations
 import gc
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import ERROR, Diagnostic, Span, has_errors
 from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.model import FlowGraph, FlowModel
+
+if TYPE_CHECKING:
+    from compiler.frontend.cache import AnalysisCache
 
 
 @dataclass
@@ -81,8 +85,11 @@ def _analyze_source(text: str, path: str, flow_name: str | None, options: Fronte
         return Analysis(path, text, None, None, [d], internal_error=tb)
 
 
-def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | None = None) -> Analysis:
-    """`options`: config overrides and the resolve_env opt-in (frontend/configs.py)."""
+def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | None = None,
+                 cache: "AnalysisCache | None" = None) -> Analysis:
+    """Analyze the flow file at path. `options`: config overrides and the resolve_env opt-in
+    (frontend/configs.py). With a cache (compiler/frontend/cache.py), an unchanged flow whose local
+    modules and config files are unchanged is answered from it without importing libcst."""
     from compiler.frontend.source import SourceDecodeError, decode
 
     path = str(path)
@@ -96,8 +103,21 @@ def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | 
     except OSError as exc:
         d = Diagnostic("FC002", ERROR, f"cannot read {path}: {exc.strerror or exc}", None, path=path)
         return Analysis(path, "", None, None, [d])
-    return analyze_source(text, path, flow_name, options)
+    # --resolve-env reads the environment: its values are not part of any key, so no cache
+    if cache is None or (options is not None and options.resolve_env):
+        return analyze_source(text, path, flow_name, options)
+    extra = options.cache_key() if options is not None else ""
+    hit = cache.load(path, flow_name, data, extra)
+    if hit is not None:
+        return Analysis(path, text, *hit)
+    from compiler.frontend import deps
+
+    with deps.recording() as recorded:
+        analysis = analyze_source(text, path, flow_name, options)
+    if analysis.internal_error is None:
+        cache.store(path, flow_name, data, analysis.model, analysis.graph, analysis.diagnostics, recorded, extra)
+    return analysis
 
 
-def check_file(path, flow_name: str | None = None) -> Analysis:
-    return analyze_file(path, flow_name)
+def check_file(path, flow_name: str | None = None, cache: "AnalysisCache | None" = None) -> Analysis:
+    return analyze_file(path, flow_name, cache)

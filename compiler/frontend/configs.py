@@ -45,6 +45,11 @@ class FrontendOptions:
     def env(self) -> Mapping[str, str]:
         return os.environ if self.environ is None else self.environ
 
+    def cache_key(self) -> str:
+        """What an analysis cache key needs of these options (the files read are recorded as
+        dependencies; --resolve-env analyses are not cached)."""
+        return repr((self.config_paths, self.config_values, self.allow_outside_files))
+
 
 @dataclass
 class ConfigProblem(Exception):
@@ -135,10 +140,12 @@ def _parse(text: str, fmt: str, name: str, source: str, file: str | None, where:
 
 
 def _read(path: str, shown: str, name: str, what: str, where: str) -> str:
+    from compiler.frontend import deps      # recorded: an analysis cache entry depends on the file
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        return deps.read_text(path)
     except FileNotFoundError:
+        deps.isfile(path)                   # recorded as absent: creating it is a change
         raise ConfigProblem("FC250", f"config '{name}': {what} {shown} does not exist", where) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)

@@ -8,6 +8,7 @@ import os
 
 import libcst as cst
 
+from compiler.frontend import deps
 from compiler.frontend.static_eval import dotted
 
 
@@ -168,9 +169,9 @@ def local_modules(module: cst.Module, flow_path: str, directory: str | None) -> 
             top = mod.split(".")[0]
             base = os.path.join(directory, top)
             rel = None
-            if os.path.isfile(base + ".py"):
+            if deps.isfile(base + ".py"):
                 path = base + ".py"
-            elif os.path.isfile(os.path.join(base, "__init__.py")):
+            elif deps.isfile(os.path.join(base, "__init__.py")):
                 path = os.path.join(base, "__init__.py")
             else:
                 continue
@@ -183,8 +184,7 @@ def local_modules(module: cst.Module, flow_path: str, directory: str | None) -> 
             found.append(rel.replace(os.sep, "/"))
             if depth < 5 and path.endswith(".py"):
                 try:
-                    with open(path, encoding="utf-8") as fh:
-                        sub = cst.parse_module(fh.read())
+                    sub = cst.parse_module(deps.read_text(path))
                     visit(sub, os.path.dirname(path), depth + 1)
                 except Exception:
                     pass

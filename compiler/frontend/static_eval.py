@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import libcst as cst
 
+from compiler.frontend import deps
 from compiler.frontend.static_values import (  # noqa: F401  (re-exported: the evaluator's API)
     UNRESOLVED,
     ConfigError,
@@ -139,7 +140,7 @@ class Scope:
             return None
         base = os.path.join(self.directory, *module.split("."))
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate):
+            if deps.isfile(candidate):
                 return candidate
         return None
 
@@ -151,8 +152,7 @@ class Scope:
         path = self.sibling_path(module, level)
         if path is not None and self.depth < 8:
             try:
-                with open(path, encoding="utf-8") as fh:
-                    mod = cst.parse_module(fh.read())
+                mod = cst.parse_module(deps.read_text(path))
                 result = Scope.from_module(mod, os.path.dirname(path), self.depth + 1)
             except Exception:
                 result = None

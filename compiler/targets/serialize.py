@@ -4,41 +4,45 @@ order they were built in, so output is deterministic without sorting away the na
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Iterable
 
-import yaml
 
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, no aliases, long lines kept whole, multi-line strings as literal blocks."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str):
+def _str_representer(dumper: Any, value: str):
     style = "|" if "\n" in value and all(ch.isprintable() or ch == "\n" for ch in value) and not value.endswith(" ") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str_representer)
+@functools.lru_cache(maxsize=1)
+def _dumpers() -> tuple[Any, Any]:
+    """(Python dumper, LibYAML dumper or None), built on first use: importing yaml is a tenth of a
+    warm `flowc compile`, and JSON-only targets never need it.
 
+    The Python one: block style, no aliases, long lines kept whole, multi-line strings as literal
+    blocks. LibYAML's C emitter is for documents whose every string is a plain token (the Argo code
+    ConfigMap: names, labels and ~100 KB of base64, where the pure-Python emitter spends ~70 ms
+    scanning the base64 one character at a time). For such strings both emitters write the same
+    bytes; the C one differs elsewhere (quoted keys, astral characters), so everything else keeps
+    the Python emitter."""
+    import yaml
 
-# LibYAML's C emitter, for documents whose every string is a plain token (the Argo code
-# ConfigMap: names, labels and ~100 KB of base64, where the pure-Python emitter spends ~70 ms
-# scanning the base64 one character at a time). For such strings both emitters write the same
-# bytes; the C one differs elsewhere (quoted keys, astral characters), so everything else keeps
-# the Python emitter.
-_CDumper: Any = None
-if getattr(yaml, "__with_libyaml__", False):
-    class _LibYamlDumper(yaml.CSafeDumper):
+    class _Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
-    _LibYamlDumper.add_representer(str, _str_representer)
-    _CDumper = _LibYamlDumper
+    _Dumper.add_representer(str, _str_representer)
+    c_dumper: Any = None
+    if getattr(yaml, "__with_libyaml__", False):
+        class _LibYamlDumper(yaml.CSafeDumper):
+            def ignore_aliases(self, data: Any) -> bool:
+                return True
+
+        _LibYamlDumper.add_representer(str, _str_representer)
+        c_dumper = _LibYamlDumper
+    return _Dumper, c_dumper
+
 
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._/=+-]+\Z")
 
@@ -54,7 +58,10 @@ def _plain_tokens_only(value: Any) -> bool:
 
 
 def to_yaml(document: Any) -> str:
-    dumper = _CDumper if _CDumper is not None and _plain_tokens_only(document) else _Dumper
+    import yaml
+
+    python_dumper, c_dumper = _dumpers()
+    dumper = c_dumper if c_dumper is not None and _plain_tokens_only(document) else python_dumper
     return yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1 << 16)
 
