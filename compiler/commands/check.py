@@ -41,7 +41,7 @@ def check(files, flow_name, fmt, cache_dir):
     try:
         cache = analysis_cache(cache_dir)
         for f in files:
-            a = analyze_file(f, flow_name, cache)
+            a = analyze_file(f, flow_name, cache=cache)
             if a.internal_error:
                 internal = a.internal_error
             all_diags.extend(a.diagnostics)

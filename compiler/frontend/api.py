@@ -120,4 +120,4 @@ def analyze_file(path, flow_name: str | None = None, options: FrontendOptions | 
 
 
 def check_file(path, flow_name: str | None = None, cache: "AnalysisCache | None" = None) -> Analysis:
-    return analyze_file(path, flow_name, cache)
+    return analyze_file(path, flow_name, cache=cache)

@@ -140,7 +140,7 @@ def _parse(text: str, fmt: str, name: str, source: str, file: str | None, where:
 
 
 def _read(path: str, shown: str, name: str, what: str, where: str) -> str:
-    from compiler.frontend import deps      # recorded: an analysis cache entry depends on the file
+    from compiler.frontend import deps  # recorded: an analysis cache entry depends on the file
 
     try:
         return deps.read_text(path)
