@@ -90,6 +90,7 @@ class Parser(TransitionReader, ParameterReader):
         self.scope = Scope.from_module(module, self.directory)
         cls = self._choose_class(module)
         result = ParseResult(self.source, None, [])
+        result.module_functions = set(self.scope.defs)
         if cls is not None:
             self._read_flow(cls)
         self.spans = positions(module, self.wanted) if self.wanted else {}

@@ -27,11 +27,15 @@ __all__ = ["CODE_FILE", "OUT_MOUNT", "BATCH_POD_RESOURCES", "apply_pod_settings"
 def step_resources(compute: Compute) -> dict[str, Any] | None:
     """Only the keys that differ from templateDefaults (strategic merge fills in the rest)."""
     requests = {k: v for k, v in k8s.requests_of(compute).items() if DEFAULT_REQUESTS[k] != v}
+    requests.update(k8s.extended(compute))
     out: dict[str, Any] = {}
     if requests:
         out["requests"] = requests
-    if compute.gpu:
-        out["limits"] = k8s.gpu_limits(compute)
+    # Guaranteed: the step's container gets limits = requests; Argo's own wait container keeps the
+    # controller's executor resources, so the pod's class also needs those set with limits.
+    limits = k8s.limits_of(compute)
+    if limits:
+        out["limits"] = limits
     return out or None
 
 
