@@ -119,6 +119,9 @@ class ArgoTarget:
         spec["volumes"] = resources.workflow_volumes(cm_name)
         spec["templateDefaults"] = {"container": resources.default_container(settings, env, code_url=code_url)}
         spec["templates"] = dag.dag_templates(plan, lay) + step_templates
+        if plan.exit_hooks:     # @exit_hook (templates.exit_hook_templates)
+            spec["onExit"] = templates.EXIT_HANDLER
+            spec["templates"] += templates.exit_hook_templates(plan)
         return spec
 
     def emit(self, plan: FlowPlan, code_package: CodePackageRef) -> list[OutputFile]:
