@@ -22,12 +22,12 @@ def _hook_lines(tmp_path, fail):
 def test_success_hook_runs_after_a_successful_run(tmp_path):
     ex, root, hooks = _hook_lines(tmp_path, fail=False)
     assert root.phase == SUCCEEDED
-    assert hooks == [f"success {ex.run_id} 7"]
+    assert hooks == [f"hook-saw success {ex.run_id} 7"]
 
 
 def test_error_hook_runs_after_a_failed_run(tmp_path):
     ex, root, hooks = _hook_lines(tmp_path, fail=True)
     assert root.phase != SUCCEEDED
     assert ex.status in ("Failed", "Error")
-    assert hooks == [f"error {ex.run_id} 7"]
+    assert hooks == [f"hook-saw error {ex.run_id} 7"]
     assert [p["template"] for p in ex.pods][-1] == "flowc-exit-hooks-error"

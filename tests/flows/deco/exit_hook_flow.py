@@ -1,5 +1,5 @@
 """@exit_hook with module-level functions: `notify` on error, `celebrate` on success. Each hook
-appends a line to the file named by $HOOK_OUT (tests set it) saying what it saw."""
+prints a line saying what it saw, and appends it to the file named by $HOOK_OUT when set."""
 import os
 
 from metaflow import FlowSpec, Parameter, exit_hook, step
@@ -14,9 +14,12 @@ def celebrate(run):
 
 
 def _record(event, run):
-    with open(os.environ["HOOK_OUT"], "a") as f:
-        f.write("%s %s %s\n" % (event, run.id if run is not None else "-",
-                                run["start"].task.data.x if run is not None else "-"))
+    line = "hook-saw %s %s %s" % (event, run.id if run is not None else "-",
+                                  run["start"].task.data.x if run is not None else "-")
+    print(line, flush=True)
+    if os.environ.get("HOOK_OUT"):
+        with open(os.environ["HOOK_OUT"], "a") as f:
+            f.write(line + "\n")
 
 
 @exit_hook(on_error=[notify], on_success=["celebrate"])
