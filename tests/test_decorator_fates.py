@@ -1,0 +1,222 @@
+"""The fate table (compiler.decorators.FATES): every Metaflow decorator and argument is honoured,
+warned or refused on each target, and these tests exercise each row."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import pytest
+import yaml
+
+from compiler import decorators as D
+from compiler.diagnostics.codes import get
+from compiler.pipeline import compile_file
+from compiler.settings import resolve
+from compiler.targets import load_all_codes
+
+load_all_codes()
+
+ROWS = [(deco, arg, f) for deco, table in sorted(D.FATES.items())
+        for arg, f in sorted(table.items(), key=lambda kv: kv[0] or "")]
+
+# A value each argument accepts (lint's validators), for rows exercised through lint.
+SAMPLE = {"packages": {"a": "1"}, "libraries": {"a": "1"}, "python": "3.11", "disabled": False,
+          "type": "blank", "options": {}, "scope": "task", "rank": None, "timeout": 45, "id": "c1",
+          "save_errors": True, "customize": False, "refresh_interval": 5, "port": 8080,
+          "compute_pool": "pool", "executable": "python3", "hostname_resolution_timeout": 600,
+          "tmpfs_tempdir": True, "allow_override": True, "sources": ["s"]}
+
+
+def _settings(**kw):
+    return resolve({"datastore": "s3://b/p", "batch_queue": "q", "branch": "t", "eks_cluster": "c", **kw},
+                   flow_dir="/", environ={})
+
+
+def _flow(tmp_path, step_decos="", flow_decos="", imports="kubernetes, batch"):
+    src = textwrap.dedent(f"""\
+        from metaflow import FlowSpec, step, {imports}
+        {flow_decos}
+        class F(FlowSpec):
+            {step_decos}
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    path = tmp_path / "f.py"
+    path.write_text(src)
+    return str(path)
+
+
+def test_every_row_has_a_fate_per_target_and_a_documented_code():
+    for deco, arg, f in ROWS:
+        for target in D.TARGETS:
+            assert f.on(target) in (D.HONOURED, D.WARNED, D.REFUSED, D.INERT), (deco, arg, target)
+            code = f.code_on(target)
+            if f.on(target) in (D.WARNED, D.REFUSED):
+                assert code and get(code) is not None, (deco, arg, target)
+
+
+def test_the_table_lists_every_documented_decorator():
+    documented = {"resources", "kubernetes", "batch", "retry", "catch", "timeout", "environment",
+                  "secrets", "card", "pypi", "conda", "parallel", "schedule", "project", "pypi_base",
+                  "conda_base", "trigger", "trigger_on_finish", "exit_hook", "airflow_external_task_sensor"}
+    assert documented <= set(D.FATES)
+    for deco, table in D.FATES.items():
+        spec = D.STEP_DECORATORS.get(deco, D.FLOW_DECORATORS.get(deco))
+        assert set(table) == {None, *spec}, deco
+
+
+WARNED_EVERYWHERE = [(d, a, f) for d, a, f in ROWS if f.everywhere == D.WARNED and a is not None
+                     and d not in ("airflow_external_task_sensor",) and D.fate(d).everywhere != D.WARNED]
+WHOLE_WARNED = [(d, f) for d, a, f in ROWS if a is None and f.everywhere == D.WARNED]
+
+
+@pytest.mark.parametrize("deco,arg,fate", WARNED_EVERYWHERE, ids=[f"{d}.{a}" for d, a, _ in WARNED_EVERYWHERE])
+def test_an_argument_no_target_applies_is_warned(tmp_path, deco, arg, fate):
+    imports = f"kubernetes, batch, {deco}" if deco not in ("kubernetes", "batch") else "kubernetes, batch"
+    if deco in D.FLOW_DECORATORS:      # @exit_hook(options=...): with a hook
+        path = _flow(tmp_path, flow_decos=f"@{deco}(on_success=['hooks.f'], {arg}={SAMPLE[arg]!r})",
+                     imports=imports)
+    else:
+        path = _flow(tmp_path, step_decos=f"@{deco}({arg}={SAMPLE[arg]!r})\n    ", imports=imports)
+    for target in ("argo", "stepfunctions"):
+        result = compile_file(path, target, settings=_settings())
+        codes = [d.code for d in result.diagnostics]
+        assert fate.code in codes, (target, codes)
+        assert result.ok
+
+
+@pytest.mark.parametrize("deco,fate", WHOLE_WARNED, ids=[d for d, _ in WHOLE_WARNED])
+def test_a_decorator_no_target_applies_is_warned(tmp_path, deco, fate):
+    is_flow = deco in D.FLOW_DECORATORS
+    text = f"@{deco}(packages={{'a': '1'}})" if deco in ("pypi", "conda", "pypi_base", "conda_base") else f"@{deco}"
+    path = _flow(tmp_path, step_decos="" if is_flow else text + "\n    ", flow_decos=text if is_flow else "",
+                 imports=f"kubernetes, batch, {deco}")
+    for target in ("argo", "stepfunctions"):
+        result = compile_file(path, target, settings=_settings())
+        assert fate.code in [d.code for d in result.diagnostics], target
+        assert result.ok
+
+
+def test_parallel_is_refused_on_step_functions_and_warned_on_argo():
+    path = os.path.join(os.path.dirname(__file__), "flows", "valid_own", "parallel_flow.py")
+    sfn = compile_file(path, "stepfunctions", settings=_settings())
+    assert not sfn.ok and "FC413" in [d.code for d in sfn.diagnostics]
+    argo = compile_file(path, "argo", settings=_settings())
+    assert argo.ok and "FC312" in [d.code for d in argo.diagnostics]
+
+
+def _argo_pod(path):
+    result = compile_file(path, "argo", settings=_settings())
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    wt = next(yaml.safe_load(f.content) for f in result.files if b"WorkflowTemplate" in f.content)
+    return next(t for t in wt["spec"]["templates"] if t["name"] == "start")
+
+
+def test_kubernetes_pull_secrets_qos_security_context_reach_argo_and_eks(tmp_path):
+    path = _flow(tmp_path, step_decos='@kubernetes(cpu=2, memory=8192, image_pull_secrets=["regcred"], '
+                 'qos="Guaranteed", extended_resources={"vpc.amazonaws.com/efa": 1}, '
+                 'security_context={"run_as_user": 1000})\n    ')
+    pod = _argo_pod(path)
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    res = pod["container"]["resources"]
+    assert res["limits"]["cpu"] == res["requests"]["cpu"] == "2"
+    assert res["limits"]["memory"] == res["requests"]["memory"] == "8192Mi"
+    assert res["limits"]["vpc.amazonaws.com/efa"] == "1"
+    assert pod["container"]["securityContext"] == {"runAsUser": 1000}
+    sfn = compile_file(path, "stepfunctions", settings=_settings())
+    text = b"".join(f.content for f in sfn.files)
+    assert b"regcred" in text and b"runAsUser" in text
+
+
+def _jobdefs(path):
+    result = compile_file(path, "stepfunctions", settings=_settings())
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    return result, [json.loads(f.content) for f in result.files if f.name.endswith(".jobdef.json")]
+
+
+def test_batch_options_reach_the_job_definition_and_submit(tmp_path):
+    from tests.stepfunctions.helpers import validate_request
+
+    path = _flow(tmp_path, step_decos='@batch(efs_volumes=["fs-12345678:/mnt/data"], inferentia=2, '
+                 'aws_batch_tags={"team": "ml"}, host_volumes="/scratch", log_driver="awslogs", '
+                 'log_options=["awslogs-group:g"])\n    ')
+    result, defs = _jobdefs(path)
+    jd = next(d for d in defs if "volumes" in d["containerProperties"])
+    validate_request("batch", "RegisterJobDefinition", jd)
+    props = jd["containerProperties"]
+    assert {"name": "efs_fs-12345678", "efsVolumeConfiguration": {"fileSystemId": "fs-12345678",
+                                                                   "transitEncryption": "ENABLED"}} in props["volumes"]
+    assert {"sourceVolume": "efs_fs-12345678", "containerPath": "/mnt/data"} in props["mountPoints"]
+    assert [d["hostPath"] for d in props["linuxParameters"]["devices"]] == ["/dev/neuron0", "/dev/neuron1"]
+    assert jd["tags"] == {"team": "ml", "flowc:flow": "F"}
+    assert props["logConfiguration"] == {"logDriver": "awslogs", "options": {"awslogs-group": "g"}}
+    asl = json.loads(next(f for f in result.files if f.name.endswith(".asl.json")).content)
+    assert asl["States"]["start"]["Parameters"]["Tags"] == {"team": "ml"}
+    # Argo @batch steps register the same definition through batch-submit
+    pod = _argo_pod(path)
+    args = pod["container"]["args"]
+    compiled = json.loads(args[args.index("--job-definition") + 1])
+    validate_request("batch", "RegisterJobDefinition", compiled)
+    for key in ("volumes", "mountPoints", "linuxParameters", "logConfiguration"):
+        assert compiled["containerProperties"][key] == props[key]
+    assert compiled["tags"] == jd["tags"]
+
+
+def test_ephemeral_storage_makes_a_fargate_definition(tmp_path):
+    from tests.stepfunctions.helpers import validate_request
+
+    path = _flow(tmp_path, step_decos='@batch(ephemeral_storage=50, execution_role="arn:aws:iam::1:role/x")\n    ')
+    _, defs = _jobdefs(path)
+    jd = next(d for d in defs if "ephemeralStorage" in d["containerProperties"])
+    validate_request("batch", "RegisterJobDefinition", jd)
+    assert jd["platformCapabilities"] == ["FARGATE"]
+    assert jd["containerProperties"]["ephemeralStorage"] == {"sizeInGiB": 50}
+
+
+@pytest.mark.parametrize("text,code", [
+    ("@resources(gpu=1.5)", "FC214"), ("@resources(cpu=1e400)", "FC214"), ("@timeout(minutes=1e308)", "FC214"),
+    ("@batch(ephemeral_storage=10)", "FC202"), ("@batch(ephemeral_storage=50, use_tmpfs=True)", "FC221"),
+    ('@kubernetes(qos="BestEffort")', "FC202"), ("@kubernetes(memroy=1)", "FC203"),
+])
+def test_bad_values_are_diagnostics(tmp_path, text, code):
+    path = _flow(tmp_path, step_decos=text + "\n    ", imports="kubernetes, batch, resources, timeout")
+    result = compile_file(path, "argo", settings=_settings())
+    assert code in [d.code for d in result.diagnostics]
+    assert not result.ok
+
+
+def test_with_option_overflow_is_a_diagnostic(tmp_path):
+    from compiler.lower import with_diagnostics
+
+    _, diags = with_diagnostics(["kubernetes:cpu=1e400", "timeout:minutes=1e308"])
+    assert [d.code for d in diags] == ["FC501", "FC501"]
+
+
+def test_project_name_is_metaflows_rule(tmp_path):
+    path = _flow(tmp_path, flow_decos='@project(name="../../etc/passwd")', imports="project")
+    result = compile_file(path, "argo", settings=_settings())
+    assert [d.code for d in result.diagnostics if d.is_error] == ["FC215"]
+
+
+def test_parameter_keyword_typo_is_refused_with_a_suggestion(tmp_path):
+    path = tmp_path / "p.py"
+    path.write_text('from metaflow import FlowSpec, Parameter, step\nclass P(FlowSpec):\n'
+                    '    alpha = Parameter("alpha", defualt=0.5)\n    @step\n    def start(self):\n'
+                    '        self.next(self.end)\n    @step\n    def end(self):\n        pass\n')
+    result = compile_file(str(path), "argo", settings=_settings())
+    fc216 = [d for d in result.diagnostics if d.code == "FC216"]
+    assert fc216 and "did you mean `default`?" in fc216[0].message and fc216[0].span.line == 3
+
+
+def test_exit_hook_with_a_module_level_def_compiles_on_both_targets():
+    path = os.path.join(os.path.dirname(__file__), "flows", "deco", "exit_hook_flow.py")
+    for target in ("argo", "stepfunctions"):
+        result = compile_file(path, target, settings=_settings())
+        assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+        assert not [d for d in result.diagnostics if d.code == "FC201"]
