@@ -187,7 +187,8 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "catch": {"var": None, "print_exception": True},
     "kubernetes": {"gpu_vendor": "nvidia", "tmpfs_path": "/metaflow_temp"},
     "batch": {"tmpfs_path": "/metaflow_temp"},
-    "schedule": {"daily": True},              # @schedule with no argument runs daily
+    "schedule": {"hourly": False, "daily": True, "weekly": False},   # @schedule alone runs daily
+    "project": {"production": False},
 }
 
 
@@ -258,7 +259,9 @@ FATES: dict[str, dict[str | None, Fate]] = {
                        namespace=Fate(WARNED, HONOURED, HONOURED, "FC304",
                                       "every pod of an Argo workflow runs in the workflow's namespace")),
     # (Step Functions runs @kubernetes steps on EKS with eks:runJob: the same pod fields)
-    "batch": _all("batch", OK, **{k: IGNORED for k in _BATCH_IGNORED}),
+    "batch": _all("batch", OK, **{k: IGNORED for k in _BATCH_IGNORED},
+                  disk=Fate(WARNED, WARNED, WARNED, "FC219", "AWS Batch has no per-job disk size (Metaflow's "
+                            "@batch has no disk=; use ephemeral_storage= on Fargate)")),
     "retry": _all("retry", OK),
     "catch": _all("catch", OK),
     "timeout": _all("timeout", OK),
@@ -272,7 +275,8 @@ FATES: dict[str, dict[str | None, Fate]] = {
                                       "no gang scheduling: Argo runs independent pods; Step Functions "
                                       "has no multi-node Batch jobs in flowc",
                                       (("argo", "FC312"), ("stepfunctions", "FC413")))),
-    "unbounded_test_foreach_internal": _all("unbounded_test_foreach_internal", OK),
+    "unbounded_test_foreach_internal": _all("unbounded_test_foreach_internal",
+                                            Fate(WARNED, WARNED, WARNED, "FC219", "it is Metaflow's internal test decorator")),
     "schedule": _all("schedule", SCHEDULE),
     "project": _all("project", OK),
     "trigger": _all("trigger", TRIGGER),

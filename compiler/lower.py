@@ -227,6 +227,22 @@ def _batch_extras(args: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _secret_sources(secrets: Decorator | WithSpec | None) -> list[Any]:
+    """@secrets(sources=...) as ids or dicts; @secrets(role=...) goes into each source that names
+    no role of its own (Metaflow's precedence: source, then decorator)."""
+    if secrets is None:
+        return []
+    role = secrets.args.get("role")
+    out: list[Any] = []
+    for s in secrets.args.get("sources") or []:
+        if role and isinstance(s, str):
+            s = {"id": s, "role": role}
+        elif role and isinstance(s, dict) and not s.get("role"):
+            s = {**s, "role": role}
+        out.append(s if isinstance(s, dict) else str(s))
+    return out
+
+
 def _timeout_seconds(deco: Decorator | WithSpec | None) -> int | None:
     if deco is None:
         return None
@@ -278,8 +294,7 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         catch_var=(catch.args.get("var") if catch else None),
         catch_print=bool(catch.args.get("print_exception", default("catch", "print_exception"))) if catch else True,
         env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},
-        secret_sources=[s if isinstance(s, dict) else str(s)
-                        for s in ((secrets.args.get("sources") or []) if secrets else [])],
+        secret_sources=_secret_sources(secrets),
         foreach_var=node.foreach_var,
         num_parallel=node.num_parallel,
         condition=node.condition,
@@ -311,10 +326,16 @@ def lower_schedule(deco: Decorator | None) -> Schedule | None:
     return Schedule(dict(_CRON_SHORTCUTS)[default_flag], tz)
 
 
-def _default_branch(settings: Settings) -> str:
-    if str(settings.production).lower() in ("1", "true", "yes"):
+def _default_branch(settings: Settings, deco: Decorator | None = None) -> str:
+    """Settings first (flags, FLOWC_*, pyproject), then @project(production=..., branch=...), as
+    Metaflow's --production / --branch override the decorator's."""
+    args = deco.args if deco is not None else {}
+    production = settings.production
+    if settings.sources.get("production", "default") == "default" and "production" in args:
+        production = args["production"]
+    if str(production).lower() in ("1", "true", "yes"):
         return "prod"
-    branch = settings.branch
+    branch = settings.branch or args.get("branch")
     if branch:
         return str(branch) if str(branch).startswith(("test.", "prod.")) else "test." + str(branch)
     try:
@@ -345,7 +366,7 @@ def lower(graph: FlowGraph, settings: Settings | None = None, with_specs: Iterab
     flow = graph.flow
     project_deco = flow.decorator("project")
     project = str(project_deco.args.get("name")) if project_deco and project_deco.args.get("name") else None
-    branch = _default_branch(settings) if project_deco else None
+    branch = _default_branch(settings, project_deco) if project_deco else None
     triggers = [dict(d.args, kind=d.name) for d in flow.decorators if d.name in ("trigger", "trigger_on_finish")]
     hooks = tuple((event, str(getattr(fn, "name", fn))) for d in flow.decorators if d.name == "exit_hook"
                   for event, key in (("success", "on_success"), ("error", "on_error"))

@@ -25,12 +25,12 @@ SAMPLE = {"packages": {"a": "1"}, "libraries": {"a": "1"}, "python": "3.11", "di
           "type": "blank", "options": {}, "scope": "task", "rank": None, "timeout": 45, "id": "c1",
           "save_errors": True, "customize": False, "refresh_interval": 5, "port": 8080,
           "compute_pool": "pool", "executable": "python3", "hostname_resolution_timeout": 600,
-          "tmpfs_tempdir": True, "allow_override": True, "sources": ["s"]}
+          "tmpfs_tempdir": True, "allow_override": True, "sources": ["s"], "disk": 20000}
 
 
 def _settings(**kw):
-    return resolve({"datastore": "s3://b/p", "batch_queue": "q", "branch": "t", "eks_cluster": "c", **kw},
-                   flow_dir="/", environ={})
+    flags = {"datastore": "s3://b/p", "batch_queue": "q", "branch": "t", "eks_cluster": "c", **kw}
+    return resolve({k: v for k, v in flags.items() if v is not None}, flow_dir="/", environ={})
 
 
 def _flow(tmp_path, step_decos="", flow_decos="", imports="kubernetes, batch"):
@@ -220,3 +220,103 @@ def test_exit_hook_with_a_module_level_def_compiles_on_both_targets():
         result = compile_file(path, target, settings=_settings())
         assert result.ok, [(d.code, d.message) for d in result.diagnostics]
         assert not [d for d in result.diagnostics if d.code == "FC201"]
+
+
+# Honoured rows: the decorator with the argument compiles to other documents than without it (on
+# Argo and Step Functions), and to another plan (what flowc run reads). (decorator text with the
+# argument, the same without it); flow decorators start with "flow:".
+K, B = "@kubernetes(", "@batch("
+HONOURED_SAMPLES = {
+    ("resources", None): ("@resources(cpu=3)", ""),
+    **{("resources", a): (f"@resources({a}={v})", "@resources()") for a, v in
+       (("cpu", 3), ("memory", 9000), ("disk", 20000), ("gpu", 1), ("shared_memory", 512))},
+    ("kubernetes", None): ("@kubernetes()", ""),
+    **{("kubernetes", a): (f"{K}{a}={v!r})", "@kubernetes()") for a, v in (
+        ("cpu", 3), ("memory", 9000), ("disk", 20000), ("gpu", 1), ("shared_memory", 512),
+        ("image", "python:3.12"), ("image_pull_policy", "Always"), ("image_pull_secrets", ["regcred"]),
+        ("service_account", "sa"), ("secrets", ["s1"]), ("node_selector", {"a": "b"}),
+        ("tolerations", [{"key": "k", "operator": "Exists"}]), ("labels", {"team": "ml"}),
+        ("annotations", {"note": "x"}), ("use_tmpfs", True), ("tmpfs_size", 100),
+        ("persistent_volume_claims", {"pvc": "/mnt/p"}), ("qos", "Guaranteed"),
+        ("extended_resources", {"example.com/fpga": 1}), ("security_context", {"privileged": True}))},
+    ("kubernetes", "namespace"): ('@kubernetes(namespace="ns")', "@kubernetes()"),
+    ("kubernetes", "gpu_vendor"): ('@kubernetes(gpu=1, gpu_vendor="amd")', "@kubernetes(gpu=1)"),
+    ("kubernetes", "tmpfs_path"): ('@kubernetes(use_tmpfs=True, tmpfs_path="/t")', "@kubernetes(use_tmpfs=True)"),
+    ("batch", None): ("@batch()", ""),
+    **{("batch", a): (f"{B}{a}={v!r})", "@batch()") for a, v in (
+        ("cpu", 3), ("memory", 9000), ("gpu", 1), ("shared_memory", 512), ("image", "python:3.12"),
+        ("queue", "q2"), ("iam_role", "arn:aws:iam::1:role/j"), ("execution_role", "arn:aws:iam::1:role/e"),
+        ("max_swap", 100), ("inferentia", 1), ("trainium", 1), ("efa", 1), ("host_volumes", ["/h"]),
+        ("efs_volumes", ["fs-1"]), ("use_tmpfs", True), ("aws_batch_tags", {"t": "v"}), ("tmpfs_size", 100),
+        ("ephemeral_storage", 30), ("log_driver", "awslogs"), ("privileged", True))},
+    ("batch", "swappiness"): ("@batch(max_swap=100, swappiness=10)", "@batch(max_swap=100)"),
+    ("batch", "tmpfs_path"): ('@batch(use_tmpfs=True, tmpfs_path="/t")', "@batch(use_tmpfs=True)"),
+    ("batch", "log_options"): ('@batch(log_driver="awslogs", log_options=["a:b"])', '@batch(log_driver="awslogs")'),
+    ("retry", None): ("@retry", ""),
+    ("retry", "times"): ("@retry(times=1)", "@retry"),
+    ("retry", "minutes_between_retries"): ("@retry(minutes_between_retries=5)", "@retry"),
+    ("catch", None): ("@catch", ""),
+    ("catch", "var"): ('@catch(var="err")', "@catch"),
+    ("catch", "print_exception"): ("@catch(print_exception=False)", "@catch"),
+    ("timeout", None): ("@timeout(seconds=30)", ""),
+    **{("timeout", a): (f"@timeout({a}=2)", "@timeout(seconds=1)") for a in ("seconds", "minutes", "hours")},
+    ("environment", None): ("@environment(vars={'A': 'b'})", ""),
+    ("environment", "vars"): ("@environment(vars={'A': 'b'})", "@environment"),
+    ("secrets", None): ("@secrets(sources=['s'])", ""),
+    ("secrets", "sources"): ("@secrets(sources=['s'])", "@secrets"),
+    ("secrets", "role"): ("@secrets(sources=['s'], role='arn:aws:iam::1:role/r')", "@secrets(sources=['s'])"),
+    ("project", None): ("flow:@project(name='p')", "flow:"),
+    ("project", "name"): ("flow:@project(name='p')", "flow:@project(name='q')"),
+    ("project", "branch"): ("flow:@project(name='p', branch='b')", "flow:@project(name='p')"),
+    ("project", "production"): ("flow:@project(name='p', production=True)", "flow:@project(name='p')"),
+    ("schedule", None): ("flow:@schedule", "flow:"),
+    **{("schedule", a): (f"flow:@schedule({a}=True)", "flow:@schedule(cron='5 * * * *')")
+       for a in ("hourly", "daily", "weekly")},
+    ("schedule", "cron"): ("flow:@schedule(cron='5 * * * *')", "flow:@schedule"),
+    ("schedule", "timezone"): ("flow:@schedule(cron='5 * * * *', timezone='Europe/Berlin')",
+                               "flow:@schedule(cron='5 * * * *')"),
+    ("exit_hook", None): ("flow:@exit_hook(on_success=['hooks.f'])", "flow:"),
+    ("exit_hook", "on_success"): ("flow:@exit_hook(on_success=['hooks.f'])", "flow:@exit_hook(on_error=['hooks.f'])"),
+    ("exit_hook", "on_error"): ("flow:@exit_hook(on_error=['hooks.f'], on_success=['hooks.f'])",
+                                "flow:@exit_hook(on_success=['hooks.f'])"),
+}
+# @parallel under flowc run (num_parallel local processes) is exercised by the parity test, which
+# runs tests/flows/valid_own/parallel_flow.py with flowc run and on Argo.
+HONOURED_ROWS = sorted({(d, a) for d, a, f in ROWS for t in ("argo", "stepfunctions", "run")
+                        if f.on(t) == D.HONOURED and d != "parallel"}, key=lambda r: (r[0], r[1] or ""))
+ALL_IMPORTS = ("kubernetes, batch, resources, retry, catch, timeout, environment, secrets, project, "
+               "schedule, exit_hook")
+
+
+def _compiled(tmp_path, text, target, name, **settings):
+    flow = text[5:] if text.startswith("flow:") else ""
+    step = "" if text.startswith("flow:") else text
+    d = tmp_path / name
+    d.mkdir(exist_ok=True)
+    path = _flow(d, step_decos=step + "\n    " if step else "", flow_decos=flow, imports=ALL_IMPORTS)
+    if target == "run":
+        from compiler.runtime_spec import plan_for_file
+
+        plan, diags = plan_for_file(path, None, _settings(**settings), ())
+        assert plan is not None, [(x.code, x.message) for x in diags]
+        return repr([(s.compute, s.retry, s.timeout_seconds, s.catch, s.catch_var, s.catch_print, s.env,
+                      s.secret_sources) for s in plan.steps.values()]
+                    + [plan.name_parts, plan.schedule, plan.exit_hooks])
+    result = compile_file(path, target, settings=_settings(**settings))
+    assert result.ok, [(x.code, x.message) for x in result.diagnostics]
+    return [f.content for f in result.files]
+
+
+def test_every_honoured_row_has_a_sample():
+    assert set(HONOURED_ROWS) <= set(HONOURED_SAMPLES), set(HONOURED_ROWS) - set(HONOURED_SAMPLES)
+
+
+@pytest.mark.parametrize("deco,arg", HONOURED_ROWS, ids=[f"{d}.{a}" for d, a in HONOURED_ROWS])
+def test_an_honoured_argument_changes_the_output(tmp_path, deco, arg):
+    with_arg, without = HONOURED_SAMPLES[(deco, arg)]
+    f = D.fate(deco, arg)
+    for target in ("argo", "stepfunctions", "run"):
+        if f.on(target) != D.HONOURED:
+            continue
+        kw = {"branch": None} if (deco, arg) == ("project", "branch") else {}   # a branch setting wins
+        assert _compiled(tmp_path, with_arg, target, "a", **kw) != _compiled(tmp_path, without, target, "b", **kw), target
