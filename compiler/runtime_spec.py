@@ -50,6 +50,8 @@ def build(plan: FlowPlan) -> dict[str, Any]:
         "project": {"name": plan.project, "branch": plan.project_branch} if plan.project else None,
         "parameters": [_parameter(p) for p in plan.parameters],
         "steps": {name: _step(step) for name, step in plan.steps.items()},
+        # @exit_hook: [event, function] pairs, only when there are some (flowc run reads them)
+        **({"exit_hooks": [list(h) for h in plan.exit_hooks]} if plan.exit_hooks else {}),
     }
 
 
