@@ -234,8 +234,8 @@ class Fate:
 OK = Fate()
 IGNORED = Fate(WARNED, WARNED, WARNED, "FC219", "flowc does not apply it on any target")
 PACKAGES = Fate(WARNED, WARNED, WARNED, "FC217",
-                "flowc creates no environment: the image must carry these packages "
-                "(or set install_packages to install them at task start)")
+                "flowc creates no environment: the image must carry these packages, or the "
+                "task's environment sets FLOWC_INSTALL_PACKAGES=1 to pip-install them at task start")
 CARD = Fate(WARNED, WARNED, WARNED, "FC218", "flowc renders no cards; current.card is a no-op")
 TRIGGER = Fate(WARNED, WARNED, INERT, None, "not compiled (helper trig's work: Argo Events, EventBridge)",
                (("argo", "FC311"), ("stepfunctions", "FC409")))

@@ -109,6 +109,9 @@ class StepPlan:
     # (decorator, its argument names) as written or attached by --with: targets look up their
     # fate in compiler.decorators.FATES
     decorators: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # @pypi/@conda packages (name, version), the step's over the flow's @pypi_base/@conda_base;
+    # installed at task start only when the task's environment opts in (FLOWC_INSTALL_PACKAGES=1)
+    packages: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_foreach(self) -> bool:

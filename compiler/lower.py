@@ -264,6 +264,21 @@ def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[st
     return own
 
 
+def _packages(decos: dict[str, Any], base: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """@pypi/@conda packages of a step over the flow's @pypi_base/@conda_base (disabled=True: none)."""
+    out: dict[str, str] = {}
+    for flow_name, step_name in (("conda_base", "conda"), ("pypi_base", "pypi")):
+        for deco in (base.get(flow_name), decos.get(step_name)):
+            if deco is None:
+                continue
+            if deco.args.get("disabled"):
+                out = {}
+                continue
+            for name, version in (deco.args.get("packages") or {}).items():
+                out[str(name)] = "" if version is None else str(version)
+    return tuple(sorted(out.items()))
+
+
 def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec],
                settings: Settings | None = None) -> StepPlan:
     decos = _step_decorators(node, with_specs)
@@ -306,6 +321,7 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         split_parents=list(node.split_parents),
         span=node.step.span if node.step else None,
         decorators=tuple((name, tuple(sorted(d.args))) for name, d in sorted(decos.items())),
+        packages=_packages(decos, {d.name: d for d in graph.flow.decorators}),
     )
 
 

@@ -37,6 +37,8 @@ def _step(s: StepPlan) -> dict[str, Any]:
         "timeout_seconds": s.timeout_seconds, "catch": s.catch, "catch_var": s.catch_var, "catch_print": s.catch_print,
         "env": dict(s.env),
         "secrets": list(s.secret_sources),      # names only: values are read inside the task
+        # @pypi/@conda packages (runtime_shim/packages.py), only when there are some
+        **({"packages": dict(s.packages)} if s.packages else {}),
     }
 
 
