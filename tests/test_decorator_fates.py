@@ -123,7 +123,8 @@ def test_kubernetes_pull_secrets_qos_security_context_reach_argo_and_eks(tmp_pat
                  'qos="Guaranteed", extended_resources={"vpc.amazonaws.com/efa": 1}, '
                  'security_context={"run_as_user": 1000})\n    ')
     pod = _argo_pod(path)
-    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    wt = next(d for d in _argo_docs(path) if d["kind"] == "WorkflowTemplate")
+    assert wt["spec"]["imagePullSecrets"] == [{"name": "regcred"}]      # Argo: the workflow's
     res = pod["container"]["resources"]
     assert res["limits"]["cpu"] == res["requests"]["cpu"] == "2"
     assert res["limits"]["memory"] == res["requests"]["memory"] == "8192Mi"
@@ -320,3 +321,39 @@ def test_an_honoured_argument_changes_the_output(tmp_path, deco, arg):
             continue
         kw = {"branch": None} if (deco, arg) == ("project", "branch") else {}   # a branch setting wins
         assert _compiled(tmp_path, with_arg, target, "a", **kw) != _compiled(tmp_path, without, target, "b", **kw), target
+
+
+def _argo_docs(path):
+    result = compile_file(path, "argo", settings=_settings())
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    return [yaml.safe_load(f.content) for f in result.files]
+
+
+def test_argo_documents_with_every_honoured_compute_option_validate(tmp_path):
+    """The strict Hera models and the strict schema (unknown fields refused) take the pods."""
+    from tests.argo.validate import validate_all, validate_schema
+
+    path = _flow(tmp_path, step_decos='@kubernetes(cpu=2, image_pull_secrets=["regcred"], qos="Guaranteed", '
+                 'extended_resources={"example.com/fpga": 1}, security_context={"run_as_user": 1000, '
+                 '"allow_privilege_escalation": False})\n    ')
+    docs = _argo_docs(path)
+    for doc in docs:
+        validate_all(doc)
+    assert validate_schema(docs[-1]), "the strict schema is not available"
+    (tmp_path / "b").mkdir()
+    batch = _flow(tmp_path / "b", step_decos='@batch(efs_volumes=["fs-1"], inferentia=1, aws_batch_tags={"a": "b"})\n    ')
+    for doc in _argo_docs(batch):
+        validate_all(doc)
+
+
+def test_exit_hook_workflow_validates(tmp_path):
+    from tests.argo.validate import validate_all
+
+    path = os.path.join(os.path.dirname(__file__), "flows", "deco", "exit_hook_flow.py")
+    docs = _argo_docs(path)
+    for doc in docs:
+        validate_all(doc)
+    wt = next(d for d in docs if d["kind"] == "WorkflowTemplate")
+    handler = next(t for t in wt["spec"]["templates"] if t["name"] == wt["spec"]["onExit"])
+    assert {t["name"]: t["when"] for t in handler["dag"]["tasks"]} == {
+        "success": "'{{workflow.status}}' == 'Succeeded'", "error": "'{{workflow.status}}' != 'Succeeded'"}

@@ -85,6 +85,17 @@ def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step
         if resources:
             container["resources"] = resources
     k8s.apply_pod_settings(template, container, step, submitter=batch)
+    # Argo has no per-template imagePullSecrets: the workflow's spec holds them (image_pull_secrets)
+    template.pop("imagePullSecrets", None)
     # the workflow's service account is set once on the spec
     if template.get("serviceAccountName") == getattr(settings, "k8s_service_account", None):
         template.pop("serviceAccountName", None)
+
+
+def image_pull_secrets(plan: Any) -> list[dict[str, str]]:
+    """spec.imagePullSecrets: every step's @kubernetes(image_pull_secrets=...), in first-seen order.
+    Argo sets them on every pod of the workflow (a template cannot have its own)."""
+    names: list[str] = []
+    for step in plan.steps.values():
+        names += [s for s in step.compute.image_pull_secrets if s not in names]
+    return [{"name": n} for n in names]
