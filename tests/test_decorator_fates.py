@@ -357,3 +357,18 @@ def test_exit_hook_workflow_validates(tmp_path):
     handler = next(t for t in wt["spec"]["templates"] if t["name"] == wt["spec"]["onExit"])
     assert {t["name"]: t["when"] for t in handler["dag"]["tasks"]} == {
         "success": "'{{workflow.status}}' == 'Succeeded'", "error": "'{{workflow.status}}' != 'Succeeded'"}
+
+
+def test_new_user_text_is_checked_where_engines_read_it(tmp_path):
+    """Batch tags and volumes reach the Argo submitter's arguments (where Argo substitutes `{{`);
+    tag keys reach Step Functions' Parameters (where a key ending `.$` is a path)."""
+    path = _flow(tmp_path, step_decos='@batch(aws_batch_tags={"t.$": "{{workflow.name}}"}, '
+                 'efs_volumes=["fs-1:/mnt/{{x}}"])\n    ')
+    argo = compile_file(path, "argo", settings=_settings())
+    assert sorted(d.code for d in argo.diagnostics if d.is_error) == ["FC313", "FC313"]
+    sfn = compile_file(path, "stepfunctions", settings=_settings())
+    assert [d.code for d in sfn.diagnostics if d.is_error] == ["FC410"]
+    (tmp_path / "k").mkdir()
+    path = _flow(tmp_path / "k", step_decos='@kubernetes(image_pull_secrets=["Bad_Name"])\n    ')
+    argo = compile_file(path, "argo", settings=_settings())
+    assert [d.code for d in argo.diagnostics if d.is_error] == ["FC302"]

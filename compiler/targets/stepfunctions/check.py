@@ -85,10 +85,14 @@ def name_problems(plan: FlowPlan) -> list[Diagnostic]:
                                   f"step {step.name!r}: its state names would exceed {codes.MAX_STATE_NAME} "
                                   "characters; rename the step", step.span))
         c = step.compute
-        if c.backend != "kubernetes":
-            continue
-        for what, key in ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
-                          + [("node selector", k) for k, _ in c.node_selector]):
+        if c.backend == "kubernetes":
+            keys = ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
+                    + [("node selector", k) for k, _ in c.node_selector]
+                    + [("extended resource", k) for k, _ in c.extended_resources]
+                    + [("security context", k) for k, _ in c.security_context])
+        else:
+            keys = [("Batch tag", k) for k, _ in c.batch_tags]     # SubmitJob Tags in Parameters
+        for what, key in keys:
             if str(key).endswith(".$"):
                 out.append(Diagnostic(codes.PATH_KEY, ERROR,
                                       f"step {step.name!r}: {what} key {key!r} ends with '.$', which Step "
