@@ -372,3 +372,39 @@ def test_new_user_text_is_checked_where_engines_read_it(tmp_path):
     path = _flow(tmp_path / "k", step_decos='@kubernetes(image_pull_secrets=["Bad_Name"])\n    ')
     argo = compile_file(path, "argo", settings=_settings())
     assert [d.code for d in argo.diagnostics if d.is_error] == ["FC302"]
+
+
+def test_flowc_run_backends_honour_the_same_options(tmp_path):
+    """flowc run's Kubernetes Job and Batch SubmitJob come from the same compute/ builders."""
+    from compiler.runner.backends import RemoteTask
+    from compiler.runner.backends.batch import BatchBackend
+    from compiler.runner.backends.kubernetes import KubernetesBackend
+    from compiler.runtime_spec import plan_for_file
+    from tests.stepfunctions.helpers import validate_request
+
+    path = _flow(tmp_path, step_decos='@kubernetes(cpu=2, image_pull_secrets=["regcred"], qos="Guaranteed", '
+                 'security_context={"run_as_user": 1000})\n    ')
+    plan, _ = plan_for_file(path, None, _settings())
+    step = plan.steps["start"]
+    task = RemoteTask("F", "r1", step, "t", 0, ["task", "--step", "start"], {})
+    job = KubernetesBackend(_settings(), "F", "abc", "s3://b/x.zip", api_client=object()).job_manifest(task)
+    pod = job["spec"]["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    (container,) = pod["containers"]
+    assert container["resources"]["limits"]["cpu"] == container["resources"]["requests"]["cpu"] == "2"
+    assert container["securityContext"] == {"runAsUser": 1000}
+
+    (tmp_path / "b").mkdir()
+    path = _flow(tmp_path / "b", step_decos='@batch(aws_batch_tags={"team": "ml"}, efs_volumes=["fs-1"])\n    ')
+    plan, _ = plan_for_file(path, None, _settings())
+    step = plan.steps["start"]
+
+    class Session:
+        def client(self, name):
+            return None
+
+    backend = BatchBackend(_settings(), "F", "abc", "s3://b/x.zip", session=Session())
+    backend.definitions["start"] = "flowc-def"
+    request = backend.submit_request(RemoteTask("F", "r1", step, "t", 0, ["task"], {}))
+    validate_request("batch", "SubmitJob", request)
+    assert request["tags"]["team"] == "ml" and request["tags"]["flowc:flow"] == "F"
