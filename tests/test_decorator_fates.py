@@ -52,6 +52,171 @@ def _flow(tmp_path, step_decos="", flow_decos="", imports="kubernetes, batch"):
     return str(path)
 
 
+# THE table, written out: every decorator and argument of Metaflow's documented API, its fate on
+# Argo, Step Functions and `flowc run` (H honoured, W warned, R refused, - inert: no meaning there,
+# as in Metaflow) and the codes reported. compiler/decorators.py FATES must say the same.
+EXPECTED = """
+    airflow_external_task_sensor                 W W W  FC219
+    airflow_external_task_sensor.allowed_states  W W W  FC219
+    airflow_external_task_sensor.check_existence W W W  FC219
+    airflow_external_task_sensor.description     W W W  FC219
+    airflow_external_task_sensor.execution_delta W W W  FC219
+    airflow_external_task_sensor.exponential_backoff W W W  FC219
+    airflow_external_task_sensor.external_dag_id W W W  FC219
+    airflow_external_task_sensor.external_task_ids W W W  FC219
+    airflow_external_task_sensor.failed_states   W W W  FC219
+    airflow_external_task_sensor.mode            W W W  FC219
+    airflow_external_task_sensor.name            W W W  FC219
+    airflow_external_task_sensor.poke_interval   W W W  FC219
+    airflow_external_task_sensor.pool            W W W  FC219
+    airflow_external_task_sensor.soft_fail       W W W  FC219
+    airflow_external_task_sensor.timeout         W W W  FC219
+    batch                                        H H H
+    batch.aws_batch_tags                         H H H
+    batch.cpu                                    H H H
+    batch.disk                                   W W W  FC219
+    batch.efa                                    H H H
+    batch.efs_volumes                            H H H
+    batch.ephemeral_storage                      H H H
+    batch.executable                             W W W  FC219
+    batch.execution_role                         H H H
+    batch.gpu                                    H H H
+    batch.host_volumes                           H H H
+    batch.iam_role                               H H H
+    batch.image                                  H H H
+    batch.inferentia                             H H H
+    batch.log_driver                             H H H
+    batch.log_options                            H H H
+    batch.max_swap                               H H H
+    batch.memory                                 H H H
+    batch.privileged                             H H H
+    batch.queue                                  H H H
+    batch.shared_memory                          H H H
+    batch.swappiness                             H H H
+    batch.tmpfs_path                             H H H
+    batch.tmpfs_size                             H H H
+    batch.tmpfs_tempdir                          W W W  FC219
+    batch.trainium                               H H H
+    batch.use_tmpfs                              H H H
+    card                                         W W W  FC218
+    card.customize                               W W W  FC218
+    card.id                                      W W W  FC218
+    card.options                                 W W W  FC218
+    card.rank                                    W W W  FC218
+    card.refresh_interval                        W W W  FC218
+    card.save_errors                             W W W  FC218
+    card.scope                                   W W W  FC218
+    card.timeout                                 W W W  FC218
+    card.type                                    W W W  FC218
+    catch                                        H H H
+    catch.print_exception                        H H H
+    catch.var                                    H H H
+    conda                                        W W W  FC217
+    conda.disabled                               W W W  FC217
+    conda.libraries                              W W W  FC217
+    conda.packages                               W W W  FC217
+    conda.python                                 W W W  FC217
+    conda_base                                   W W W  FC217
+    conda_base.disabled                          W W W  FC217
+    conda_base.libraries                         W W W  FC217
+    conda_base.packages                          W W W  FC217
+    conda_base.python                            W W W  FC217
+    environment                                  H H H
+    environment.vars                             H H H
+    exit_hook                                    H H H
+    exit_hook.on_error                           H H H
+    exit_hook.on_success                         H H H
+    exit_hook.options                            W W W  FC219
+    kubernetes                                   H H H
+    kubernetes.annotations                       H H H
+    kubernetes.compute_pool                      W W W  FC219
+    kubernetes.cpu                               H H H
+    kubernetes.disk                              H H H
+    kubernetes.executable                        W W W  FC219
+    kubernetes.extended_resources                H H H
+    kubernetes.gpu                               H H H
+    kubernetes.gpu_vendor                        H H H
+    kubernetes.hostname_resolution_timeout       W W W  FC219
+    kubernetes.image                             H H H
+    kubernetes.image_pull_policy                 H H H
+    kubernetes.image_pull_secrets                H H H
+    kubernetes.labels                            H H H
+    kubernetes.memory                            H H H
+    kubernetes.namespace                         W H H  FC304
+    kubernetes.node_selector                     H H H
+    kubernetes.persistent_volume_claims          H H H
+    kubernetes.port                              W W W  FC219
+    kubernetes.qos                               H H H
+    kubernetes.secrets                           H H H
+    kubernetes.security_context                  H H H
+    kubernetes.service_account                   H H H
+    kubernetes.shared_memory                     H H H
+    kubernetes.tmpfs_path                        H H H
+    kubernetes.tmpfs_size                        H H H
+    kubernetes.tmpfs_tempdir                     W W W  FC219
+    kubernetes.tolerations                       H H H
+    kubernetes.use_tmpfs                         H H H
+    parallel                                     W R H  FC312 FC413
+    project                                      H H H
+    project.branch                               H H H
+    project.name                                 H H H
+    project.production                           H H H
+    pypi                                         W W W  FC217
+    pypi.disabled                                W W W  FC217
+    pypi.packages                                W W W  FC217
+    pypi.python                                  W W W  FC217
+    pypi_base                                    W W W  FC217
+    pypi_base.disabled                           W W W  FC217
+    pypi_base.packages                           W W W  FC217
+    pypi_base.python                             W W W  FC217
+    resources                                    H H H
+    resources.cpu                                H H H
+    resources.disk                               H H H
+    resources.gpu                                H H H
+    resources.memory                             H H H
+    resources.shared_memory                      H H H
+    retry                                        H H H
+    retry.minutes_between_retries                H H H
+    retry.times                                  H H H
+    schedule                                     H H -
+    schedule.cron                                H H -
+    schedule.daily                               H H -
+    schedule.hourly                              H H -
+    schedule.timezone                            H H -
+    schedule.weekly                              H H -
+    secrets                                      H H H
+    secrets.allow_override                       W W W  FC219
+    secrets.role                                 H H H
+    secrets.sources                              H H H
+    timeout                                      H H H
+    timeout.hours                                H H H
+    timeout.minutes                              H H H
+    timeout.seconds                              H H H
+    trigger                                      W W -  FC311 FC409
+    trigger.event                                W W -  FC311 FC409
+    trigger.events                               W W -  FC311 FC409
+    trigger.options                              W W -  FC311 FC409
+    trigger_on_finish                            W W -  FC311 FC409
+    trigger_on_finish.flow                       W W -  FC311 FC409
+    trigger_on_finish.flows                      W W -  FC311 FC409
+    trigger_on_finish.options                    W W -  FC311 FC409
+    unbounded_test_foreach_internal              W W W  FC219
+
+"""
+
+
+def _row_text(deco, arg, f):
+    ab = {D.HONOURED: "H", D.WARNED: "W", D.REFUSED: "R", D.INERT: "-"}
+    name = deco if arg is None else f"{deco}.{arg}"
+    codes = " ".join(sorted({c for t in D.TARGETS if (c := f.code_on(t))}))
+    return f"{name} {ab[f.argo]} {ab[f.stepfunctions]} {ab[f.run]} {codes}".strip()
+
+
+def test_the_fate_table_is_the_expected_one():
+    expected = [" ".join(line.split()) for line in EXPECTED.strip().splitlines()]
+    assert [_row_text(d, a, f) for d, a, f in ROWS] == expected
+
+
 def test_every_row_has_a_fate_per_target_and_a_documented_code():
     for deco, arg, f in ROWS:
         for target in D.TARGETS:
