@@ -51,6 +51,20 @@ class Compute:
     max_swap: int | None = None
     swappiness: int | None = None
     privileged: bool = False
+    # Kubernetes, continued
+    image_pull_secrets: tuple[str, ...] = ()  # imagePullSecrets of the pod
+    qos: str | None = None                   # "guaranteed": limits = requests; "burstable" / None: requests
+    extended_resources: tuple[tuple[str, str], ...] = ()   # e.g. vpc.amazonaws.com/efa: requests and limits
+    security_context: tuple[tuple[str, Any], ...] = ()     # the container's securityContext (camelCase keys)
+    # AWS Batch, continued
+    inferentia: int = 0                      # /dev/neuronN devices (trainium is an alias)
+    efa: int = 0                             # /dev/infiniband/uverbsN devices
+    host_volumes: tuple[tuple[str, str], ...] = ()   # (host path, container path)
+    efs_volumes: tuple[tuple[str, str], ...] = ()    # (file system id, container path)
+    batch_tags: tuple[tuple[str, str], ...] = ()     # @batch(aws_batch_tags=): definition and job tags
+    ephemeral_storage: int | None = None     # GiB, Fargate only (the definition becomes FARGATE)
+    log_driver: str | None = None
+    log_options: tuple[tuple[str, str], ...] = ()
 
     def node_selector_dict(self) -> dict[str, str]:
         return dict(self.node_selector)
@@ -92,6 +106,12 @@ class StepPlan:
     matching_join: str | None = None
     split_parents: list[str] = field(default_factory=list)
     span: Span | None = None
+    # (decorator, its argument names) as written or attached by --with: targets look up their
+    # fate in compiler.decorators.FATES
+    decorators: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # @pypi/@conda packages (name, version), the step's over the flow's @pypi_base/@conda_base;
+    # installed at task start only when the task's environment opts in (FLOWC_INSTALL_PACKAGES=1)
+    packages: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_foreach(self) -> bool:
@@ -135,6 +155,10 @@ class FlowPlan:
     description: str | None = None
     configs: list[ParameterPlan] = field(default_factory=list)   # Configs: values fixed at compile time
     env_reads: list[str] = field(default_factory=list)           # variables read with resolve_env
+    flow_decorators: tuple[tuple[str, tuple[str, ...]], ...] = ()   # as StepPlan.decorators
+    # @exit_hook: (event, function) in declaration order; event "success" or "error". A function
+    # is a name defined in the flow file or a dotted path `module.function`.
+    exit_hooks: tuple[tuple[str, str], ...] = ()
 
     def step(self, name: str) -> StepPlan:
         return self.steps[name]

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 # (kubernetes.pod_deadline_seconds).
 from compiler.compute.container import TIMEOUT_MARGIN_SECONDS, backstop_seconds
 from compiler.compute.kubernetes import pod_deadline_seconds
-from compiler.decorators import COMPUTE_DECORATORS, STEP_DECORATORS, WITH_DECORATORS, default
+from compiler.decorators import COMPUTE_DECORATORS, STEP_DECORATORS, WITH_DECORATORS, default, number_problem
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.frontend.model import Decorator, FlowGraph, GraphNode, ParameterDecl, Span
 from compiler.ir import (
@@ -88,6 +88,8 @@ def parse_with(option: str) -> WithSpec:
             problem = known[key](args[key])
             if problem:
                 raise WithError(f"--with {option!r}: {key}={value} {problem}")
+    for key, problem in number_problem(name, args):
+        raise WithError(f"--with {option!r}: {key}: {problem}")
     return WithSpec(name, args)
 
 
@@ -124,6 +126,29 @@ def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return tuple(str(v) for v in value)
+
+
+def _volumes(value: Any, default_path: str) -> tuple[tuple[str, str], ...]:
+    """Metaflow's `source[:container path]` strings (one string or a list); `default_path` % source
+    when no path is given."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    out = []
+    for item in items:
+        source, sep, path = str(item).partition(":")
+        out.append((source, path if sep else default_path % source))
+    return tuple(out)
+
+
+# @kubernetes(security_context=...): Metaflow's keys -> the container's securityContext fields
+_SECURITY_CONTEXT = {"privileged": "privileged", "allow_privilege_escalation": "allowPrivilegeEscalation",
+                     "run_as_user": "runAsUser", "run_as_group": "runAsGroup", "run_as_non_root": "runAsNonRoot",
+                     "read_only_root_filesystem": "readOnlyRootFilesystem"}
+
+
+def _security_context(value: Any) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((_SECURITY_CONTEXT.get(str(k), str(k)), v) for k, v in value.items() if v is not None))
 
 
 def resolve_compute(decorators: dict[str, Decorator | WithSpec], settings: Settings | None = None) -> Compute:
@@ -169,7 +194,53 @@ def resolve_compute(decorators: dict[str, Decorator | WithSpec], settings: Setti
         max_swap=int(args["max_swap"]) if args.get("max_swap") is not None else None,
         swappiness=int(args["swappiness"]) if args.get("swappiness") is not None else None,
         privileged=bool(args.get("privileged") or False),
+        **(_kubernetes_extras(args) if pinned_name == "kubernetes" else {}),
+        **(_batch_extras(args) if pinned_name == "batch" else {}),
     )
+
+
+def _kubernetes_extras(args: dict[str, Any]) -> dict[str, Any]:
+    qos = args.get("qos")
+    return dict(
+        image_pull_secrets=_names(args.get("image_pull_secrets")),
+        qos=str(qos).lower() if qos else None,
+        extended_resources=_pairs(args.get("extended_resources")),
+        security_context=_security_context(args.get("security_context")),
+    )
+
+
+def _batch_extras(args: dict[str, Any]) -> dict[str, Any]:
+    log_options = args.get("log_options")
+    if isinstance(log_options, (list, tuple)):     # Metaflow: ["key:value", ...]
+        log_options = dict(str(o).split(":", 1) for o in log_options if ":" in str(o))
+    elif isinstance(log_options, str):
+        log_options = dict([log_options.split(":", 1)]) if ":" in log_options else {}
+    return dict(
+        inferentia=int(_num(args.get("inferentia"), 0) or _num(args.get("trainium"), 0) or 0),
+        efa=int(_num(args.get("efa"), 0) or 0),
+        host_volumes=_volumes(args.get("host_volumes"), "%s"),
+        efs_volumes=_volumes(args.get("efs_volumes"), "/mnt/%s"),
+        batch_tags=_pairs(args.get("aws_batch_tags")),
+        ephemeral_storage=int(args["ephemeral_storage"]) if args.get("ephemeral_storage") is not None else None,
+        log_driver=str(args["log_driver"]) if args.get("log_driver") else None,
+        log_options=_pairs(log_options),
+    )
+
+
+def _secret_sources(secrets: Decorator | WithSpec | None) -> list[Any]:
+    """@secrets(sources=...) as ids or dicts; @secrets(role=...) goes into each source that names
+    no role of its own (Metaflow's precedence: source, then decorator)."""
+    if secrets is None:
+        return []
+    role = secrets.args.get("role")
+    out: list[Any] = []
+    for s in secrets.args.get("sources") or []:
+        if role and isinstance(s, str):
+            s = {"id": s, "role": role}
+        elif role and isinstance(s, dict) and not s.get("role"):
+            s = {**s, "role": role}
+        out.append(s if isinstance(s, dict) else str(s))
+    return out
 
 
 def _timeout_seconds(deco: Decorator | WithSpec | None) -> int | None:
@@ -191,6 +262,21 @@ def _step_decorators(node: GraphNode, with_specs: Iterable[WithSpec]) -> dict[st
         else:
             own.setdefault(spec.name, spec)
     return own
+
+
+def _packages(decos: dict[str, Any], base: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """@pypi/@conda packages of a step over the flow's @pypi_base/@conda_base (disabled=True: none)."""
+    out: dict[str, str] = {}
+    for flow_name, step_name in (("conda_base", "conda"), ("pypi_base", "pypi")):
+        for deco in (base.get(flow_name), decos.get(step_name)):
+            if deco is None:
+                continue
+            if deco.args.get("disabled"):
+                out = {}
+                continue
+            for name, version in (deco.args.get("packages") or {}).items():
+                out[str(name)] = "" if version is None else str(version)
+    return tuple(sorted(out.items()))
 
 
 def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec],
@@ -223,8 +309,7 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         catch_var=(catch.args.get("var") if catch else None),
         catch_print=bool(catch.args.get("print_exception", default("catch", "print_exception"))) if catch else True,
         env={str(k): str(v) for k, v in sorted(((environment.args.get("vars") or {}) if environment else {}).items())},
-        secret_sources=[s if isinstance(s, dict) else str(s)
-                        for s in ((secrets.args.get("sources") or []) if secrets else [])],
+        secret_sources=_secret_sources(secrets),
         foreach_var=node.foreach_var,
         num_parallel=node.num_parallel,
         condition=node.condition,
@@ -235,6 +320,8 @@ def lower_step(node: GraphNode, graph: FlowGraph, with_specs: Iterable[WithSpec]
         matching_join=node.matching_join,
         split_parents=list(node.split_parents),
         span=node.step.span if node.step else None,
+        decorators=tuple((name, tuple(sorted(d.args))) for name, d in sorted(decos.items())),
+        packages=_packages(decos, {d.name: d for d in graph.flow.decorators}),
     )
 
 
@@ -255,10 +342,16 @@ def lower_schedule(deco: Decorator | None) -> Schedule | None:
     return Schedule(dict(_CRON_SHORTCUTS)[default_flag], tz)
 
 
-def _default_branch(settings: Settings) -> str:
-    if str(settings.production).lower() in ("1", "true", "yes"):
+def _default_branch(settings: Settings, deco: Decorator | None = None) -> str:
+    """Settings first (flags, FLOWC_*, pyproject), then @project(production=..., branch=...), as
+    Metaflow's --production / --branch override the decorator's."""
+    args = deco.args if deco is not None else {}
+    production = settings.production
+    if settings.sources.get("production", "default") == "default" and "production" in args:
+        production = args["production"]
+    if str(production).lower() in ("1", "true", "yes"):
         return "prod"
-    branch = settings.branch
+    branch = settings.branch or args.get("branch")
     if branch:
         return str(branch) if str(branch).startswith(("test.", "prod.")) else "test." + str(branch)
     try:
@@ -289,8 +382,11 @@ def lower(graph: FlowGraph, settings: Settings | None = None, with_specs: Iterab
     flow = graph.flow
     project_deco = flow.decorator("project")
     project = str(project_deco.args.get("name")) if project_deco and project_deco.args.get("name") else None
-    branch = _default_branch(settings) if project_deco else None
+    branch = _default_branch(settings, project_deco) if project_deco else None
     triggers = [dict(d.args, kind=d.name) for d in flow.decorators if d.name in ("trigger", "trigger_on_finish")]
+    hooks = tuple((event, str(getattr(fn, "name", fn))) for d in flow.decorators if d.name == "exit_hook"
+                  for event, key in (("success", "on_success"), ("error", "on_error"))
+                  for fn in (d.args.get(key) or ()))
     return FlowPlan(
         flow_name=flow.class_name,
         flow_file=os.path.basename(flow.path),
@@ -310,6 +406,8 @@ def lower(graph: FlowGraph, settings: Settings | None = None, with_specs: Iterab
         local_modules=list(flow.local_modules),
         settings=settings,
         description=flow.docstring,
+        flow_decorators=tuple((d.name, tuple(sorted(d.args))) for d in flow.decorators),
+        exit_hooks=hooks,
     )
 
 

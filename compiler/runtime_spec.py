@@ -42,6 +42,8 @@ def _step(s: StepPlan) -> dict[str, Any]:
         "timeout_seconds": s.timeout_seconds, "catch": s.catch, "catch_var": s.catch_var, "catch_print": s.catch_print,
         "env": dict(s.env),
         "secrets": list(s.secret_sources),      # names only: values are read inside the task
+        # @pypi/@conda packages (runtime_shim/packages.py), only when there are some
+        **({"packages": dict(s.packages)} if s.packages else {}),
     }
 
 
@@ -57,6 +59,8 @@ def build(plan: FlowPlan) -> dict[str, Any]:
         # task stores them as artifacts; runtime_shim.params refuses a run-time value for them).
         "parameters": [_parameter(p) for p in plan.parameters] + [_config(p) for p in plan.configs],
         "steps": {name: _step(step) for name, step in plan.steps.items()},
+        # @exit_hook: [event, function] pairs, only when there are some (flowc run reads them)
+        **({"exit_hooks": [list(h) for h in plan.exit_hooks]} if plan.exit_hooks else {}),
     }
 
 

@@ -7,6 +7,10 @@ def _main(argv):
         from runtime_shim.batch_submit import main as batch_submit
 
         return batch_submit(argv[1:])
+    if argv and argv[0] == "hook":  # @exit_hook functions after a run (runtime_shim/hook.py)
+        from runtime_shim.hook import main as hook
+
+        return hook(argv[1:])
     if not argv or argv[0] != "task":
         sys.stderr.write("usage: python -m runtime_shim task --datastore URI --run-id ID "
                          "--step NAME [--index-path 1,2] [--iteration K] [--attempt N] "

@@ -198,6 +198,10 @@ class Attempt:
         kind, data = Resolver(self.spec, ds, a.run_id).inputs_for(a.step, a.index_path, a.iteration)
         flow_dir = self.flow_dir = prepare_flow_dir()
         _CLEANUP.append(flow_dir)
+        # @pypi/@conda packages, opt-in (FLOWC_INSTALL_PACKAGES)
+        from runtime_shim.packages import ensure
+
+        ensure(self.spec["steps"][a.step], log)
         cls = import_flow(self.spec, flow_dir)
         self.is_join = kind == "join"
         ctx = Context(ds, self.is_join)

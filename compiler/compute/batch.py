@@ -46,8 +46,51 @@ def linux_parameters(compute: Compute) -> dict[str, Any]:
         params["maxSwap"] = int(compute.max_swap)
         if compute.swappiness is not None:
             params["swappiness"] = int(compute.swappiness)
-    # devices: the IR carries none yet; GPUs are requested through resourceRequirements.
+    devices = devices_of(compute)
+    if devices:
+        params["devices"] = devices
     return params
+
+
+def devices_of(compute: Compute) -> list[dict[str, Any]]:
+    """@batch(inferentia=N / trainium=N): /dev/neuron0..N-1; @batch(efa=N): the EFA devices (as
+    Metaflow maps them; GPUs go through resourceRequirements)."""
+    out: list[dict[str, Any]] = [{"hostPath": f"/dev/neuron{i}", "containerPath": f"/dev/neuron{i}",
+                                  "permissions": ["READ", "WRITE"]} for i in range(int(compute.inferentia))]
+    out += [{"hostPath": f"/dev/infiniband/uverbs{i}", "containerPath": f"/dev/infiniband/uverbs{i}",
+             "permissions": ["READ", "WRITE", "MKNOD"]} for i in range(int(compute.efa))]
+    return out
+
+
+def _volume_name(prefix: str, source: str) -> str:
+    # Batch volume names: up to 255 letters, digits, '-' and '_'
+    return (prefix + re.sub(r"[^A-Za-z0-9_-]", "_", source))[:255]
+
+
+def volumes_of(compute: Compute) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mountPoints) of @batch(host_volumes=..., efs_volumes=...)."""
+    volumes, mounts = [], []
+    for host, path in compute.host_volumes:
+        name = _volume_name("host", host)
+        volumes.append({"name": name, "host": {"sourcePath": host}})
+        mounts.append({"sourceVolume": name, "containerPath": path})
+    for fs_id, path in compute.efs_volumes:
+        name = _volume_name("efs_", fs_id)
+        volumes.append({"name": name, "efsVolumeConfiguration": {"fileSystemId": fs_id,
+                                                                 "transitEncryption": "ENABLED"}})
+        mounts.append({"sourceVolume": name, "containerPath": path})
+    return volumes, mounts
+
+
+def tags_of(flow_name: str, compute: Compute) -> dict[str, str]:
+    """The definition's tags: flowc's own, then @batch(aws_batch_tags=...) (flowc's keys win)."""
+    return {**dict(compute.batch_tags), "flowc:flow": flow_name}
+
+
+def submit_tags(compute: Compute) -> dict[str, str]:
+    """@batch(aws_batch_tags=...) for SubmitJob: the job itself carries them (propagated to its
+    ECS task with propagateTags)."""
+    return dict(compute.batch_tags)
 
 
 def job_definition_name(flow_name: str, body: dict[str, Any] | None = None) -> str:
@@ -83,6 +126,20 @@ def job_definition(flow_name: str, compute: Compute, settings: Any, *, code_sha2
     lp = linux_parameters(compute)
     if lp:
         props["linuxParameters"] = lp
+    volumes, mounts = volumes_of(compute)
+    if volumes:
+        props["volumes"], props["mountPoints"] = volumes, mounts
+    if compute.log_driver:
+        props["logConfiguration"] = {"logDriver": compute.log_driver}
+        if compute.log_options:
+            props["logConfiguration"]["options"] = dict(compute.log_options)
+    platform = "EC2"
+    if compute.ephemeral_storage:
+        # Fargate only (Batch refuses ephemeralStorage on EC2): the definition becomes a Fargate one,
+        # as Metaflow's does on a Fargate queue (networkConfiguration: a public IP to pull the image)
+        platform = "FARGATE"
+        props["ephemeralStorage"] = {"sizeInGiB": int(compute.ephemeral_storage)}
+        props["networkConfiguration"] = {"assignPublicIp": "ENABLED"}
     body = {
         "type": "container",
         "containerProperties": props,
@@ -90,8 +147,8 @@ def job_definition(flow_name: str, compute: Compute, settings: Any, *, code_sha2
         # Argo retryStrategy, the local runner), which can wait between attempts and numbers them.
         "retryStrategy": {"attempts": 1},
         "propagateTags": True,
-        "tags": {"flowc:flow": flow_name},
-        "platformCapabilities": ["EC2"],
+        "tags": tags_of(flow_name, compute),
+        "platformCapabilities": [platform],
     }
     return {"jobDefinitionName": job_definition_name(flow_name, body), **body}
 

@@ -32,11 +32,27 @@ def gpu_limits(compute: Compute) -> dict[str, str]:
     return {gpu_resource(compute): str(int(compute.gpu))} if compute.gpu else {}
 
 
+def extended(compute: Compute) -> dict[str, str]:
+    """@kubernetes(extended_resources=...): asked for as requests and limits (Kubernetes wants both
+    equal for extended resources)."""
+    return {k: str(v) for k, v in compute.extended_resources}
+
+
+def limits_of(compute: Compute) -> dict[str, str]:
+    """GPUs and extended resources; with qos="Guaranteed" also cpu, memory and disk, equal to the
+    requests (Kubernetes gives a pod the Guaranteed class when every limit equals its request)."""
+    limits = dict(requests_of(compute)) if compute.qos == "guaranteed" else {}
+    limits.update(gpu_limits(compute))
+    limits.update(extended(compute))
+    return limits
+
+
 def resources_of(compute: Compute) -> dict[str, Any]:
-    """Every request, and the GPU limit (GPUs are requested through limits)."""
-    out: dict[str, Any] = {"requests": requests_of(compute)}
-    if compute.gpu:
-        out["limits"] = gpu_limits(compute)
+    """Every request, and the limits (GPUs, extended resources, all of them under Guaranteed)."""
+    out: dict[str, Any] = {"requests": {**requests_of(compute), **extended(compute)}}
+    limits = limits_of(compute)
+    if limits:
+        out["limits"] = limits
     return out
 
 
@@ -78,6 +94,8 @@ def apply_pod_settings(pod: dict[str, Any], container: dict[str, Any], step: Ste
         container["env"] = [{"name": k, "value": v} for k, v in sorted(step.env.items())]
     if compute.k8s_secrets and not submitter:
         container["envFrom"] = [{"secretRef": {"name": s}} for s in compute.k8s_secrets]
+    if compute.security_context and not submitter:
+        container["securityContext"] = dict(compute.security_context)
     mounts, volumes = [], []
     if compute.shared_memory and not submitter:
         volumes.append({"name": SHM_VOLUME, "emptyDir": {"medium": "Memory",
@@ -107,6 +125,9 @@ def apply_pod_settings(pod: dict[str, Any], container: dict[str, Any], step: Ste
         pod["tolerations"] = [toleration(t) for t in compute.tolerations_list()]
     if compute.service_account:
         pod["serviceAccountName"] = compute.service_account
+    if compute.image_pull_secrets:
+        # also for a submitter pod: it runs the same image
+        pod["imagePullSecrets"] = [{"name": s} for s in compute.image_pull_secrets]
 
 
 class KubeConfigError(Exception):

@@ -318,6 +318,53 @@ _c("FC246", WARNING, "unknown @trigger option",
    "Argo Sensor's conditionsReset) is compiled.",
    "Options are backend-specific in Metaflow; an unknown one has no effect.",
    "@trigger(event='e', options={'reset_every': '1d'})", "Remove it, or use reset_at.")
+_c("FC214", ERROR, "number not finite or not whole",
+   "A decorator number is inf or nan (a literal such as 1e400 is inf), a count (gpu, inferentia, "
+   "efa, retry times) is not a whole number, or a @timeout is longer than any engine holds.",
+   "Metaflow converts counts with int(); a GPU of 1.5 cannot be scheduled. Engines store deadlines "
+   "as 32-bit seconds; an infinite value would otherwise end in an OverflowError.",
+   "@resources(gpu=1.5)   @timeout(minutes=1e308)   --with kubernetes:cpu=1e400",
+   "Give a finite number; whole numbers for counts.")
+_c("FC215", ERROR, "invalid @project name",
+   "@project(name=...) or branch= holds characters other than lowercase letters, digits and '_', "
+   "is empty, or is longer than 128 characters.",
+   "Metaflow allows only [a-z0-9_]; the name becomes part of workflow, state machine and S3 names, "
+   "where a '/' or '..' could reach other paths.",
+   "@project(name=\"../../etc/passwd\")", "Use a name such as \"fraud_model\".")
+_c("FC216", ERROR, "unknown Parameter keyword",
+   "Parameter/IncludeFile/Config is given a keyword that neither it nor click.Option takes.",
+   "Metaflow passes extra keywords to click, which fails when it builds the flow's command line; "
+   "a misspelt `default` would otherwise leave the parameter without its default.",
+   "alpha = Parameter(\"alpha\", defualt=0.5)", "Use the keyword the message suggests.")
+_c("FC217", WARNING, "@pypi/@conda environment not created",
+   "A step or the flow has @pypi, @conda, @pypi_base or @conda_base. flowc creates no environment.",
+   "Metaflow builds an environment with these packages for each step; flowc runs the step in the "
+   "image as it is, so an import of a package the image lacks fails at run time.",
+   "@pypi(packages={\"pandas\": \"2.2.2\"})",
+   "Build an image that carries the packages (@kubernetes(image=...)/@batch(image=...)), or set "
+   "FLOWC_INSTALL_PACKAGES=1 in the step's environment to pip-install them at task start into a "
+   "cache keyed by their hash (costs a download on the first task of each machine).")
+_c("FC218", WARNING, "@card not rendered",
+   "A step has @card. flowc renders no cards; `current.card` accepts components and drops them.",
+   "Cards are Metaflow's UI feature; the compiled workflows have no card service.",
+   "@card(type=\"blank\")", "Store what the card shows as artifacts, or remove @card.")
+_c("FC219", WARNING, "decorator argument accepted but not applied",
+   "A documented Metaflow decorator or argument has no meaning for flowc on any target, e.g. "
+   "@kubernetes(port=..., compute_pool=..., executable=...), @batch(executable=...), tmpfs_tempdir, "
+   "@secrets(allow_override=...), @exit_hook(options=...), @airflow_external_task_sensor.",
+   "It compiles, but nothing in the output applies it: the warning says so instead of silence.",
+   "@kubernetes(compute_pool=\"gpu-pool\")", "Remove it, or express it with a setting flowc applies.")
+_c("FC220", ERROR, "invalid @exit_hook",
+   "@exit_hook has neither on_success nor on_error, or names something that is not a module-level "
+   "function of the flow file (or a dotted `module.function`).",
+   "The hook runs after the run ends, in its own container, by importing the flow file and calling "
+   "the function; a missing one would fail only then.",
+   "@exit_hook(on_error=[\"notfy\"])", "Name a function defined at module level in the flow file.")
+_c("FC221", ERROR, "not available on Fargate",
+   "@batch(ephemeral_storage=...) makes the job a Fargate job, and the step also asks for something "
+   "Fargate does not offer (tmpfs, shared memory, swap, devices, host volumes, privileged, GPUs).",
+   "AWS Batch refuses such a job definition when it is registered.",
+   "@batch(ephemeral_storage=50, use_tmpfs=True)", "Drop one of them.")
 
 # Metaflow Configs resolved at compile time (compiler/frontend/configs.py), and the environment
 _c("FC250", ERROR, "config file cannot be read",

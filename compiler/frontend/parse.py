@@ -105,6 +105,7 @@ class Parser(TransitionReader, ParameterReader):
             self.scope.env = EnvReads(self.options.env())
         cls = self._choose_class(module)
         result = ParseResult(self.source, None, [])
+        result.module_functions = set(self.scope.defs)
         if cls is not None:
             self._read_flow(cls)
         self.spans = positions(module, self.wanted) if self.wanted else {}

@@ -27,6 +27,23 @@ PARAM_POSITIONAL = {
     "Config": ["name", "default", "default_value", "help", "required", "parser"],
 }
 
+# Keywords Metaflow passes on to click.Option (Parameter(..., **kwargs)), plus its own `separator`:
+# anything else fails when Metaflow builds its command line, so it is refused here (FC216).
+CLICK_OPTION_KEYWORDS = frozenset({
+    "show_default", "prompt", "confirmation_prompt", "prompt_required", "hide_input", "is_flag",
+    "flag_value", "multiple", "count", "allow_from_autoenv", "type", "help", "hidden", "show_choices",
+    "show_envvar", "default", "required", "callback", "nargs", "metavar", "expose_value", "is_eager",
+    "envvar", "shell_complete", "deprecated", "separator"})
+PARAM_KEYWORDS = {canon: frozenset(names) | CLICK_OPTION_KEYWORDS for canon, names in PARAM_POSITIONAL.items()}
+PARAM_KEYWORDS["IncludeFile"] |= {"parser"}
+
+
+def keyword_suggestion(key: str, canon: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(PARAM_KEYWORDS[canon]), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
 
 @dataclass(frozen=True)
 class _Parser:
@@ -99,6 +116,11 @@ class ParameterReader:
                 self.report("FC208", f"{canon}() takes at most {len(names)} positional arguments", a.value)
                 bad = True
                 continue
+            if a.keyword is not None and key not in PARAM_KEYWORDS[canon]:
+                self.report("FC216", f"{canon}() has no keyword `{key}`"
+                            f"{keyword_suggestion(key, canon)}", a.keyword)
+                bad = True
+                continue
             nodes[key] = self.want(a.value)
             if key == "type":
                 v = a.value
@@ -116,8 +138,15 @@ class ParameterReader:
                 continue
             try:
                 kw[key] = evaluate(a.value, self.scope)
+                if type(kw[key]).__name__ == "FunctionRef":   # a def named as a value
+                    raise NotStatic(f"`{kw[key]!r}` is a function", a.value)
             except NotStatic as exc:
-                if key in ("default", "default_value") and isinstance(a.value, cst.Lambda):
+                if key in ("default", "default_value") and isinstance(a.value, (cst.Lambda, cst.Name)) \
+                        and "is a function" in exc.reason:
+                    kw[key] = ("deploy_time",)
+                    self.report("FC201", f"{canon} `{key}` is a function evaluated at deploy time; "
+                                "flowc needs a value known before the run", exc.node)
+                elif key in ("default", "default_value") and isinstance(a.value, cst.Lambda):
                     kw[key] = ("deploy_time",)
                     self.report("FC201", f"{canon} `{key}` is a function evaluated at deploy time; "
                                 "flowc needs a value known before the run", exc.node)

@@ -81,3 +81,4 @@ class ParseResult:
     non_step_methods: dict[str, Span] = field(default_factory=dict)   # methods ending in self.next
     duplicate_steps: list[tuple[str, Span, Span]] = field(default_factory=list)
     flow_decorators: list[RawDecorator] = field(default_factory=list)
+    module_functions: set[str] = field(default_factory=set)   # module-level defs (@exit_hook)

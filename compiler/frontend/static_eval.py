@@ -29,6 +29,17 @@ from compiler.frontend.static_values import (  # noqa: F401  (re-exported: the e
     Symbol,
 )
 
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A module-level `def` of the flow file named as a value (@exit_hook(on_error=[notify]))."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
 BUILTIN_SYMBOLS = {"int": "int", "float": "float", "str": "str", "bool": "bool",
                    "dict": "dict", "list": "list"}
 METAFLOW_SYMBOLS = {"JSONType", "FlowSpec", "Parameter", "IncludeFile", "Config", "current",
@@ -64,6 +75,7 @@ class Scope:
     imports: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
     # local name -> (module, attribute or None, relative level)
     functions: set[str] = field(default_factory=set)
+    defs: set[str] = field(default_factory=set)          # the `def`s among them
     _cache: dict[str, Any] = field(default_factory=dict)
     _modules: dict[str, "Scope | None"] = field(default_factory=dict)
     _evaluating: set[str] = field(default_factory=set)
@@ -104,6 +116,8 @@ class Scope:
                             self.imports[top] = (top, None, 0)
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             self.functions.add(stmt.name.value)
+            if isinstance(stmt, cst.FunctionDef):
+                self.defs.add(stmt.name.value)
             self.reassigned.add(stmt.name.value)
         elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
             # names bound inside compound statements are not static constants
@@ -181,6 +195,8 @@ class Scope:
                 self._evaluating.discard(name)
             self._cache[name] = value
             return value
+        if name in self.defs and name not in self.assigns and name not in self.imports:
+            return FunctionRef(name)
         if name in self.reassigned:
             raise NotStatic(f"`{name}` is assigned more than once or inside a block, so its "
                             "value is only known when the flow runs", node)

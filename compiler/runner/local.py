@@ -281,6 +281,10 @@ class LocalRunner:
                 self.progress.line("[flowc] %s failed (exit %s) after %d attempt(s)"
                                    % (path, rc, att + 1))
                 self.failed.append((path, rc))
+            # @exit_hook, after the run
+            from compiler.runner.hooks import run_exit_hooks
+
+            run_exit_hooks(self)
         finally:
             self.progress.close()
             shutil.rmtree(self.tmp, ignore_errors=True)

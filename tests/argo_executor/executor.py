@@ -111,6 +111,8 @@ class Executor:
         # operator.go getWorkflowDeadline: startedAt + spec.activeDeadlineSeconds
         self.deadline = time.monotonic() + int(deadline) if deadline else None
         self.pods: list[dict] = []
+        self.status: str | None = None          # workflow.status, set before the onExit handler runs
+        self.exit_node: Node | None = None
         self.hooks: list[PodHook] = []
         self._lock = threading.Lock()
         self._cm_dirs: dict[str, str] = {}
@@ -168,11 +170,22 @@ class Executor:
         scope = {"workflow.name": self.name, "workflow.uid": self.uid, "workflow.namespace": "default",
                  "workflow.parameters": json.dumps([{"name": k, "value": v} for k, v in self.params.items()])}
         scope.update({f"workflow.parameters.{k}": v for k, v in self.params.items()})
+        if self.spec.get("onExit"):
+            # validate.go ValidateWorkflow: with an onExit handler, workflow.status (and
+            # .failures) are known names; docs/variables.md "Exit Handler": workflow.status is
+            # Succeeded, Failed or Error once the workflow's templates are done
+            scope["workflow.status"] = self.status or "Running"
+            scope["workflow.failures"] = "[]"
         return scope
 
     # --- run ------------------------------------------------------------------------------------
     def run(self) -> Node:
-        return self.execute(self.spec["entrypoint"], {}, "root", 1)
+        root = self.execute(self.spec["entrypoint"], {}, "root", 1)
+        if self.spec.get("onExit"):
+            # docs/exit-handlers.md: the onExit template runs after the workflow, whatever its result
+            self.status = {SUCCEEDED: "Succeeded", ERRORED: "Error"}.get(root.phase, "Failed")
+            self.exit_node = self.execute(self.spec["onExit"], {}, "root.onExit", 1)
+        return root
 
     def execute(self, template_name: str, arguments: dict[str, str], node_name: str, depth: int) -> Node:
         node = Node(node_name)

@@ -60,6 +60,7 @@ class BatchBackend(Backend):
 
     def submit_request(self, task: RemoteTask) -> dict[str, Any]:
         from compiler.compute.batch import batch_timeout_seconds, container_overrides
+        from compiler.compute.batch import submit_tags as batch_tags
 
         step = task.step
         overrides = container_overrides(step.compute, task.args, task.env)
@@ -69,8 +70,8 @@ class BatchBackend(Backend):
             "jobQueue": self.queue_of(step),
             "jobDefinition": self.definitions[step.name],
             "containerOverrides": overrides,
-            "tags": {"flowc:flow": self.flow_name, "flowc:run": task.run_id,
-                     "flowc:step": step.name},
+            "tags": {**batch_tags(step.compute), "flowc:flow": self.flow_name, "flowc:run": task.run_id,
+                     "flowc:step": step.name},     # @batch(aws_batch_tags=...), then flowc's
             "propagateTags": True,
         }
         timeout = batch_timeout_seconds(step)

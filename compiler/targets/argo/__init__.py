@@ -131,9 +131,14 @@ class ArgoTarget:
             spec["ttlStrategy"] = {"secondsAfterCompletion": int(settings.ttl_seconds)}
         if getattr(settings, "pod_gc", None):
             spec["podGC"] = {"strategy": str(settings.pod_gc)}
+        if resources.image_pull_secrets(plan):      # @kubernetes(image_pull_secrets=...)
+            spec["imagePullSecrets"] = resources.image_pull_secrets(plan)
         spec["volumes"] = resources.workflow_volumes(cm_name)
         spec["templateDefaults"] = {"container": resources.default_container(settings, env, code_url=code_url)}
         spec["templates"] = dag.dag_templates(plan, lay) + step_templates
+        if plan.exit_hooks:     # @exit_hook (templates.exit_hook_templates)
+            spec["onExit"] = templates.EXIT_HANDLER
+            spec["templates"] += templates.exit_hook_templates(plan)
         return spec
 
     def emit(self, plan: FlowPlan, code_package: CodePackageRef) -> list[OutputFile]:

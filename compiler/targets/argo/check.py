@@ -77,6 +77,9 @@ def kubernetes_name_problems(step: StepPlan, settings: Any) -> Iterator[Diagnost
     for secret in c.k8s_secrets:
         if not names.is_dns_subdomain(secret):
             yield bad(f"secret name {secret!r} is not a valid Kubernetes name")
+    for secret in c.image_pull_secrets:
+        if not names.is_dns_subdomain(secret):
+            yield bad(f"image pull secret {secret!r} is not a valid Kubernetes name")
     if c.service_account and not names.is_dns_subdomain(c.service_account):
         yield bad(f"service account {c.service_account!r} is not a valid Kubernetes name")
     image = c.image or getattr(settings, "image", None)
@@ -97,6 +100,14 @@ def template_strings(step: StepPlan, settings: Any) -> list[tuple[str, str]]:
             ("IAM role", c.iam_role), ("execution role", c.execution_role)]
     for claim, path in c.persistent_volume_claims:
         out += [("volume claim", claim), ("volume path", path)]
+    # @batch options travel in the compiled job definition, an argument of the submitter's template
+    for key, value in c.batch_tags:
+        out += [("Batch tag", key), ("Batch tag", value)]
+    for source, path in c.host_volumes + c.efs_volumes:
+        out += [("volume", source), ("volume path", path)]
+    out += [("log driver", c.log_driver)] + [("log option", f"{k}:{v}") for k, v in c.log_options]
+    out += [("security context", f"{k}={v}") for k, v in c.security_context]
+    out += [("extended resource", f"{k}={v}") for k, v in c.extended_resources]
     for t in c.tolerations_list() if c.tolerations else []:
         out += [("toleration", v) for v in t.values()]
     return [(what, str(v)) for what, v in out if v is not None]

@@ -27,11 +27,15 @@ __all__ = ["CODE_FILE", "OUT_MOUNT", "BATCH_POD_RESOURCES", "apply_pod_settings"
 def step_resources(compute: Compute) -> dict[str, Any] | None:
     """Only the keys that differ from templateDefaults (strategic merge fills in the rest)."""
     requests = {k: v for k, v in k8s.requests_of(compute).items() if DEFAULT_REQUESTS[k] != v}
+    requests.update(k8s.extended(compute))
     out: dict[str, Any] = {}
     if requests:
         out["requests"] = requests
-    if compute.gpu:
-        out["limits"] = k8s.gpu_limits(compute)
+    # Guaranteed: the step's container gets limits = requests; Argo's own wait container keeps the
+    # controller's executor resources, so the pod's class also needs those set with limits.
+    limits = k8s.limits_of(compute)
+    if limits:
+        out["limits"] = limits
     return out or None
 
 
@@ -81,6 +85,17 @@ def apply_pod_settings(template: dict[str, Any], container: dict[str, Any], step
         if resources:
             container["resources"] = resources
     k8s.apply_pod_settings(template, container, step, submitter=batch)
+    # Argo has no per-template imagePullSecrets: the workflow's spec holds them (image_pull_secrets)
+    template.pop("imagePullSecrets", None)
     # the workflow's service account is set once on the spec
     if template.get("serviceAccountName") == getattr(settings, "k8s_service_account", None):
         template.pop("serviceAccountName", None)
+
+
+def image_pull_secrets(plan: Any) -> list[dict[str, str]]:
+    """spec.imagePullSecrets: every step's @kubernetes(image_pull_secrets=...), in first-seen order.
+    Argo sets them on every pod of the workflow (a template cannot have its own)."""
+    names: list[str] = []
+    for step in plan.steps.values():
+        names += [s for s in step.compute.image_pull_secrets if s not in names]
+    return [{"name": n} for n in names]

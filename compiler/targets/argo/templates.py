@@ -90,3 +90,42 @@ def step_template(plan: FlowPlan, step: StepPlan, name: str, code_sha: str) -> d
         template["activeDeadlineSeconds"] = str(step.pod_deadline_seconds)
     template["container"] = container
     return template
+
+
+# @exit_hook: the workflow's onExit handler (Argo docs/exit-handlers.md: it runs after the
+# workflow, whatever its result, and reads `{{workflow.status}}`: Succeeded, Failed or Error).
+EXIT_HANDLER = "flowc-exit-hooks"
+# Quoted: govaluate reads a bare word as a parameter name (the status is one of three words).
+_EXIT_WHEN = {"success": "'{{workflow.status}}' == 'Succeeded'", "error": "'{{workflow.status}}' != 'Succeeded'"}
+
+
+def hook_args(plan: FlowPlan, event: str) -> list[str]:
+    """`hook` arguments of one event: the run's id and datastore, then each function's name
+    (identifiers or dotted paths, checked by lint: nothing Argo would substitute)."""
+    argv = ["hook", "--datastore", param_ref(DATASTORE_PARAM), "--run-id", RUN_ID, "--event", event]
+    for e, fn in plan.exit_hooks:
+        if e == event:
+            argv += ["--function", fn]
+    return argv
+
+
+def exit_hook_templates(plan: FlowPlan) -> list[dict[str, Any]]:
+    """The onExit DAG (one task per event, conditioned on the workflow's status) and one container
+    template per event, in the end step's image and pod settings (a @batch end: the defaults)."""
+    if not plan.exit_hooks:
+        return []
+    end = plan.steps[plan.end]
+    tasks, out = [], []
+    for event in ("success", "error"):
+        if not any(e == event for e, _ in plan.exit_hooks):
+            continue
+        name = f"{EXIT_HANDLER}-{event}"
+        tasks.append({"name": event, "template": name, "when": _EXIT_WHEN[event]})
+        template: dict[str, Any] = {"name": name}
+        container: dict[str, Any] = {"image": image_of(end.compute, plan.settings),
+                                     "args": hook_args(plan, event)}
+        if end.compute.backend != "batch":
+            resources.apply_pod_settings(template, container, end, plan.settings)
+        template["container"] = container
+        out.append(template)
+    return [{"name": EXIT_HANDLER, "dag": {"tasks": tasks}}, *out]

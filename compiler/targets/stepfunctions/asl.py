@@ -142,6 +142,8 @@ class AslBuilder:
         states: dict[str, Any] = {"Init": self.initial_state()}
         first = _drive(self.chain(self.plan.start, stop=set(), states=states))
         states["Init"]["Next"] = first
+        if self.plan.exit_hooks:
+            states = self.with_exit_hooks(states)
         definition: dict[str, Any] = {
             "Comment": f"flowc: {self.plan.flow_name} ({self.plan.flow_file})"
                        + (f"; compiled with environment variables {', '.join(self.plan.env_reads)}"
@@ -153,6 +155,50 @@ class AslBuilder:
         if workflow_timeout:
             definition["TimeoutSeconds"] = int(workflow_timeout)
         return definition
+
+    # @exit_hook: the flow's states run inside a one-branch Parallel whose Catch-all runs the error
+    # hook job (then fails the execution); after the branch ends, the success hook job runs. Each is
+    # the end step's Batch task with the `hook` command (check.py refuses a @kubernetes end step).
+    HOOKS_RUN, HOOK_SUCCESS, HOOK_ERROR, HOOKS_FAILED = "Run", "ExitHookSuccess", "ExitHookError", "RunFailed"
+
+    def with_exit_hooks(self, flow_states: dict[str, Any]) -> dict[str, Any]:
+        init = flow_states.pop("Init")
+        run: dict[str, Any] = {"Type": "Parallel", "Comment": "flowc: the run, inside the exit hooks",
+                               "Branches": [{"StartAt": init.pop("Next"), "States": flow_states}],
+                               "ResultPath": None,
+                               "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error"}]}
+        init["Next"] = self.HOOKS_RUN
+        states: dict[str, Any] = {"Init": init, self.HOOKS_RUN: run}
+        events = {e for e, _ in self.plan.exit_hooks}
+        if "success" in events:
+            run["Next"] = self.HOOK_SUCCESS
+            states[self.HOOK_SUCCESS] = {**self.hook_state("success"), "End": True}
+        else:
+            run["End"] = True
+        if "error" in events:
+            run["Catch"][0]["Next"] = self.HOOK_ERROR
+            states[self.HOOK_ERROR] = {**self.hook_state("error"), "Next": self.HOOKS_FAILED}
+        else:
+            run["Catch"][0]["Next"] = self.HOOKS_FAILED
+        states[self.HOOKS_FAILED] = {"Type": "Fail", "Error": "FlowFailed",
+                                     "Cause": "a step failed; the exit hooks ran"}
+        return states
+
+    def hook_state(self, event: str) -> dict[str, Any]:
+        end = self.plan.steps[self.plan.end]
+        argv = ["hook", "--run-id", Expr("$.run"), "--event", event]
+        for e, fn in self.plan.exit_hooks:
+            if e == event:
+                argv += ["--function", fn]
+        state = self.task_state(end, {})
+        params = state["Parameters"]
+        params["JobName"] = self.job_name(end)[:120] + "-hook"
+        params["ContainerOverrides"] = {"Command.$": array([*COMMAND_PREFIX, *argv])}
+        params.pop("Timeout", None)
+        state.pop("Retry", None)
+        state.pop("TimeoutSeconds", None)
+        state["Comment"] = f"flowc: @exit_hook on {event}"
+        return state
 
     # The walk is written as generators that `yield` their sub-walks and get the result back:
     # _drive runs them on an explicit stack, so a flow's length or nesting never meets Python's
@@ -324,6 +370,9 @@ class AslBuilder:
             "JobDefinition": self.jobdef_names[step.name],
             "ContainerOverrides": overrides,
         }
+        tags = compute_batch.submit_tags(step.compute)
+        if tags:
+            params["Tags"] = tags
         batch_timeout = compute_batch.batch_timeout_seconds(step)
         if batch_timeout:
             params["Timeout"] = {"AttemptDurationSeconds": batch_timeout}

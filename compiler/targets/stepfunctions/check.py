@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from compiler.compute import batch as compute_batch
+from compiler.decorators import REFUSED, used_fates
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.schedules import fields_problem, schedule_span, timezone_problem
@@ -81,10 +82,14 @@ def name_problems(plan: FlowPlan) -> list[Diagnostic]:
                                   f"step {step.name!r}: its state names would exceed {codes.MAX_STATE_NAME} "
                                   "characters; rename the step", step.span))
         c = step.compute
-        if c.backend != "kubernetes":
-            continue
-        for what, key in ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
-                          + [("node selector", k) for k, _ in c.node_selector]):
+        if c.backend == "kubernetes":
+            keys = ([("label", k) for k, _ in c.labels] + [("annotation", k) for k, _ in c.annotations]
+                    + [("node selector", k) for k, _ in c.node_selector]
+                    + [("extended resource", k) for k, _ in c.extended_resources]
+                    + [("security context", k) for k, _ in c.security_context])
+        else:
+            keys = [("Batch tag", k) for k, _ in c.batch_tags]     # SubmitJob Tags in Parameters
+        for what, key in keys:
             if str(key).endswith(".$"):
                 out.append(Diagnostic(codes.PATH_KEY, ERROR,
                                       f"step {step.name!r}: {what} key {key!r} ends with '.$', which Step "
@@ -110,6 +115,7 @@ def step_problems(plan: FlowPlan, settings: Any) -> list[Diagnostic]:
         named = ", ".join(missing_queue[:10]) + (f" and {more} more" if more > 0 else "")
         out.append(Diagnostic(codes.NO_BATCH_QUEUE, WARNING,
                               f"no Batch job queue for step(s) {named}: set FLOWC_BATCH_QUEUE or @batch(queue=...)", None))
+    out += fate_problems(plan)
     deepest = max(plan.steps.values(), key=lambda s: len(s.split_parents))
     if len(deepest.split_parents) > codes.MAX_NESTING:
         out.append(Diagnostic(codes.NESTED_TOO_DEEP, ERROR,
@@ -163,3 +169,25 @@ def override_sizes(plan: FlowPlan, definition: dict[str, Any]) -> dict[str, int]
 
     walk(definition["States"])
     return sizes
+
+
+# Codes this target reports from the fate table (compiler.decorators.FATES); the others with a
+# code on Step Functions are reported where their check lives (FC409 with the settings).
+TABLE_CODES = {codes.PARALLEL_REFUSED}
+
+
+def fate_problems(plan: FlowPlan) -> list[Diagnostic]:
+    out = []
+    for step in plan.steps.values():
+        for name, arg, f in used_fates(step.decorators, "stepfunctions"):
+            code = f.code_on("stepfunctions")
+            if code in TABLE_CODES:
+                severity = ERROR if f.stepfunctions == REFUSED else WARNING
+                what = f"@{name}" + (f"({arg}=...)" if arg else "")
+                out.append(Diagnostic(code, severity, f"step {step.name!r}: {what}: {f.why}", step.span))
+    if plan.exit_hooks and plan.steps[plan.end].compute.backend == "kubernetes":
+        out.append(Diagnostic(codes.EXIT_HOOK_ON_EKS, ERROR,
+                              f"@exit_hook: the hook job runs with the end step's Batch job definition, and "
+                              f"`{plan.end}` is @kubernetes", plan.steps[plan.end].span))
+    return out
+

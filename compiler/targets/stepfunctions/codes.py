@@ -25,6 +25,8 @@ TRIGGERS_UNSUPPORTED = "FC409"
 PATH_KEY = "FC410"
 NESTED_TOO_DEEP = "FC411"
 BAD_SCHEDULE = "FC412"
+PARALLEL_REFUSED = "FC413"
+EXIT_HOOK_ON_EKS = "FC414"
 
 _ALL = (
     Code(NO_DATASTORE, ERROR, "Step Functions needs an S3 datastore",
@@ -88,6 +90,18 @@ _ALL = (
          "A default such as \"$$.Execution.Input\" would be replaced by the execution's input.",
          "x = Parameter(\"limit.$\", default=\"$.run\")",
          "Rename it so that it does not end with `.$`."),
+    Code(PARALLEL_REFUSED, ERROR, "@parallel is not compiled for Step Functions",
+         "A step is started with num_parallel (a @parallel gang). flowc does not emit AWS Batch "
+         "multi-node jobs, and running the gang as independent jobs would break what @parallel "
+         "promises (the nodes see each other, current.parallel.main_ip).",
+         "A distributed-training step would start N unconnected single-node jobs, without a word.",
+         "self.next(self.train, num_parallel=4)",
+         "Compile for Argo (which warns, FC312), or run the step as a foreach."),
+    Code(EXIT_HOOK_ON_EKS, ERROR, "@exit_hook with a @kubernetes end step on Step Functions",
+         "Exit hooks run as a Batch job with the end step's job definition; the end step runs on "
+         "EKS, so there is none.", "The hook job would have no definition to run with.",
+         "@exit_hook(on_error=[notify]) ... @kubernetes @step def end(self): ...",
+         "Run the end step on Batch (remove @kubernetes from it), or compile for Argo."),
 )
 
 for _code in _ALL:

@@ -32,7 +32,9 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
     }
     requests = k8s.requests_of(compute)
     # limits = requests for cpu and memory (a Job's pod is never overcommitted), plus the GPUs
-    limits = {"cpu": requests["cpu"], "memory": requests["memory"], **k8s.gpu_limits(compute)}
+    limits = {"cpu": requests["cpu"], "memory": requests["memory"], **k8s.gpu_limits(compute),
+              **k8s.extended(compute)}
+    requests = {**requests, **k8s.extended(compute)}
     parts: dict[str, Any] = {}
     container: dict[str, Any] = {
         "name": "main",
@@ -46,7 +48,7 @@ def task_states(builder: Any, step: StepPlan, states: dict[str, Any]) -> dict[st
                                         settings=settings) + step_env
     container["resources"] = {"requests": requests, "limits": limits}
     pod: dict[str, Any] = {"restartPolicy": "Never", "containers": [container]}
-    for key in ("serviceAccountName", "nodeSelector", "tolerations", "volumes"):
+    for key in ("serviceAccountName", "nodeSelector", "tolerations", "volumes", "imagePullSecrets"):
         if key in parts:
             pod[key] = parts[key]
     # labels and annotations go on the Job, as they always did
