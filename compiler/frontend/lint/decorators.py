@@ -40,6 +40,8 @@ def _check(ctx, raw, table, where):
     _fates(ctx, d)
     if d.name == "project":
         for key in ("name", "branch"):
+            if key not in d.args and key in d.arg_spans:
+                continue        # written but not static: that is already reported (FC201)
             if key in d.args or key == "name":
                 problem = project_name_problem(d.args.get(key), key)
                 if problem:
