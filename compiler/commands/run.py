@@ -36,13 +36,31 @@ def _setting_options(command):
 @click.option("--with", "with_options", multiple=True, metavar="DECO[:k=v,...]",
               help="Attach a decorator to every step without one: batch[:queue=q,...] or "
                    "kubernetes[:cpu=2,...] runs every step there.")
+@click.option("--quiet", is_flag=True, help="Print only failed tasks' output and the final status.")
+@click.option("--json-events", is_flag=True,
+              help="Print one JSON event per line on stdout (schema: README, flowc run events).")
+@click.option("--preload", default="", metavar="MODULE[,MODULE...]",
+              help="Modules the fork server imports once before forking tasks (e.g. numpy,pandas); "
+                   "opt-in: a module that starts threads at import turns forking off.")
+@click.option("--spawn", is_flag=True, help="Start each task as a new Python process instead of "
+                                           "forking it from a warm fork server.")
 @_setting_options
 def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options,
-        **setting_flags):
+        quiet, json_events, preload, spawn, **setting_flags):
     """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
     @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
     from compiler.runner.hybrid import run_hybrid
 
-    sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
-                        datastore=datastore, run_id=run_id, package_include=package_include,
-                        with_options=with_options, setting_flags=setting_flags))
+    if quiet and json_events:
+        raise click.UsageError("--quiet and --json-events exclude each other")
+    try:
+        code = run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
+                          datastore=datastore, run_id=run_id, package_include=package_include,
+                          with_options=with_options, setting_flags=setting_flags,
+                          mode="spawn" if spawn else "auto",
+                          preload=tuple(m.strip() for m in preload.split(",") if m.strip()),
+                          output="json" if json_events else "quiet" if quiet else "text")
+    except KeyboardInterrupt:       # Ctrl-C before any task started: one line, no traceback
+        click.echo("flowc: interrupted", err=True)
+        code = 130
+    sys.exit(code)
