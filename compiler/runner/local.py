@@ -340,6 +340,7 @@ class LocalRunner:
                 running += 1
             if running == 0 and (self.failed or self.abort or (not self.ready and not delayed)):
                 break
+            self.progress.check_closed()
             timeout = 0.2         # signals and a closed output are noticed within this
             if delayed:
                 timeout = max(0.0, min(timeout, min(d[0] for d in delayed) - time.monotonic()))

@@ -58,6 +58,27 @@ class Progress:
         if self.on_broken is not None:
             self.on_broken()
 
+    def check_closed(self) -> None:
+        """Notice a reader that went away even when nothing is being written (a pipe's write
+        end polls POLLERR once its reader is gone): called by the runner's main loop."""
+        if self.broken:
+            return
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, ValueError, OSError):
+            return
+        import select
+
+        try:
+            poller = select.poll()
+            poller.register(fd, 0)
+            for _fd, revents in poller.poll(0):
+                if revents & (select.POLLERR | select.POLLHUP | select.POLLNVAL):
+                    with self.lock:
+                        self._broke()
+        except (OSError, ValueError):
+            pass
+
     def _event(self, **fields) -> None:
         fields["time"] = round(time.time(), 3)
         self._write(json.dumps(fields, sort_keys=True) + "\n")
