@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 from compiler.runner.progress import Progress
 from runtime_shim.datastore import task_id_for
@@ -75,7 +76,7 @@ class LocalRunner:
         self.abort: str | None = None    # why the run is being stopped
         self.live: dict = {}             # launch number -> pid (spawned tasks)
         self.launches = 0
-        self.forkserver = None
+        self.forkserver: Any = None      # compiler.runner.forkclient.ForkServer when forking
         self.how = "spawn"               # how local tasks start: fork or spawn (and why)
 
     # ---- graph helpers
@@ -233,10 +234,12 @@ class LocalRunner:
             emit("cannot start: %s" % e)
             return 3
         self.live[n] = proc.pid
+        stdout = proc.stdout
+        assert stdout is not None       # stdout=PIPE
         try:
-            for raw in proc.stdout:
+            for raw in stdout:
                 emit(raw.decode("utf-8", "replace").rstrip("\n"))
-            proc.stdout.close()
+            stdout.close()
             return proc.wait()
         finally:
             self.live.pop(n, None)
