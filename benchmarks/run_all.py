@@ -41,6 +41,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
 
+import bench_fork  # noqa: E402
 import bench_run  # noqa: E402
 import frontend_scaling  # noqa: E402
 
@@ -579,7 +580,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
     ap.add_argument("--write-results", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--only", default=None,
-                    help="comma list of compile,size,scaling,run,container,artifacts (default: all); "
+                    help="comma list of compile,size,scaling,run,container,artifacts,fork (default: all); "
                          "with --write-results only these rows of RESULTS.md are replaced")
     ap.add_argument("--skip-metaflow", action="store_true")
     ap.add_argument("--widths", default=None, help="wide_foreach widths (default 100,1000; quick: 100)")
@@ -588,7 +589,7 @@ def main(argv=None):
     ap.add_argument("--max-workers", type=int, default=16, help="for both runners (Metaflow's default)")
     a = ap.parse_args(argv)
     a.only_given = a.only is not None
-    only = set((a.only or "compile,size,scaling,run,container,artifacts").split(","))
+    only = set((a.only or "compile,size,scaling,run,container,artifacts,fork").split(","))
     a.widths = a.widths or ("100" if a.quick else "100,1000")
     reps = 3 if a.quick else 5
     info = machine()
@@ -613,6 +614,8 @@ def main(argv=None):
         if "run" in only:
             guarded(bench_local_run, mf_py, 3, [int(w) for w in a.widths.split(",")], a.max_workers,
                             a.mf_run_timeout or None)
+        if "fork" in only:
+            guarded(bench_fork.rows, row, mf_py, a.quick, a.max_workers, a.mf_run_timeout or None)
         if "artifacts" in only:
             guarded(bench_artifacts, mf_py, 0.25 if a.quick else 1.0, 10000 if a.quick else 100000, work)
     finally:
