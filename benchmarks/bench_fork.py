@@ -27,7 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import bench_run  # noqa: E402
+import bench_run  # noqa: E402 - the flow and the Metaflow venv
 
 FLOW = bench_run.FLOW
 REPO = bench_run.REPO
@@ -53,37 +53,71 @@ def _commands(work: str, width: int, mf_py: str | None, max_workers: int):
     return flowc, env, mf, menv
 
 
+def timed(cmd, cwd, env, timeout=None) -> tuple[float, float]:
+    """(wall s, CPU s of the whole process tree): the CPU figure is what a loaded machine does
+    not distort; a timeout kills the process group and raises TimeoutExpired."""
+    import signal
+
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise subprocess.TimeoutExpired(cmd, timeout)
+        time.sleep(0.01)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode("utf-8", "replace") if p.stderr else ""
+    if p.returncode != 0:
+        raise RuntimeError("%s failed:\n%s" % (" ".join(cmd), err[-3000:]))
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def bench_widths(widths, repeat: int, mf_py: str | None, max_workers: int, spawn: bool = True,
                  mf_timeout: float | None = None, repeat_1000: int = 1) -> dict:
     out = {}
     for width in widths:
         reps = repeat if width < 1000 else min(repeat, repeat_1000)
         runs: dict[str, list[float]] = {"fork": [], "spawn": [], "metaflow": []}
+        cpu: dict[str, list[float]] = {"fork": [], "spawn": [], "metaflow": []}
         work = tempfile.mkdtemp(prefix="flowc-bench-fork-")
         try:
             flowc, env, mf, menv = _commands(work, width, mf_py, max_workers)
+            arms = [("fork", flowc, REPO, env)]
+            if spawn:
+                arms.append(("spawn", flowc + ["--spawn"], REPO, env))
             for _ in range(reps):
-                runs["fork"].append(bench_run.timed(flowc, REPO, env))
-                if spawn:
-                    runs["spawn"].append(bench_run.timed(flowc + ["--spawn"], REPO, env))
-                if mf:
+                for arm, cmd, cwd, e in arms + ([("metaflow", mf, work, menv)] if mf else []):
                     try:
-                        runs["metaflow"].append(bench_run.timed(mf, work, menv, timeout=mf_timeout))
+                        wall, used = timed(cmd, cwd, e, timeout=mf_timeout if arm == "metaflow" else None)
                     except subprocess.TimeoutExpired:
                         out.setdefault("metaflow_timeouts", {})[width] = mf_timeout
                         mf = None
+                        continue
+                    runs[arm].append(wall)
+                    cpu[arm].append(used)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        r: dict = {"runs_s": runs}
+        r: dict = {"runs_s": runs, "cpu_runs_s": cpu}
         for arm, times in runs.items():
             if times:
                 r[arm + "_s"] = statistics.median(times)
+                r[arm + "_cpu_s"] = statistics.median(cpu[arm])
         if "metaflow_s" in r:
             r["fork_over_metaflow"] = r["fork_s"] / r["metaflow_s"]
+            r["fork_over_metaflow_cpu"] = r["fork_cpu_s"] / r["metaflow_cpu_s"]
         if "spawn_s" in r:
             r["fork_over_spawn"] = r["fork_s"] / r["spawn_s"]
+            r["fork_over_spawn_cpu"] = r["fork_cpu_s"] / r["spawn_cpu_s"]
         out[width] = r
-        print("width %d: %s" % (width, json.dumps({k: v for k, v in r.items() if k != "runs_s"})), flush=True)
+        print("width %d: %s" % (width, json.dumps({k: round(v, 3) for k, v in r.items() if "runs" not in k})),
+              flush=True)
     return out
 
 
@@ -163,9 +197,10 @@ def rows(row, mf_py, quick: bool, max_workers: int = 16, mf_timeout: float | Non
     res = bench_widths(widths, 3, mf_py, max_workers, mf_timeout=mf_timeout)
     for w in widths:
         r = res[w]
-        note = "spawn %.2f s (fork %.2fx spawn); %d run(s)" % (r.get("spawn_s", float("nan")),
-                                                           r.get("fork_over_spawn", float("nan")),
-                                                           len(r["runs_s"]["fork"]))
+        note = "CPU fork %.2f s, spawn %.2f s, Metaflow %s s; wall spawn %.2f s; %d run(s); loaded machine" % (
+            r["fork_cpu_s"], r.get("spawn_cpu_s", float("nan")),
+            "%.2f" % r["metaflow_cpu_s"] if "metaflow_cpu_s" in r else "-",
+            r.get("spawn_s", float("nan")), len(r["runs_s"]["fork"]))
         row("fork server: wide_foreach width %d" % w, r["fork_s"], r.get("metaflow_s"),
             goal=GOAL_RATIO_100 if w == 100 else None, goal_abs=GOAL_1000_S if w == 1000 else None, note=note)
     if not quick:
