@@ -229,3 +229,41 @@ class LoudFlow(FlowSpec):
     assert "chatter" not in p.stdout and "started" not in p.stdout
     assert "boom/t | about to fail" in p.stdout and "boom/t FAILED (exit 1)" in p.stdout
     assert "start 1/1 · boom 0/1 · failed 1 · " in p.stdout
+
+
+LEAKER = '''
+import os
+import subprocess
+from metaflow import FlowSpec, step
+
+
+class LeakFlow(FlowSpec):
+    @step
+    def start(self):
+        # a child that inherits the task's stdout and outlives the task
+        child = subprocess.Popen(["sleep", "120"])
+        with open(os.environ["LEAK_PID"], "w") as f:
+            f.write(str(child.pid))
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("mode", ["fork", "spawn"])
+def test_what_a_task_leaves_running_ends_with_it(tmp_path, mode):
+    """As at the end of a container: the task's leftover processes are stopped, and one holding
+    the output pipe open does not keep the run waiting."""
+    pid_file = tmp_path / "leak.pid"
+    env = dict(os.environ, LEAK_PID=str(pid_file))
+    cmd = [write_flow(tmp_path, LEAKER), "--datastore", file_root(tmp_path)] + (["--spawn"] if mode == "spawn" else [])
+    p = _start(cmd, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=110)         # the sleeper would hold the pipe 120 s
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 0, err
+    assert not _alive(int(pid_file.read_text()))

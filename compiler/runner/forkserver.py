@@ -16,7 +16,8 @@ Each child: its own process group, default signal dispositions, stdin /dev/null,
 fds 1 and 2, the task environment (the server's + the step's), a fresh working directory, the
 server's resource limits (those of the runner, as for a spawned task); then the runtime's own
 entry point (runtime_shim.__main__._main) and os._exit. A crash (os._exit, a segfault) ends that
-child only. On EOF of the socket (the runner ended) or SIGTERM the server stops every child's
+child only; what a task leaves running in its process group is killed when it ends, as at the
+end of a container. On EOF of the socket (the runner ended) or SIGTERM the server stops every child's
 process group (TERM, then KILL after a grace period) and exits, so no task outlives the run.
 """
 import json
@@ -190,14 +191,21 @@ def serve(sock, preload):
 
 
 def _reap(children, sock, block):
+    """Report each ended child; first kill what it left in its process group (a container's end
+    ends every process in it), while its zombie still holds the group id."""
     while children:
         try:
-            pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT | (0 if block else os.WNOHANG))
         except ChildProcessError:
             children.clear()
             return
-        if pid == 0:
+        if info is None or info.si_pid == 0:
             return
+        try:
+            os.killpg(info.si_pid, signal.SIGKILL)
+        except OSError:
+            pass
+        pid, status = os.waitpid(info.si_pid, 0)
         rid = children.pop(pid, None)
         if rid is not None:
             _send(sock, {"id": rid, "rc": os.waitstatus_to_exitcode(status)})

@@ -218,8 +218,7 @@ class LocalRunner:
         if self.forkserver is not None:
             handle = self.forkserver.spawn(args, step_env, cwd)
             with handle.stdout:
-                for raw in handle.stdout:
-                    emit(raw.decode("utf-8", "replace").rstrip("\n"))
+                _pump(handle.stdout, emit, lambda: handle.returncode is not None)
             rc = handle.wait()
             if handle.error:
                 emit("[flowc] %s" % handle.error)
@@ -236,10 +235,24 @@ class LocalRunner:
         self.live[n] = proc.pid
         stdout = proc.stdout
         assert stdout is not None       # stdout=PIPE
+        def ended():
+            """Exited? Then kill what it left in its group (as a container's end does) while
+            its zombie still holds the group id; Popen.wait reaps it afterwards."""
+            try:
+                info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return True
+            if info is None or info.si_pid == 0:
+                return False
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            return True
+
         try:
-            for raw in stdout:
-                emit(raw.decode("utf-8", "replace").rstrip("\n"))
-            stdout.close()
+            with stdout:
+                _pump(stdout, emit, ended)
             return proc.wait()
         finally:
             self.live.pop(n, None)
@@ -370,3 +383,31 @@ class LocalRunner:
                                         "" if self.abort else " after %d attempt(s)" % (att + 1))
             if self.abort is None:
                 self.failed.append(("%s/%s/%s" % (self.run_id, step, tid), rc))
+
+
+def _pump(stream, emit, ended, linger: float = 1.0) -> None:
+    """Emit the lines of a task's output pipe until EOF, or until `linger` seconds after the task
+    ended: a process the task left behind may hold the pipe open, and must not hang the run."""
+    import select
+
+    fd = stream.fileno()
+    poller = select.poll()          # not select.select: fds past 1024 with many workers
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    buf = b""
+    stop_at = None
+    while True:
+        if stop_at is None and ended():
+            stop_at = time.monotonic() + linger
+        if stop_at is not None and time.monotonic() >= stop_at:
+            break
+        if not poller.poll(200):
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            emit(line.decode("utf-8", "replace"))
+    if buf:
+        emit(buf.decode("utf-8", "replace"))
