@@ -347,6 +347,11 @@ class LocalRunner:
             if kill_at is not None and now >= kill_at:
                 kill_at = None
                 self._kill_all(signal.SIGKILL)
+            if stop_at is not None and now > stop_at + GRACE_S + 10 and running:
+                # only remote tasks can still be running: their backend owns them now
+                self.progress.line("[flowc] %d remote task(s) still running were left to their "
+                                   "backend" % running)
+                break
             for item in [d for d in delayed if d[0] <= now]:
                 delayed.remove(item)
                 self.ready.append(item[1])
