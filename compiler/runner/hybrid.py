@@ -115,7 +115,6 @@ def _prepare(plan, settings, groups, flow_path, params, run_id, echo, k8s_api_cl
         raise RunError(problem)
     endpoint = settings.s3_endpoint or os.environ.get("AWS_ENDPOINT_URL")
     settings = settings.with_values(datastore=root, **({"s3_endpoint": endpoint} if endpoint else {}))
-    ds, run_id = claim_run(root, spec["flow_name"], run_id)
     errors, warnings = [], []
     try:
         from compiler.runner.backends.kubernetes import load_api_client
@@ -132,6 +131,7 @@ def _prepare(plan, settings, groups, flow_path, params, run_id, echo, k8s_api_cl
         echo("flowc: warning: %s" % warning)
     if errors:
         raise RunError("preflight: these steps can never start:\n  " + "\n  ".join(errors))
+    ds, run_id = claim_run(root, spec["flow_name"], run_id)     # nothing written before this
     return spec, raw, root, ds, run_id, settings
 
 
