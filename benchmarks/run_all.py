@@ -37,6 +37,7 @@ SCRIPTS = [
     "bench_frontend",     # front end on generated 100..10,000-step flows
     "bench_container",    # container start to the first user line, zip fetched from moto S3 / cached
     "bench_run",          # `flowc run` vs Metaflow's local run
+    "bench_fork",         # the fork server at widths 10, 100, 1,000; peak memory at 1,000
     "bench_artifacts",    # a numpy array and many small artifacts through both datastores
 ]
 

@@ -58,7 +58,7 @@ def test_big_sum_batch_step_remote_end_local(aws, aws_env, tmp_path):
     data = Run("BigSum/bigsum-1", datastore=aws_env).data
     assert 300 * 200 * 0.4 < data.sum < 300 * 200 * 0.6
     # the local end step printed the sum (prefixed by its pathspec)
-    assert "[bigsum-1/end/t] The sum is" in out
+    assert "end/t | The sum is" in out
 
 
 def test_hybrid_cloud_local_kubernetes_and_batch(aws, aws_env, kube):

@@ -97,7 +97,9 @@ def test_cli_run_and_show(tmp_path):
     p = subprocess.run(cmd + ["run", flow], cwd=str(tmp_path), env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     rid = p.stdout.strip().splitlines()[-1]
-    assert "[%s/hello/t] " % rid in p.stdout       # task lines prefixed by pathspec
+    # one line per task start and end, output prefixed by step/task, the run id said once
+    assert "hello/t started\n" in p.stdout and "end/t | hello world\n" in p.stdout
+    assert rid not in p.stdout.replace(rid + "\n", "", 1)
     assert os.path.isdir(os.path.join(str(tmp_path), ".flowc", "HelloFlow", "runs", rid))
     root = "file://" + os.path.join(str(tmp_path), ".flowc")
     p = subprocess.run(cmd + ["show", "HelloFlow/" + rid], cwd=str(tmp_path), env=env,
@@ -201,18 +203,26 @@ def test_num_parallel(tmp_path):
 def test_progress_on_a_tty():
     import io
 
-    from compiler.runner.local import Progress
+    from compiler.runner.progress import Progress
 
     buf = io.StringIO()
-    p = Progress(["start", "end"], stream=buf, tty=True)
-    p.update("start", running=1)
-    p.line("[r/start/t] hello")
-    p.update("start", running=-1, done=1)
-    p.update("end", failed=1)
+    p = Progress(["start", "square", "end"], stream=buf, tty=True)
+    p.scheduled("start")
+    p.task_started("start", "t", 0)
+    p.task_output("start", "t", 0, "hello")
+    p.task_finished("start", "t", 0, 0, 0.25, "ok")
+    for i in range(3):
+        p.scheduled("square")
+    p.task_started("square", "t-0", 0)
+    p.task_started("square", "t-1", 0)
+    p.task_finished("square", "t-0", 0, 0, 0.1, "ok")
+    assert p.status().startswith("start 1/1 · square 1/3 running 1 · failed 0 · ")
+    p.task_finished("square", "t-1", 0, 1, 0.1, "failed")
     p.close()
     text = buf.getvalue()
-    assert "\r\x1b[K" in text and "[r/start/t] hello\n" in text
-    assert text.rstrip("\n").endswith("[flowc] start 1  end 0 !1")
+    assert "\r\x1b[K" in text and "start/t | hello\n" in text and "start/t ok 0.2s\n" in text
+    assert "square/t-1 FAILED (exit 1)" in text
+    assert text.rstrip("\n").rsplit("\r\x1b[K", 1)[-1].startswith("start 1/1 · square 1/3 · failed 1 · ")
 
 
 def test_flow_with_diagnostics_is_not_run(tmp_path):

@@ -142,6 +142,7 @@ def test_runner_has_no_chdir():
     base = os.path.dirname(runner_pkg.__file__)
     for dirpath, _, files in os.walk(base):
         for name in files:
-            if name.endswith(".py"):
+            # forkserver.py runs in the task's own (forked) process: its chdir is Popen's cwd=
+            if name.endswith(".py") and name != "forkserver.py":
                 with open(os.path.join(dirpath, name)) as handle:
                     assert "os.chdir(" not in handle.read(), name

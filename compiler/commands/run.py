@@ -41,9 +41,17 @@ def _setting_options(command):
 @click.option("--event-payload", default=None, metavar="JSON",
               help="An @trigger event's payload: fills the parameters the flow maps from it.")
 @click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable); see Flow.runs(tag).")
+@click.option("--quiet", is_flag=True, help="Print only failed tasks' output and the final status.")
+@click.option("--json-events", is_flag=True,
+              help="Print one JSON event per line on stdout (schema: README, flowc run events).")
+@click.option("--preload", default="", metavar="MODULE[,MODULE...]",
+              help="Modules the fork server imports once before forking tasks (e.g. numpy,pandas); "
+                   "opt-in: a module that starts threads at import turns forking off.")
+@click.option("--spawn", is_flag=True, help="Start each task as a new Python process instead of "
+                                           "forking it from a warm fork server.")
 @_setting_options
 def run(flow, flow_name, params, max_workers, datastore, run_id, package_include, with_options, tags,
-        event_payload=None, **setting_flags):
+        quiet, json_events, preload, spawn, event_payload=None, **setting_flags):
     """Run FLOW: local steps as `python -m runtime_shim task` from the code package, @batch and
     @kubernetes steps as AWS Batch jobs / Kubernetes Jobs running the same command."""
     from compiler.runner.hybrid import run_hybrid
@@ -55,9 +63,19 @@ def run(flow, flow_name, params, max_workers, datastore, run_id, package_include
     if tags:
         run_id = _tagged_run_id(flow, flow_name, datastore, run_id, tags)
 
-    sys.exit(run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
-                        datastore=datastore, run_id=run_id, package_include=package_include,
-                        with_options=with_options, setting_flags=setting_flags))
+    if quiet and json_events:
+        raise click.UsageError("--quiet and --json-events exclude each other")
+    try:
+        code = run_hybrid(flow, flow_name=flow_name, params=params, max_workers=max_workers,
+                          datastore=datastore, run_id=run_id, package_include=package_include,
+                          with_options=with_options, setting_flags=setting_flags,
+                          mode="spawn" if spawn else "auto",
+                          preload=tuple(m.strip() for m in preload.split(",") if m.strip()),
+                          output="json" if json_events else "quiet" if quiet else "text")
+    except KeyboardInterrupt:       # Ctrl-C before any task started: one line, no traceback
+        click.echo("flowc: interrupted", err=True)
+        code = 130
+    sys.exit(code)
 
 
 def _tagged_run_id(flow, flow_name, datastore, run_id, tags):

@@ -453,6 +453,28 @@ _c("FC541", ERROR, "config given both as a file and a value",
    "Metaflow refuses it: which one applies would be ambiguous.",
    "--config cfg a.json --config-value cfg '{}'", "Give one of them.")
 
+_c("FC530", ERROR, "bad run id",
+   "`flowc run --run-id` was given an id with characters other than letters, digits, `.`, `_` "
+   "and `-`, more than 128 characters, or `.` / `..`.",
+   "The run id is a path segment of every datastore key; `/`, `.` or `..` would write outside "
+   "the run's own folder (or over another run's).",
+   "flowc run flow.py --run-id ../other",
+   "Use an id such as `nightly-2024-05-01`, or leave --run-id out for a timestamped one.")
+_c("FC531", ERROR, "run id already taken",
+   "A run with this id exists in the datastore, or another `flowc run` claimed the id first.",
+   "Two runs with one id would interleave their tasks and artifacts; the id is claimed "
+   "atomically (O_EXCL on a file datastore, a conditional PUT `If-None-Match: *` on S3), so "
+   "exactly one of two racing runs starts.",
+   "flowc run flow.py --run-id r1   # twice",
+   "Pick another --run-id, or leave it out; `flowc show Flow/r1` shows the existing run.")
+_c("FC532", ERROR, "code package changed after it was stored",
+   "The code package `flowc run` is about to execute does not have the sha256 it was stored "
+   "under (`<Flow>/code/<sha256>.zip`).",
+   "Someone or something edited the zip in the datastore; running it would run code that no "
+   "`flowc run` built. Tasks import a private copy of the checked bytes.",
+   "echo x >> .flowc/HelloFlow/code/<sha256>.zip; flowc run hello.py",
+   "Delete the changed zip; the next `flowc run` stores the package again.")
+
 # --- retired codes: no longer printed; kept so that an old log line can still be explained ----
 _c("FC407", WARNING, "retired: @secrets on Step Functions",
    "Older flowc versions warned that Step Functions could not pass @secrets to a task.",

@@ -103,11 +103,13 @@ def build_run_package(flow_path: str, spec: dict, package_include=(), echo=None)
 
 
 def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
-             run_id=None, package_include=(), stream=None, tty=None, echo=None, spec=None) -> int:
-    """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input).
-    `spec`: the runtime spec when the caller already analysed the flow (not analysed again)."""
-    from compiler.runner.local import LocalRunner
-
+             run_id=None, package_include=(), stream=None, tty=None, echo=None, spec=None,
+             mode="auto", preload=(), output="text") -> int:
+    """Run a flow locally. Returns the exit code (0 ok, 1 failed or diagnostics, 2 bad input,
+    130 / 143 stopped by SIGINT / SIGTERM, 141 output closed).
+    `spec`: the runtime spec when the caller already analysed the flow (not analysed again).
+    `mode`: auto (fork tasks from a warm server where safe), fork, or spawn; `preload`: modules the
+    fork server imports first; `output`: text, quiet or json (compiler.runner.progress)."""
     echo = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if not os.path.isfile(flow_path):
         echo("flowc: error: cannot read %s: no such file" % flow_path)
@@ -122,21 +124,8 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
             if spec is None or any(getattr(d, "is_error", False) for d in diagnostics):
                 return 1
         raw = resolve_run_params(spec, parse_params(params), flow_dir)
-        if run_id is not None:
-            import re
-
-            if not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
-                raise RunError("bad --run-id %r: use [A-Za-z0-9._-]+" % run_id)
         root = normalize_datastore(datastore or default_datastore(flow_path))
-        from runtime_shim.datastore import DatastoreError, FlowDatastore
-
-        try:
-            ds = FlowDatastore(root, spec["flow_name"])
-        except DatastoreError as e:
-            raise RunError(str(e)) from None
-        run_id = run_id or new_run_id()
-        if ds.list_steps(run_id):
-            raise RunError("run %s/%s already exists in %s" % (spec["flow_name"], run_id, root))
+        ds, run_id = claim_run(root, spec["flow_name"], run_id)
     except RunError as e:
         echo("flowc: error: %s" % e)
         return 2
@@ -145,24 +134,98 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
     if root.startswith("file://"):
         zip_path = os.path.join(root[len("file://"):], *key.split("/"))
     else:
-        import tempfile
-
-        zip_path = os.path.join(tempfile.gettempdir(), "flowc-code-%s.zip" % pkg.sha256)
-        if not os.path.exists(zip_path):
-            tmp = zip_path + ".tmp-%d" % os.getpid()
-            with open(tmp, "wb") as f:
-                f.write(pkg.data)
-            os.replace(tmp, zip_path)
+        zip_path = cached_package(pkg)
     echo("flowc: running %s/%s (datastore %s, package %s)"
          % (spec["flow_name"], run_id, root, pkg.sha256[:12]))
-    runner = LocalRunner(spec, zip_path, root, run_id, raw, max_workers=max_workers,
-                         cwd=flow_dir, stream=stream, tty=tty)
+    return drive(spec, zip_path, pkg.sha256, root, ds, run_id, raw, echo, stream,
+                 dict(max_workers=max_workers, cwd=flow_dir, stream=stream, tty=tty, mode=mode,
+                      preload=preload, output=output))
+
+
+def claim_run(root: str, flow_name: str, run_id):
+    """(FlowDatastore, run id): the id validated and claimed atomically (compiler.runner.runids)."""
+    from compiler.runner import runids
+    from runtime_shim.datastore import DatastoreError, FlowDatastore
+
+    try:
+        if run_id is not None:
+            runids.validate(run_id)
+        ds = FlowDatastore(root, flow_name)
+        run_id = run_id or new_run_id()
+        runids.claim(ds, run_id)
+    except (runids.RunIdError, DatastoreError) as e:
+        raise RunError(str(e)) from None
+    return ds, run_id
+
+
+def cached_package(pkg) -> str:
+    """The package as a file in the temp dir (a remote datastore's local copy)."""
+    import tempfile
+
+    zip_path = os.path.join(tempfile.gettempdir(), "flowc-code-%s.zip" % pkg.sha256)
+    if not os.path.exists(zip_path):
+        tmp = zip_path + ".tmp-%d" % os.getpid()
+        with open(tmp, "wb") as f:
+            f.write(pkg.data)
+        os.replace(tmp, zip_path)
+    return zip_path
+
+
+def private_package(zip_path: str, sha256: str) -> str:
+    """A private copy of the code package, checked against its sha256 (FC532 if it differs):
+    tasks import this copy, so the package they run is the one that was checked."""
+    import hashlib
+    import tempfile
+
+    try:
+        with open(zip_path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RunError("FC532 cannot read the code package %s: %s" % (zip_path, e)) from None
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise RunError("FC532 the code package %s has sha256 %s, not %s: it was changed after it "
+                       "was stored; refusing to run it (`flowc explain FC532`)" % (zip_path, got, sha256))
+    fd, path = tempfile.mkstemp(prefix="flowc-pkg-%s-" % sha256[:12], suffix=".zip")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
+
+
+def drive(spec, zip_path, sha256, root, ds, run_id, raw, echo, stream, runner_options) -> int:
+    """Check the package, run every task (compiler.runner.local), and report: the end line,
+    the run id on `stream`, and, when stopped, the aborted mark in the datastore."""
+    from compiler.runner import local, runids
+
+    try:
+        private = private_package(zip_path, sha256)
+    except RunError as e:
+        echo("flowc: error: %s" % e)
+        return 2
+    runner = local.LocalRunner(spec, private, root, run_id, raw, **runner_options)
     t0 = time.monotonic()
-    ok = runner.run()
-    echo("flowc: run %s/%s %s in %.1fs" % (spec["flow_name"], run_id,
-                                            "succeeded" if ok else "FAILED",
+    try:
+        ok = runner.run()
+    finally:
+        os.unlink(private)
+    flow = spec["flow_name"]
+    if runner.abort:
+        try:
+            runids.mark_aborted(ds, run_id, runner.abort)
+        except Exception as e:  # noqa: BLE001 - the datastore may be what failed; say so
+            echo("flowc: cannot mark %s/%s aborted: %s" % (flow, run_id, e))
+        runner.progress.close("aborted", run_id, flow)
+        echo("flowc: run %s/%s aborted (%s) after %.1fs; its tasks were stopped"
+             % (flow, run_id, runner.abort, time.monotonic() - t0))
+        return local.ABORT_CODES.get(runner.abort, 1)
+    runner.progress.close("succeeded" if ok else "failed", run_id, flow)
+    echo("flowc: run %s/%s %s in %.1fs" % (flow, run_id, "succeeded" if ok else "FAILED",
                                             time.monotonic() - t0))
-    print(run_id, file=stream or sys.stdout, flush=True)
+    if runner.progress.mode != "json" and not runner.progress.broken:
+        try:
+            print(run_id, file=stream or sys.stdout, flush=True)
+        except (OSError, ValueError):
+            pass
     return 0 if ok else 1
 
 

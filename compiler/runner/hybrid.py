@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from typing import Any
 
 from compiler.runner import (
     RunError,
     build_run_package,
+    cached_package,
+    claim_run,
     default_datastore,
-    new_run_id,
+    drive,
     normalize_datastore,
     parse_params,
     resolve_run_params,
@@ -56,7 +57,7 @@ def remote_datastore_error(root: str, steps) -> str | None:
 
 def run_hybrid(flow_path: str, *, flow_name=None, params=(), max_workers=None, datastore=None,
                run_id=None, package_include=(), with_options=(), setting_flags=None, stream=None,
-               tty=None, echo=None, k8s_api_client=None, aws_session=None) -> int:
+               tty=None, echo=None, k8s_api_client=None, aws_session=None, **run_options) -> int:
     """Run a flow, each step where it asks to run. Returns 0 ok, 1 failed / diagnostics, 2 bad input."""
     from compiler.settings import SettingsError, resolve
 
@@ -86,7 +87,7 @@ def run_hybrid(flow_path: str, *, flow_name=None, params=(), max_workers=None, d
         return run_flow(flow_path, flow_name=flow_name, params=params, max_workers=max_workers,
                         datastore=settings.datastore, run_id=run_id,
                         package_include=package_include, stream=stream, tty=tty, echo=echo,
-                        spec=runtime_spec.build(plan))
+                        spec=runtime_spec.build(plan), **run_options)
     try:
         prepared = _prepare(plan, settings, groups, flow_path, params, run_id, echo,
                             k8s_api_client, aws_session)
@@ -95,22 +96,18 @@ def run_hybrid(flow_path: str, *, flow_name=None, params=(), max_workers=None, d
         return 2
     spec, raw, root, ds, run_id, settings = prepared
     return _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path,
-                    package_include, max_workers, stream, tty, echo, k8s_api_client, aws_session)
+                    package_include, max_workers, stream, tty, echo, k8s_api_client, aws_session,
+                    run_options)
 
 
 def _prepare(plan, settings, groups, flow_path, params, run_id, echo, k8s_api_client, aws_session):
-    import re
-
     from compiler import runtime_spec
     from compiler.preflight import check_batch, check_kubernetes
     from compiler.runner.backends import BackendError
-    from runtime_shim.datastore import DatastoreError, FlowDatastore
 
     flow_dir = os.path.dirname(flow_path)
     spec = runtime_spec.build(plan)
     raw = resolve_run_params(spec, parse_params(params), flow_dir)
-    if run_id is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
-        raise RunError("bad --run-id %r: use [A-Za-z0-9._-]+" % run_id)
     root = normalize_datastore(settings.datastore or default_datastore(flow_path))
     remote = [s for steps in groups.values() for s in steps]
     problem = remote_datastore_error(root, remote)
@@ -118,13 +115,6 @@ def _prepare(plan, settings, groups, flow_path, params, run_id, echo, k8s_api_cl
         raise RunError(problem)
     endpoint = settings.s3_endpoint or os.environ.get("AWS_ENDPOINT_URL")
     settings = settings.with_values(datastore=root, **({"s3_endpoint": endpoint} if endpoint else {}))
-    try:
-        ds = FlowDatastore(root, spec["flow_name"])
-        run_id = run_id or new_run_id()
-        if ds.list_steps(run_id):
-            raise RunError("run %s/%s already exists in %s" % (spec["flow_name"], run_id, root))
-    except DatastoreError as error:
-        raise RunError(str(error)) from None
     errors, warnings = [], []
     try:
         from compiler.runner.backends.kubernetes import load_api_client
@@ -141,16 +131,14 @@ def _prepare(plan, settings, groups, flow_path, params, run_id, echo, k8s_api_cl
         echo("flowc: warning: %s" % warning)
     if errors:
         raise RunError("preflight: these steps can never start:\n  " + "\n  ".join(errors))
+    ds, run_id = claim_run(root, spec["flow_name"], run_id)     # nothing written before this
     return spec, raw, root, ds, run_id, settings
 
 
 def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, package_include,
-             max_workers, stream, tty, echo, k8s_api_client, aws_session) -> int:
-    import tempfile
-
+             max_workers, stream, tty, echo, k8s_api_client, aws_session, run_options=None) -> int:
     from compiler.compute.container import code_url as package_url
     from compiler.runner.backends import BackendError
-    from compiler.runner.local import LocalRunner
 
     flow_dir = os.path.dirname(flow_path)
     pkg = build_run_package(flow_path, spec, package_include, echo)
@@ -165,24 +153,14 @@ def _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path, pac
     except BackendError as error:
         echo("flowc: error: %s" % error)
         return 2
-    zip_path = os.path.join(tempfile.gettempdir(), "flowc-code-%s.zip" % pkg.sha256)
-    if not os.path.exists(zip_path):
-        tmp = zip_path + ".tmp-%d" % os.getpid()
-        with open(tmp, "wb") as f:
-            f.write(pkg.data)
-        os.replace(tmp, zip_path)
+    zip_path = cached_package(pkg)
     remote = {s.name: (backends[b], s, ds) for b, steps in groups.items() for s in steps}
     where = ", ".join("%s: %s" % (b, " ".join(s.name for s in steps)) for b, steps in groups.items())
     echo("flowc: running %s/%s (datastore %s, package %s; remote steps %s)"
          % (spec["flow_name"], run_id, root, pkg.sha256[:12], where))
-    runner = LocalRunner(spec, zip_path, root, run_id, raw, max_workers=max_workers, cwd=flow_dir,
-                         stream=stream, tty=tty, remote=remote)
-    t0 = time.monotonic()
-    ok = runner.run()
-    echo("flowc: run %s/%s %s in %.1fs" % (spec["flow_name"], run_id,
-                                            "succeeded" if ok else "FAILED", time.monotonic() - t0))
-    print(run_id, file=stream or sys.stdout, flush=True)
-    return 0 if ok else 1
+    return drive(spec, zip_path, pkg.sha256, root, ds, run_id, raw, echo, stream,
+                 dict(run_options or {}, max_workers=max_workers, cwd=flow_dir, stream=stream,
+                      tty=tty, remote=remote))
 
 
 def _upload(pkg, code_url: str, settings, aws_session) -> None:

@@ -1,10 +1,19 @@
-"""The local runner: runs a whole flow as `python -m runtime_shim task ...` subprocesses.
+"""The local runner: runs a whole flow as local task processes (and remote ones, compiler.runner.backends).
 
-Every task runs exactly as in a container: `PYTHONPATH=<code package zip> python -m runtime_shim
-task ...`, so a local run proves the package. Tasks are scheduled from the spec's graph as soon as
-their inputs are complete (foreach fan-out from the `num_splits` output file, switches from the
-`branch` output file, recursive switches by iteration), up to `max_workers` at a time, with local
-retries per the step's retry spec.
+Every local task runs exactly as in a container: the runtime's entry point (`python -m
+runtime_shim task ...`) from the code package zip, in a fresh empty working directory, in a
+process group of its own. By default tasks are forked from a warm fork server that has already
+imported the runtime (compiler/runner/forkserver.py), one process per task; where forking is
+unsafe each task is spawned (`python -m runtime_shim ...`) and the runner says why.
+
+Tasks are scheduled from the spec's graph as soon as their inputs are complete (foreach fan-out
+from the `num_splits` output file, switches from the `branch` output file, recursive switches by
+iteration), up to `max_workers` at a time, with local retries per the step's retry spec.
+
+Stopping: SIGINT / SIGTERM, or a closed output (`flowc run | head -1`), set `abort`; the main
+loop then launches nothing more and stops every task's process group (TERM, then KILL after
+GRACE_S), waits for each task to end, and returns. Nothing waits on a queue without a timeout,
+and a worker thread always reports its task, whatever happens to it.
 """
 from __future__ import annotations
 
@@ -12,70 +21,30 @@ import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
+from compiler.runner.progress import Progress
 from runtime_shim.datastore import task_id_for
+
+GRACE_S = 3.0                   # from TERM to KILL when a run is stopped
+ABORT_CODES = {"SIGINT": 130, "SIGTERM": 143, "output closed": 141}
 
 
 def default_workers() -> int:
     return max(2, min(16, (os.cpu_count() or 2) * 2))
 
 
-class Progress:
-    """Task output lines prefixed by pathspec; a live status line when stdout is a TTY."""
-
-    def __init__(self, steps, stream=None, tty=None):
-        self.stream = stream or sys.stdout
-        self.tty = self.stream.isatty() if tty is None else tty
-        self.lock = threading.Lock()
-        self.counts = {s: [0, 0, 0] for s in steps}   # done, running, failed
-        self.status_shown = False
-
-    def _status(self):
-        parts = []
-        for s, (d, r, f) in self.counts.items():
-            if d or r or f:
-                parts.append("%s %d%s%s" % (s, d, "+%d" % r if r else "", " !%d" % f if f else ""))
-        return "[flowc] " + "  ".join(parts)
-
-    def _redraw(self):
-        if self.tty:
-            self.stream.write("\r\x1b[K" + self._status()[: shutil.get_terminal_size().columns - 1])
-            self.stream.flush()
-            self.status_shown = True
-
-    def line(self, text):
-        with self.lock:
-            if self.tty and self.status_shown:
-                self.stream.write("\r\x1b[K")
-            self.stream.write(text + "\n")
-            self._redraw()
-            if not self.tty:
-                self.stream.flush()
-
-    def update(self, step, done=0, running=0, failed=0):
-        with self.lock:
-            c = self.counts.setdefault(step, [0, 0, 0])
-            c[0] += done
-            c[1] += running
-            c[2] += failed
-            self._redraw()
-
-    def close(self):
-        with self.lock:
-            if self.tty and self.status_shown:
-                self.stream.write("\r\x1b[K" + self._status() + "\n")
-                self.stream.flush()
-
-
 class LocalRunner:
     def __init__(self, spec: dict, zip_path: str, datastore: str, run_id: str, params: dict,
                  max_workers: int | None = None, env: dict | None = None, cwd: str | None = None,
-                 stream=None, tty=None, python: str | None = None, remote=None):
+                 stream=None, tty=None, python: str | None = None, remote=None,
+                 mode: str = "auto", preload=(), output: str = "text"):
         self.spec = spec
         # hybrid runs: step name -> (Backend, StepPlan), and the datastore to read outputs from
         # (compiler.runner.backends); other steps run as local processes
@@ -91,15 +60,24 @@ class LocalRunner:
         self.base_env["PYTHONUNBUFFERED"] = "1"
         self.base_env["PYTHONSAFEPATH"] = "1"   # the cwd must not shadow the package's runtime
         self.base_env.pop("PYTHONHOME", None)
-        self.cwd = cwd
+        self.base_env.pop("PWD", None)          # each task has its own cwd, not the runner's
+        self.cwd = cwd      # kept for callers; a task never starts in it (parity: fresh cwd)
         self.python = python or sys.executable
-        self.progress = Progress(list(self.steps), stream=stream, tty=tty)
+        self.mode = mode                        # auto | fork | spawn
+        self.preload = tuple(preload or ())
+        self.progress = Progress(list(self.steps), stream=stream, tty=tty, mode=output,
+                                 on_broken=lambda: self._abort("output closed"))
         self.events: queue.Queue = queue.Queue()
         self.tmp = tempfile.mkdtemp(prefix="flowc-run-")
         self.splits: dict = {}           # (split step, ip) -> num_splits
         self.join_wait: dict = {}        # (join, ip) -> set of arrived keys
         self.scheduled: set = set()
         self.failed: list = []
+        self.abort: str | None = None    # why the run is being stopped
+        self.live: dict = {}             # launch number -> pid (spawned tasks)
+        self.launches = 0
+        self.forkserver: Any = None      # compiler.runner.forkclient.ForkServer when forking
+        self.how = "spawn"               # how local tasks start: fork or spawn (and why)
 
     # ---- graph helpers
     def _branch_of(self, join):
@@ -160,6 +138,7 @@ class LocalRunner:
         if key in self.scheduled:
             return
         self.scheduled.add(key)
+        self.progress.scheduled(step)
         self.ready.append((step, ip, iteration, 0))
 
     def _argv(self, step, ip, iteration, attempt, **options):
@@ -170,50 +149,113 @@ class LocalRunner:
                          index_path=",".join(str(i) for i in ip), attempt=str(attempt),
                          iteration=str(iteration) if iteration else None, **options)
 
-    def _command(self, step, ip, iteration, attempt, out_dir):
+    def _task_args(self, step, ip, iteration, attempt, out_dir):
         params_file = None
         if step == self.spec["start"]:
             params_file = os.path.join(self.tmp, "params.json")
             if not os.path.exists(params_file):
                 with open(params_file, "w") as f:
                     json.dump(self.params, f)
-        return [self.python, "-m", "runtime_shim"] + self._argv(step, ip, iteration, attempt, output_dir=out_dir,
-                                                                params_file=params_file)
+        return self._argv(step, ip, iteration, attempt, output_dir=out_dir, params_file=params_file)
+
+    def _command(self, step, ip, iteration, attempt, out_dir):
+        return [self.python, "-m", "runtime_shim"] + self._task_args(step, ip, iteration, attempt, out_dir)
+
+    def _echo_filter(self, step, tid, attempt):
+        """The runtime's own start/success lines repeat what the runner prints: drop them, and
+        drop the pathspec from its other lines (the runner's prefix already names the task)."""
+        own = "[flowc] %s/%s/%s attempt %d " % (self.run_id, step, tid, attempt)
+
+        def out(text):
+            if text.startswith(own):
+                rest = text[len(own):]
+                if rest in ("starting", "succeeded"):
+                    return
+                text = "[flowc] " + rest
+            self.progress.task_output(step, tid, attempt, text)
+        return out
 
     def _launch(self, step, ip, iteration, attempt):
         tid = task_id_for(ip, iteration)
-        out_dir = os.path.join(self.tmp, "out", step, tid, str(attempt))
-        os.makedirs(out_dir, exist_ok=True)
-        env = dict(self.base_env)
-        env.update(self.steps[step].get("env") or {})
-        cmd = self._command(step, ip, iteration, attempt, out_dir)
-        prefix = "[%s/%s/%s%s]" % (self.run_id, step, tid, " attempt %d" % attempt if attempt else "")
-        self.progress.update(step, running=1)
+        self.progress.task_started(step, tid, attempt)
         if step in self.remote:
+            prefix = "[%s/%s%s]" % (step, tid, "#%d" % attempt if attempt else "")
             self._launch_remote(step, ip, iteration, attempt, tid, prefix)
             return
+        self.launches += 1
+        n = self.launches
+        out_dir = os.path.join(self.tmp, str(n))          # the task's output files
+        cwd = os.path.join(out_dir, "cwd")                # fresh and empty, as in a container
+        os.makedirs(cwd)
+        step_env = dict(self.steps[step].get("env") or {})
+        args = self._task_args(step, ip, iteration, attempt, out_dir)
+        emit = self._echo_filter(step, tid, attempt)
 
         def worker():
-            rc = None
+            rc = 3
+            t0 = time.monotonic()
             try:
-                proc = subprocess.Popen(cmd, env=env, cwd=self.cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-                for raw in proc.stdout:
-                    self.progress.line("%s %s" % (prefix, raw.decode("utf-8", "replace")
-                                                  .rstrip("\n")))
-                rc = proc.wait()
-            except OSError as e:
-                self.progress.line("%s cannot start: %s" % (prefix, e))
-                rc = 3
-            outputs = {}
-            for name in ("num_splits", "branch", "task_id"):
-                p = os.path.join(out_dir, name)
-                if os.path.exists(p):
-                    with open(p) as f:
-                        outputs[name] = f.read()
-            self.events.put((step, ip, iteration, attempt, rc, outputs))
+                rc = self._run_local(n, args, step_env, cwd, emit)
+            except BaseException as e:  # noqa: BLE001 - a worker never dies without reporting
+                try:
+                    emit("[flowc] runner error: %r" % (e,))
+                except BaseException:  # noqa: BLE001
+                    pass
+            finally:
+                outputs = {}
+                for name in ("num_splits", "branch", "task_id"):
+                    p = os.path.join(out_dir, name)
+                    try:
+                        with open(p) as f:
+                            outputs[name] = f.read()
+                    except OSError:
+                        pass
+                self.events.put((step, ip, iteration, attempt, rc, outputs, time.monotonic() - t0))
 
         threading.Thread(target=worker, daemon=True).start()
+
+    def _run_local(self, n, args, step_env, cwd, emit) -> int:
+        if self.forkserver is not None:
+            handle = self.forkserver.spawn(args, step_env, cwd)
+            with handle.stdout:
+                _pump(handle.stdout, emit, lambda: handle.returncode is not None)
+            rc = handle.wait()
+            if handle.error:
+                emit("[flowc] %s" % handle.error)
+            return rc if rc is not None else 3
+        env = dict(self.base_env)
+        env.update(step_env)
+        try:
+            proc = subprocess.Popen([self.python, "-m", "runtime_shim"] + args, env=env, cwd=cwd,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as e:
+            emit("cannot start: %s" % e)
+            return 3
+        self.live[n] = proc.pid
+        stdout = proc.stdout
+        assert stdout is not None       # stdout=PIPE
+        def ended():
+            """Exited? Then kill what it left in its group (as a container's end does) while
+            its zombie still holds the group id; Popen.wait reaps it afterwards."""
+            try:
+                info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return True
+            if info is None or info.si_pid == 0:
+                return False
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            return True
+
+        try:
+            with stdout:
+                _pump(stdout, emit, ended)
+            return proc.wait()
+        finally:
+            self.live.pop(n, None)
 
     def _launch_remote(self, step, ip, iteration, attempt, tid, prefix):
         from compiler.runner.backends import RemoteTask, outputs_from_datastore
@@ -227,65 +269,154 @@ class LocalRunner:
         def worker():
             outputs = {}
             try:
-                rc = backend.run_task(task, lambda text: self.progress.line("%s %s" % (prefix, text)))
+                rc = backend.run_task(task, lambda text: self.progress.task_output(step, tid, attempt, text))
                 if rc == 0:
                     outputs = outputs_from_datastore(ds, self.run_id, step, tid)
             except Exception as e:  # noqa: BLE001 - a backend bug must not hang the run
-                self.progress.line("%s %s backend failed: %r" % (prefix, backend.name, e))
+                self.progress.task_output(step, tid, attempt, "%s backend failed: %r" % (backend.name, e))
                 rc = 3
-            self.events.put((step, ip, iteration, attempt, rc, outputs))
+            self.events.put((step, ip, iteration, attempt, rc, outputs, 0.0))
 
         threading.Thread(target=worker, daemon=True).start()
 
+    # ---- stopping
+    def _abort(self, why: str) -> None:
+        if self.abort is None:
+            self.abort = why
+
+    def _on_signal(self, signum, frame):
+        self._abort(signal.Signals(signum).name)
+
+    def _kill_all(self, sig) -> None:
+        pids = list(self.live.values())
+        if self.forkserver is not None:
+            pids += self.forkserver.pids()
+        for pid in pids:
+            try:
+                os.killpg(pid, sig)
+            except OSError:
+                pass
+
+    def _start_tasks_how(self) -> None:
+        """Start the fork server unless told to spawn; say why when forking is not possible."""
+        local = [s for s in self.steps if s not in self.remote]
+        if self.mode == "spawn" or not local:
+            return
+        from compiler.runner.forkclient import ForkServer, ForkUnavailable
+
+        try:
+            self.forkserver = ForkServer.start(self.python, self.base_env, self.preload,
+                                               popen=subprocess.Popen)
+            self.how = "fork"
+        except ForkUnavailable as e:
+            self.progress.line("[flowc] starting each task as a new process: %s" % e)
+
+    # ---- the main loop
     def run(self) -> bool:
         self.ready: list = []
-        start = self.spec["start"]
-        self._schedule(start, (), 0)
+        handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                handlers[sig] = signal.signal(sig, self._on_signal)
+        try:
+            self._start_tasks_how()
+            self.progress.run_started(self.spec["flow_name"], self.run_id, self.how)
+            self._schedule(self.spec["start"], (), 0)
+            self._loop()
+            if self.abort is None:          # @exit_hook, after the run (compiler/runner/hooks.py)
+                from compiler.runner.hooks import run_exit_hooks
+
+                run_exit_hooks(self)
+        finally:
+            try:
+                if self.forkserver is not None:
+                    self.forkserver.close()
+            finally:
+                for sig, old in handlers.items():
+                    signal.signal(sig, old)
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        return not self.failed and not self.abort
+
+    def _loop(self) -> None:
         running = 0
         delayed: list = []   # (time, task)
-        try:
-            while True:
-                now = time.monotonic()
-                for item in [d for d in delayed if d[0] <= now]:
-                    delayed.remove(item)
-                    self.ready.append(item[1])
-                while self.ready and running < self.max_workers and not self.failed:
-                    step, ip, it, att = self.ready.pop(0)
-                    self._launch(step, ip, it, att)
-                    running += 1
-                if running == 0 and (self.failed or (not self.ready and not delayed)):
-                    break
-                timeout = None
-                if delayed:
-                    timeout = max(0.0, min(d[0] for d in delayed) - time.monotonic())
-                try:
-                    step, ip, it, att, rc, outputs = self.events.get(timeout=timeout)
-                except queue.Empty:
-                    continue
-                running -= 1
-                self.progress.update(step, running=-1)
-                if rc == 0:
-                    self.progress.update(step, done=1)
+        stop_at = kill_at = None
+        while True:
+            now = time.monotonic()
+            if self.abort is not None and stop_at is None:
+                stop_at, kill_at = now, now + GRACE_S
+                self.ready.clear()
+                delayed.clear()
+                self._kill_all(signal.SIGTERM)
+            if kill_at is not None and now >= kill_at:
+                kill_at = None
+                self._kill_all(signal.SIGKILL)
+            if stop_at is not None and now > stop_at + GRACE_S + 10 and running:
+                # only remote tasks can still be running: their backend owns them now
+                self.progress.line("[flowc] %d remote task(s) still running were left to their "
+                                   "backend" % running)
+                break
+            for item in [d for d in delayed if d[0] <= now]:
+                delayed.remove(item)
+                self.ready.append(item[1])
+            while self.ready and running < self.max_workers and not self.failed and self.abort is None:
+                step, ip, it, att = self.ready.pop(0)
+                self._launch(step, ip, it, att)
+                running += 1
+            if running == 0 and (self.failed or self.abort or (not self.ready and not delayed)):
+                break
+            self.progress.check_closed()
+            timeout = 0.2         # signals and a closed output are noticed within this
+            if delayed:
+                timeout = max(0.0, min(timeout, min(d[0] for d in delayed) - time.monotonic()))
+            try:
+                step, ip, it, att, rc, outputs, seconds = self.events.get(timeout=timeout)
+            except queue.Empty:
+                continue
+            running -= 1
+            tid = task_id_for(ip, it)
+            if rc == 0:
+                self.progress.task_finished(step, tid, att, rc, seconds, "ok")
+                if self.abort is None:
                     self._successors(step, ip, it, outputs)
-                    continue
-                retry = self.steps[step].get("retry") or {}
-                times = int(retry.get("times") or 0)
-                path = "%s/%s/%s" % (self.run_id, step, task_id_for(ip, it))
-                if rc != 2 and att < times and not self.failed:
-                    wait = 60.0 * float(retry.get("minutes_between") or 0)
-                    self.progress.line("[flowc] %s attempt %d failed (exit %s); retrying%s" % (
-                        path, att, rc, " in %.0fs" % wait if wait else ""))
-                    delayed.append((time.monotonic() + wait, (step, ip, it, att + 1)))
-                    continue
-                self.progress.update(step, failed=1)
-                self.progress.line("[flowc] %s failed (exit %s) after %d attempt(s)"
-                                   % (path, rc, att + 1))
-                self.failed.append((path, rc))
-            # @exit_hook, after the run
-            from compiler.runner.hooks import run_exit_hooks
+                continue
+            retry = self.steps[step].get("retry") or {}
+            times = int(retry.get("times") or 0)
+            if rc != 2 and att < times and not self.failed and self.abort is None:
+                wait = 60.0 * float(retry.get("minutes_between") or 0)
+                self.progress.task_finished(step, tid, att, rc, seconds, "retrying",
+                                            "; retrying%s" % (" in %.0fs" % wait if wait else ""))
+                delayed.append((time.monotonic() + wait, (step, ip, it, att + 1)))
+                continue
+            self.progress.task_finished(step, tid, att, rc, seconds, "failed",
+                                        "" if self.abort else " after %d attempt(s)" % (att + 1))
+            if self.abort is None:
+                self.failed.append(("%s/%s/%s" % (self.run_id, step, tid), rc))
 
-            run_exit_hooks(self)
-        finally:
-            self.progress.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        return not self.failed
+
+def _pump(stream, emit, ended, linger: float = 1.0) -> None:
+    """Emit the lines of a task's output pipe until EOF, or until `linger` seconds after the task
+    ended: a process the task left behind may hold the pipe open, and must not hang the run."""
+    import select
+
+    fd = stream.fileno()
+    poller = select.poll()          # not select.select: fds past 1024 with many workers
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    buf = b""
+    stop_at = None
+    while True:
+        if stop_at is None and ended():
+            stop_at = time.monotonic() + linger
+        if stop_at is not None and time.monotonic() >= stop_at:
+            break
+        if not poller.poll(200):
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            emit(line.decode("utf-8", "replace"))
+    if buf:
+        emit(buf.decode("utf-8", "replace"))
