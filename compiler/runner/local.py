@@ -253,6 +253,13 @@ class LocalRunner:
         try:
             with stdout:
                 _pump(stdout, emit, ended)
+            # The pipe can end before the task does (its output went elsewhere, e.g. the runtime's
+            # log capture): wait for the exit without reaping, then end what it left in its group.
+            try:
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
             return proc.wait()
         finally:
             self.live.pop(n, None)
