@@ -34,6 +34,10 @@ def resource_requirements(compute: Compute, *, key_case: str = "camel") -> list[
     return [{t: kind, v: value} for kind, value in reqs]
 
 
+# What a job definition requests; a submit overrides resources only where a step differs.
+DEFAULT_REQUIREMENTS_PASCAL = resource_requirements(Compute(backend="batch"), key_case="pascal")
+
+
 def linux_parameters(compute: Compute) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if compute.shared_memory:

@@ -72,3 +72,12 @@ def to_yaml_stream(documents: Iterable[Any]) -> str:
 
 def to_json(document: Any, *, sort_keys: bool = False) -> str:
     return json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n"
+
+
+def to_json_within(document: Any, max_bytes: int) -> str:
+    """Indented JSON for review, or compact JSON when the indented form would not fit a service
+    limit: the file is then deployable byte for byte (deep nesting costs indentation per level)."""
+    text = to_json(document)
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"

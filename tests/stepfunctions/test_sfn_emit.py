@@ -263,7 +263,12 @@ def test_retry_timeout_and_resources_reach_the_task():
     assert prepare["Environment"] == [{"Name": "LEVEL", "Value": "debug"}]
     for state in states.values():
         if state.get("Resource") == "arn:aws:states:::batch:submitJob.sync":
-            assert state["ResultSelector"] and state["ResultPath"] is None
+            assert state["ResultPath"] is None and "ResultSelector" not in state
+    # A step that asks for what the job definition already requests repeats nothing per state.
+    assert "ResourceRequirements" not in states["start"]["Parameters"]["ContainerOverrides"]
+    jobdef = json.loads(files[1].content)
+    assert {r["type"]: r["value"] for r in jobdef["containerProperties"]["resourceRequirements"]} == {
+        "VCPU": "1", "MEMORY": "4096"}
 
 
 def test_parameters_merge_defaults_with_input():

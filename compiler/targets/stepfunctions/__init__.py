@@ -19,7 +19,7 @@ from compiler.compute.container import code_url as package_url
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir import FlowPlan
 from compiler.targets.base import CodePackageRef, OutputFile
-from compiler.targets.serialize import to_json
+from compiler.targets.serialize import to_json, to_json_within
 from compiler.targets.stepfunctions import check as checks
 from compiler.targets.stepfunctions import codes, eventbridge
 from compiler.targets.stepfunctions.asl import build_definition, split_s3
@@ -197,7 +197,8 @@ class StepFunctionsTarget:
         def out(file_name: str, document: dict[str, Any], stdout: bool = False) -> OutputFile:
             return OutputFile(file_name, to_json(document).encode("utf-8"), stdout=stdout, documents=(document,))
 
-        files = [out(f"{name}.asl.json", definition, stdout=True)]
+        asl_text = to_json_within(definition, codes.MAX_DEFINITION_BYTES)
+        files = [OutputFile(f"{name}.asl.json", asl_text.encode("utf-8"), stdout=True, documents=(definition,))]
         if len(jobdefs) == 1:
             files.append(out(f"{name}.jobdef.json", jobdefs[0]))
         else:

@@ -5,8 +5,10 @@ Shape (see compiler/targets/stepfunctions/README.md for the why):
   "defaults": {...}, "input": $$.Execution.Input}; the start task merges them with States.JsonMerge.
 - each step: a `batch:submitJob.sync` Task (or `eks:runJob.sync` for @kubernetes steps) whose
   ContainerOverrides.Command is built with States.Array from the run id `$.run`, the index path
-  `$.ip` and `$$.State.RetryCount` (the attempt). ResultSelector keeps JobId/Status only and
-  ResultPath null drops even that: state data stays the small context object.
+  `$.ip` and `$$.State.RetryCount` (the attempt). ResultPath null drops the job's result: state
+  data stays the small context object. Resources are overridden only where they differ from the
+  job definition's, and nothing else is repeated per state: a state costs ~430 bytes, so a
+  2,000-step flow fits Step Functions' 1 MB definition limit.
 - static split: Parallel, one branch per target, each ending before the join.
 - foreach: a DISTRIBUTED Map whose ItemReader reads the split task's foreach.json from S3, key
   built with States.Format from the run id and the task id; ItemSelector extends the index
@@ -357,10 +359,10 @@ class AslBuilder:
     def task_state(self, step: StepPlan, states: dict[str, Any]) -> dict[str, Any]:
         if step.compute.backend == "kubernetes":
             return eks.task_states(self, step, states)
-        overrides: dict[str, Any] = {
-            "Command.$": self.command_expr(step),
-            "ResourceRequirements": compute_batch.resource_requirements(step.compute, key_case="pascal"),
-        }
+        overrides: dict[str, Any] = {"Command.$": self.command_expr(step)}
+        requirements = compute_batch.resource_requirements(step.compute, key_case="pascal")
+        if requirements != compute_batch.DEFAULT_REQUIREMENTS_PASCAL:
+            overrides["ResourceRequirements"] = requirements
         if step.env:
             overrides["Environment"] = [{"Name": k, "Value": v} for k, v in step.env.items()]
         queue = compute_batch.queue_of(step.compute, self.settings) or compute_batch.PLACEHOLDER_QUEUE
@@ -380,7 +382,6 @@ class AslBuilder:
             "Type": "Task",
             "Resource": BATCH_SUBMIT,
             "Parameters": params,
-            "ResultSelector": {"JobId.$": "$.JobId", "Status.$": "$.Status"},
             "ResultPath": None,
         }
         return self.with_limits(state, step, batch_timeout)

@@ -1,0 +1,51 @@
+"""Distributed Map failure thresholds for moto's ASL interpreter.
+
+Step Functions fails a Map Run whose failed (or timed-out) items exceed its tolerated failure
+threshold, `ToleratedFailureCount` / `ToleratedFailurePercentage`, both 0 by default, with
+`States.ExceedToleratedFailureThreshold` ("Tolerated failure threshold" in the Distributed Map
+docs): with the defaults, one failed item fails the Map state and the execution. moto counts
+failed items but never compares them with the threshold, so a foreach whose body fails went on to
+its join: looser than the cloud. This restores the rule. (moto keeps no record of which threshold a
+definition set, both default to 0; flowc sets neither, so the Map fails on its first failed item.)
+"""
+from __future__ import annotations
+
+_INSTALLED: dict[str, object] = {}
+
+
+def install() -> None:
+    if _INSTALLED:
+        return
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as dic,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    cls = dic.DistributedIterationComponent
+    original = cls._map_run
+
+    def _map_run(self, env, eval_input):
+        original(self, env, eval_input)
+        record = eval_input.map_run_record
+        failed = record.item_counter.failed.get() + record.item_counter.timed_out.get()
+        total = max(1, record.item_counter.total.get())
+        if failed > eval_input.tolerated_failure_count and \
+                100.0 * failed / total > eval_input.tolerated_failure_percentage:
+            error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+            cause = "The specified tolerated failure threshold was exceeded"
+            raise FailureEventException(FailureEvent(
+                env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+                    error=error.to_name(), cause=f"{cause}: {failed} of {total} items failed"))))
+
+    cls._map_run = _map_run
+    _INSTALLED["original"] = original
