@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.deploy import DeployError, argo, execute
+from compiler.deploy import DeployError, RunNotFound, argo, execute
 from compiler.pipeline import compile_file
 from compiler.settings import resolve
 from tests.k8s_double import KubeDouble, node
@@ -134,8 +134,7 @@ def test_trigger_refused_is_a_deploy_error(kube):
 
 
 def test_status_of_an_unknown_run_is_a_deploy_error(kube):
-    with pytest.raises(DeployError, match='^cannot read run nope in ml: the Kubernetes API answered 404 NotFound: '
-                                          'workflows.argoproj.io "nope" not found$'):
+    with pytest.raises(RunNotFound, match="^no run nope of helloflow$"):   # a DeployError too
         argo.status("helloflow", _settings(), "nope")
     with pytest.raises(DeployError, match="^helloflow has no runs yet$"):
         argo.status("helloflow", _settings())

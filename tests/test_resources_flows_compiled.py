@@ -28,12 +28,17 @@ def _batch_requests(flow: str) -> dict[str, tuple[dict[str, str], str]]:
     """Step Functions: job name -> (resource requirements, queue) of each Batch task state."""
     files, _ = h.emit(os.path.join(h.SHARED_VALID, flow + ".py"))
     asl = json.loads(files[0].content)
+    # a state overrides resources only where the step differs from its job definition's request
+    jobdefs = {d["jobDefinitionName"]: d for f in files if f.name.endswith(".jobdef.json") for d in f.documents}
     out = {}
     for state in _walk(asl):
         params = state.get("Parameters") or {}
         if "ContainerOverrides" in params:
-            out[params["JobName"]] = ({r["Type"]: r["Value"] for r in params["ContainerOverrides"]["ResourceRequirements"]},
-                                      params["JobQueue"])
+            given = params["ContainerOverrides"].get("ResourceRequirements")
+            if given is None:
+                given = [{"Type": r["type"], "Value": r["value"]} for r in
+                         jobdefs[params["JobDefinition"]]["containerProperties"]["resourceRequirements"]]
+            out[params["JobName"]] = ({r["Type"]: r["Value"] for r in given}, params["JobQueue"])
     return out
 
 

@@ -25,7 +25,16 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Span
 from compiler.frontend import deps
-from compiler.frontend.model import Decorator, FlowGraph, FlowModel, GraphNode, ParameterDecl, StepDef, Transition
+from compiler.frontend.model import (
+    Decorator,
+    FlowGraph,
+    FlowModel,
+    FunctionRef,
+    GraphNode,
+    ParameterDecl,
+    StepDef,
+    Transition,
+)
 
 FORMAT = 1
 MAX_ENTRIES = 2000          # past this many entries a write drops the oldest half
@@ -33,7 +42,8 @@ ENV_DIR = "FLOWC_CACHE_DIR"
 ENV_OFF = "FLOWC_NO_CACHE"
 
 _CLASSES: dict[str, type] = {c.__name__: c for c in (
-    Span, Diagnostic, Decorator, ParameterDecl, Transition, StepDef, FlowModel, GraphNode, FlowGraph)}
+    Span, Diagnostic, Decorator, ParameterDecl, Transition, StepDef, FlowModel, GraphNode, FlowGraph,
+    FunctionRef)}
 
 
 def default_dir(explicit: str | None = None) -> str | None:

@@ -127,3 +127,14 @@ class FlowGraph:
     nodes: dict[str, GraphNode]                 # in topological order (start first, end last)
     start: str
     end: str
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A module-level `def` of the flow file named as a value (@exit_hook(on_error=[notify]));
+    a value of the model (decorator arguments), so it lives here, not in the evaluator."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import libcst as cst
 
 from compiler.frontend import deps
+from compiler.frontend.model import FunctionRef
 from compiler.frontend.static_values import (  # noqa: F401  (re-exported: the evaluator's API)
     UNRESOLVED,
     ConfigError,
@@ -28,17 +29,6 @@ from compiler.frontend.static_values import (  # noqa: F401  (re-exported: the e
     NotStatic,
     Symbol,
 )
-
-
-@dataclass(frozen=True)
-class FunctionRef:
-    """A module-level `def` of the flow file named as a value (@exit_hook(on_error=[notify]))."""
-
-    name: str
-
-    def __repr__(self) -> str:
-        return self.name
-
 
 BUILTIN_SYMBOLS = {"int": "int", "float": "float", "str": "str", "bool": "bool",
                    "dict": "dict", "list": "list"}
