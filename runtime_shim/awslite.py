@@ -191,7 +191,9 @@ def credentials():
     found = found or _container() or _imds()
     if found is None:
         raise NoCredentials("no AWS credentials: tried environment, web identity (AWS_ROLE_ARN + "
-                            "AWS_WEB_IDENTITY_TOKEN_FILE), container credentials and instance metadata")
+                            "AWS_WEB_IDENTITY_TOKEN_FILE), container credentials and instance metadata; "
+                            "set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or give "
+                            "the task a role")
     return found
 
 

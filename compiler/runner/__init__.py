@@ -15,7 +15,12 @@ import time
 
 
 class RunError(Exception):
-    """A problem with the user's input, found before any task starts (exit 2)."""
+    """A problem found before any task starts: the user's input (exit 2), or with `exit_code=1`
+    the environment (a datastore that cannot be reached, no credentials)."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def spec_for(flow_path: str, flow_name: str | None = None):
@@ -128,7 +133,7 @@ def run_flow(flow_path: str, *, flow_name=None, params=(), max_workers=None, dat
         ds, run_id = claim_run(root, spec["flow_name"], run_id)
     except RunError as e:
         echo("flowc: error: %s" % e)
-        return 2
+        return e.exit_code
     pkg = build_run_package(flow_path, spec, package_include, echo)
     key = ds.save_code(pkg.data, pkg.sha256)
     if root.startswith("file://"):
@@ -153,8 +158,10 @@ def claim_run(root: str, flow_name: str, run_id):
         ds = FlowDatastore(root, flow_name)
         run_id = run_id or new_run_id()
         runids.claim(ds, run_id)
-    except (runids.RunIdError, DatastoreError) as e:
+    except runids.RunIdError as e:
         raise RunError(str(e)) from None
+    except DatastoreError as e:
+        raise RunError(str(e), exit_code=1) from None
     return ds, run_id
 
 
@@ -201,7 +208,7 @@ def drive(spec, zip_path, sha256, root, ds, run_id, raw, echo, stream, runner_op
         private = private_package(zip_path, sha256)
     except RunError as e:
         echo("flowc: error: %s" % e)
-        return 2
+        return e.exit_code
     runner = local.LocalRunner(spec, private, root, run_id, raw, **runner_options)
     t0 = time.monotonic()
     try:

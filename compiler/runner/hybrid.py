@@ -93,7 +93,7 @@ def run_hybrid(flow_path: str, *, flow_name=None, params=(), max_workers=None, d
                             k8s_api_client, aws_session)
     except RunError as error:
         echo("flowc: error: %s" % error)
-        return 2
+        return error.exit_code
     spec, raw, root, ds, run_id, settings = prepared
     return _execute(plan, spec, raw, root, ds, run_id, settings, groups, flow_path,
                     package_include, max_workers, stream, tty, echo, k8s_api_client, aws_session,

@@ -33,8 +33,10 @@ def test_fail_logs_show_fix_resume(tmp_path):
     assert failed.pathspec == "FailFlow/%s/body/t-1" % run_id
     exc = failed.exception
     assert (exc.type, exc.message) == ("ValueError", "bad item 2")
-    # the traceback names the user's file and line, not the task's private copy or the runtime
-    assert 'File "%s", line %d, in body' % (flow, RAISE_LINE) in exc.traceback
+    # the traceback names the user's file (relative to the flow's folder, as on Argo and Step
+    # Functions: every task starts in an empty directory) and line, not the task's private copy
+    # or the runtime
+    assert 'File "flow.py", line %d, in body' % RAISE_LINE in exc.traceback
     assert "flowc-task-" not in exc.traceback and "runtime_shim" not in exc.traceback
     assert failed.stdout == "body item 2\n"
     assert "ValueError: bad item 2" in failed.stderr
@@ -42,7 +44,7 @@ def test_fail_logs_show_fix_resume(tmp_path):
 
     code, out, err = flowc(tmp_path, "logs", "FailFlow/%s/body/t-1" % run_id, "--stderr")
     assert code == 0, err
-    assert 'File "%s", line %d, in body' % (flow, RAISE_LINE) in out and "body item" not in out
+    assert 'File "flow.py", line %d, in body' % RAISE_LINE in out and "body item" not in out
     code, out, _ = flowc(tmp_path, "logs", "FailFlow/%s/body/t-1" % run_id, "--stdout", "--follow")
     assert (code, out) == (0, "body item 2\n")      # --follow ends: the attempt has failed
     code, _, err = flowc(tmp_path, "logs", "FailFlow/%s/body/t-1" % run_id, "--attempt", "4")

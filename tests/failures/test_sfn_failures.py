@@ -129,8 +129,13 @@ def test_sfn_terminate_stops_the_execution_and_its_batch_job(tmp_path, monkeypat
     code, out = _flowc("terminate", flow, "slow1", "--target", "stepfunctions")
     assert code == 0 and "slow1: stopped; 1 Batch job(s) terminated" in out, out
     sfn = sfn_moto.client("stepfunctions")
-    [execution] = [e for m in sfn.list_state_machines()["stateMachines"] if m["name"].startswith("SfnSlowFlow")
-                   for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]]
+    stop_by = time.time() + 20     # moto's interpreter thread settles the status after StopExecution
+    while True:
+        [execution] = [e for m in sfn.list_state_machines()["stateMachines"] if m["name"].startswith("SfnSlowFlow")
+                       for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]]
+        if execution["status"] != "RUNNING" or time.time() > stop_by:
+            break
+        time.sleep(0.2)
     assert (execution["name"], execution["status"]) == ("slow1", "ABORTED")
     [job] = batch.describe_jobs(jobs=[running[0]["jobId"]])["jobs"]
     assert job.get("statusReason") == "flowc terminate"
