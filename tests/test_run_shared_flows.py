@@ -21,6 +21,10 @@ RUNS = [
     ("static_config.py", ()),
     ("include_file.py", ()),
     ("hybrid_cloud.py", ()),
+    ("conditional_skip.py", ()),
+    ("conditional_skip.py", ("mode=work",)),
+    ("switch_in_branch.py", ()),
+    ("switch_in_branch.py", ("size=3",)),
 ]
 
 
