@@ -49,7 +49,7 @@ def test_switch_shapes():
     assert n["many"].matching_join == "fj" and n["each"].foreach_depth == 1
     n = g("branch_in_switch.py")
     assert n["wide"].matching_join == "wj"
-    n = g("switch_in_branch.py")
+    n = g("switch_in_split_branch.py")
     assert n["a"].split_parents == ["start"] and n["j"].join_of == "start"
 
 

@@ -88,13 +88,24 @@ def _deployed_action(flow, target, flow_name, flags, action):
         _fail(error)
 
 
-@click.command("terminate")
-@click.argument("flow", type=click.Path(dir_okay=False))
-@click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
-              help="The workflow engine the flow is deployed on.")
-@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
-@settings_options(only=DEPLOYED_SETTINGS)
+def _on_a_deployed_run(name: str):
+    """`flowc NAME FLOW RUN --target T`: the arguments and options of a command on one deployed run."""
+    decorators = (click.command(name), click.argument("flow", type=click.Path(dir_okay=False)),
+                  click.argument("run"),
+                  click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
+                               help="The workflow engine the flow is deployed on."),
+                  click.option("--flow", "flow_name", default=None,
+                               help="The flow class, when the file holds several."),
+                  settings_options(only=DEPLOYED_SETTINGS))
+
+    def decorate(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+    return decorate
+
+
+@_on_a_deployed_run("terminate")
 def terminate(flow, run, target, flow_name, **flags):
     """Stop a deployed run: Step Functions StopExecution and its Batch jobs; Argo stops the workflow."""
     from compiler.deploy import runs as r
@@ -110,13 +121,7 @@ def _suspendable(target) -> None:
         fail(r.NO_SUSPEND, 2)
 
 
-@click.command("suspend")
-@click.argument("flow", type=click.Path(dir_okay=False))
-@click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
-              help="The workflow engine the flow is deployed on.")
-@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
-@settings_options(only=DEPLOYED_SETTINGS)
+@_on_a_deployed_run("suspend")
 def suspend(flow, run, target, flow_name, **flags):
     """Pause a running Argo workflow: no new pods start until `flowc unsuspend`."""
     from compiler.deploy import runs as r
@@ -125,13 +130,7 @@ def suspend(flow, run, target, flow_name, **flags):
     _deployed_action(flow, target, flow_name, flags, lambda wf, st: "%s: %s" % (run, r.suspend(target, st, run, True)))
 
 
-@click.command("unsuspend")
-@click.argument("flow", type=click.Path(dir_okay=False))
-@click.argument("run")
-@click.option("--target", "-t", type=TARGETS, required=True, callback=canonical_target,
-              help="The workflow engine the flow is deployed on.")
-@click.option("--flow", "flow_name", default=None, help="The flow class, when the file holds several.")
-@settings_options(only=DEPLOYED_SETTINGS)
+@_on_a_deployed_run("unsuspend")
 def unsuspend(flow, run, target, flow_name, **flags):
     """Let a suspended Argo workflow go on (Argo's `resume`; flowc's `resume` re-runs a failed run)."""
     from compiler.deploy import runs as r

@@ -30,6 +30,25 @@ def install() -> None:
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as diw,
+    )
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
+
+    worker = diw.DistributedItemProcessorWorker
+    eval_job = worker._eval_job
+
+    def _eval_job(self, env, job):
+        # keep each failed item's own error: the Map's failure names it (moto logs it at DEBUG only)
+        try:
+            eval_job(self, env, job)
+        finally:
+            state = env.program_state()
+            if isinstance(state, ProgramError):
+                errors = self._map_run_record.__dict__.setdefault("flowc_item_errors", [])
+                errors.append("item %s: %s" % (job.job_index, dict(state.error or {})))
+
+    worker._eval_job = _eval_job
     cls = dic.DistributedIterationComponent
     original = cls._map_run
 
@@ -45,7 +64,8 @@ def install() -> None:
             raise FailureEventException(FailureEvent(
                 env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskFailed,
                 event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-                    error=error.to_name(), cause=f"{cause}: {failed} of {total} items failed"))))
+                    error=error.to_name(), cause=f"{cause}: {failed} of {total} items failed; "
+                                                 + "; ".join(record.__dict__.get("flowc_item_errors", [])[:3])))))
 
     cls._map_run = _map_run
     _INSTALLED["original"] = original

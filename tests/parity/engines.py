@@ -165,8 +165,8 @@ def run_argo(path: str, params: dict[str, str], tmp_path, images: dict[str, str]
 SFN_DATASTORE = "s3://flowc-parity/ds"
 
 
-def run_sfn(path: str, params: dict[str, str], sfn_moto, monkeypatch, images: dict[str, str] | None = None
-            ) -> tuple[str, str, list[dict]]:
+def run_sfn(path: str, params: dict[str, str], sfn_moto, monkeypatch, images: dict[str, str] | None = None,
+            timeout: float = 240) -> tuple[str, str, list[dict]]:
     """The compiled state machine on moto; returns (run id, datastore, job records). The client
     then reads the run from moto's S3 (environment set for this test only)."""
     from compiler.pipeline import compile_file
@@ -182,7 +182,7 @@ def run_sfn(path: str, params: dict[str, str], sfn_moto, monkeypatch, images: di
     before = len(JOBS.jobs)
     for image, python in (images or {}).items():
         monkeypatch.setitem(JOB_SETTINGS.images, image, python)
-    desc = sfn_moto.run(arn, run_id, dict(params), timeout=240)
+    desc = sfn_moto.run(arn, run_id, dict(params), timeout=timeout)
     jobs = [j for j in JOBS.jobs[before:] if run_id in j.get("argv", [])]
     if desc["status"] != "SUCCEEDED":
         logs = "\n".join("--- %s exit %s\n%s" % (j["name"], j.get("exit_code"), j.get("stderr", "")[-2000:])

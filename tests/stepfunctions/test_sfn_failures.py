@@ -50,6 +50,9 @@ def test_a_failing_foreach_item_fails_the_execution(sfn_moto, tmp_path):
     jobs = [j for j in JOBS.jobs[before:] if run_id in j.get("argv", [])]
     steps = sorted(j["argv"][j["argv"].index("--step") + 1] for j in jobs)
     assert desc["status"] == "FAILED", (desc["status"], steps)
+    # the Map fails as a Map does on AWS, and names the failed item and its error
+    assert desc["error"] == "States.ExceedToleratedFailureThreshold", desc
+    assert "1 of 3 items failed; item 1: " in desc["cause"] and "States.TaskFailed" in desc["cause"], desc["cause"][:500]
     assert "join" not in steps and "end" not in steps, steps
     failed = [j for j in jobs if j.get("exit_code")]
     assert len(failed) == 1 and "item one fails" in failed[0].get("stderr", "")
