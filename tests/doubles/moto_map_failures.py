@@ -69,3 +69,38 @@ def install() -> None:
 
     cls._map_run = _map_run
     _INSTALLED["original"] = original
+    _retry_server_errors()
+
+
+def _retry_server_errors() -> None:
+    """moto's interpreter calls the moto server with no retries at all; on a loaded 2-core machine
+    its threaded server now and then answers a 500 (a race inside moto), which failed the item
+    with `States.Runtime: KeyError('RequestId')` (moto's error path expects AWS's RequestId). The
+    AWS services behind Step Functions' integrations are called with the SDK's retries, so the
+    calls for Batch and the aws-sdk integration get botocore's standard retry of 5xx answers."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as sdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_batch as batch,
+    )
+
+    for module in (batch, sdk):
+        make = module.boto_client_for
+
+        def with_retries(*args, _make=make, **kwargs):
+            return _retrying(_make(*args, **kwargs))
+
+        module.boto_client_for = with_retries
+
+
+def _retrying(client):
+    """The same client with botocore's standard retries for 5xx answers (and nothing else)."""
+    import boto3
+    from botocore.config import Config
+
+    meta = client.meta
+    config = meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 4}))
+    return boto3.client(meta.service_model.service_name, region_name=meta.region_name,
+                        endpoint_url=meta.endpoint_url, config=config,
+                        aws_access_key_id="ak", aws_secret_access_key="sk")
