@@ -12,20 +12,22 @@ import json
 import os
 import sys
 import time
-import urllib.request
-import uuid
 
 WEBHOOK_ENV = "FLOWC_EVENTS_WEBHOOK"
 FINISH_EVENT_ENV = "FLOWC_FINISH_EVENT"
 
 
 def body(name: str, payload: dict) -> dict:
+    import uuid
+
     return {"name": name, "payload": dict({"name": name, "id": str(uuid.uuid4()), "timestamp": int(time.time())},
                                           **payload)}
 
 
 def publish(url: str, name: str, payload: dict, timeout: float = 30.0) -> dict:
     """POST the event; returns the body sent. Raises OSError (urllib's errors) when it fails."""
+    import urllib.request  # here: every task imports this module, few publish
+
     sent = body(name, payload)
     request = urllib.request.Request(url, data=json.dumps(sent).encode("utf-8"), method="POST",
                                      headers={"Content-Type": "application/json"})

@@ -7,10 +7,7 @@ setting nothing happens: the image must carry the packages (FC217 says so at com
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 
 def wanted():
@@ -25,6 +22,8 @@ def requirement(name, version):
 
 
 def cache_dir(packages):
+    import tempfile
+
     key = json.dumps([sorted(packages.items()), "%d.%d" % sys.version_info[:2]], sort_keys=True)
     root = os.environ.get("FLOWC_PACKAGE_CACHE") or os.path.join(tempfile.gettempdir(), "flowc-packages")
     return os.path.join(root, hashlib.sha256(key.encode("utf-8")).hexdigest()[:32])
@@ -36,6 +35,9 @@ def ensure(step_spec, log=None):
     packages = step_spec.get("packages") or {}
     if not packages or not wanted():
         return None
+    import shutil
+    import subprocess
+
     target = cache_dir(packages)
     if not os.path.isdir(target):
         work = "%s.tmp-%d" % (target, os.getpid())

@@ -148,3 +148,42 @@ def test_threads_at_preload_make_forking_unsafe(tmp_path):
     code = "import runpy; g = runpy.run_path(%r); print(g['_threads_running']())" % os.path.abspath(server)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.stdout.strip() == "None", p.stdout + p.stderr
+
+
+_TASK_AFTER_WARM = '''
+import json, runpy, sys
+g = runpy.run_path(%(server)r)
+g["warm"]()
+before = set(sys.modules)
+import runtime_shim.__main__ as entry
+try:
+    rc = entry._main(%(argv)r)
+except SystemExit as e:
+    rc = e.code
+with open(%(out)r, "w") as f:
+    json.dump({"rc": rc, "new": sorted(set(sys.modules) - before)}, f)
+'''
+
+
+def test_a_task_forked_from_the_warm_server_imports_only_the_flow(tmp_path):
+    """What the fork server imports once (warm) is everything a task imports besides the flow:
+    a task that imported, say, urllib.request again would pay ~10 ms of CPU each, 10 s at 1,000."""
+    from tests.runtime_fixtures import Package
+
+    server = os.path.join(os.path.dirname(E.__file__), "..", "..", "compiler", "runner", "forkserver.py")
+    pkg = Package(os.path.join(SHARED_VALID, "wide_foreach.py"), tmp_path)
+    root = file_root(tmp_path)
+    common = ["task", "--datastore", root, "--run-id", "w"]
+    tasks = [("start", "", ["--params-json", json.dumps({"width": 2})]), ("square", "0", []),
+             ("square", "1", []), ("total", "", []), ("end", "", [])]
+    for n, (step, index, extra) in enumerate(tasks):
+        out = tmp_path / ("new-%d.json" % n)
+        argv = common + ["--step", step, "--index-path", index, "--attempt", "0"] + extra
+        cwd = tmp_path / ("cwd-%d" % n)
+        cwd.mkdir()
+        code = _TASK_AFTER_WARM % {"server": os.path.abspath(server), "argv": argv, "out": str(out)}
+        p = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONPATH=pkg.zip, PYTHONSAFEPATH="1"))
+        result = json.loads(out.read_text())
+        assert result["rc"] == 0, p.stdout + p.stderr
+        assert result["new"] == ["flowc_user_flow"], (step, result["new"])

@@ -28,10 +28,12 @@ import socket
 import sys
 import time
 
-# What a task imports on its hot path: imported once here instead of once per task.
-RUNTIME_MODULES = ("runtime_shim.__main__", "runtime_shim.task", "runtime_shim.attempt",
-                   "runtime_shim.api", "runtime_shim.datastore", "runtime_shim.params",
-                   "runtime_shim.graph", "json", "pickle", "hashlib", "traceback", "zipfile")
+# Besides every module of runtime_shim: the stdlib modules a task imports lazily on its hot path.
+# Imported once here instead of once per task (a forked task that imports the email package, say,
+# pays ~10 ms of CPU for it: a thousand tasks, ten seconds). tests/test_forkserver.py checks that a
+# task forked from warm() imports nothing but the flow.
+STDLIB_MODULES = ("json", "pickle", "hashlib", "traceback", "zipfile", "zipimport", "importlib.util",
+                  "signal", "shutil", "struct", "zlib", "uuid", "urllib.request", "datetime")
 GRACE_S = 3.0
 
 
@@ -109,12 +111,25 @@ def _child(req, fd, sock, wake_fds):
         os._exit(code if isinstance(code, int) else 1)
 
 
+def warm():
+    """Import what every task imports: each runtime module (found in the package, so a module
+    added later is warmed too) and STDLIB_MODULES; install the `metaflow` shim."""
+    import importlib
+    import pkgutil
+
+    import runtime_shim
+
+    for name in STDLIB_MODULES:
+        importlib.import_module(name)
+    for info in sorted(pkgutil.iter_modules(runtime_shim.__path__), key=lambda i: i.name):
+        importlib.import_module("runtime_shim." + info.name)
+    sys.modules["runtime_shim.api"].install()
+
+
 def serve(sock, preload):
     import importlib
 
-    for name in RUNTIME_MODULES:
-        importlib.import_module(name)
-    sys.modules["runtime_shim.api"].install()
+    warm()
     for name in preload:
         try:
             importlib.import_module(name)
