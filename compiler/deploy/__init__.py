@@ -9,7 +9,7 @@ same flow twice changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 
 class DeployError(RuntimeError):
@@ -68,3 +68,35 @@ class LazyClient:
 
     def __getattr__(self, name: str):
         return getattr(self._make(), name)
+
+
+ARGO_GROUP, ARGO_VERSION = "argoproj.io", "v1alpha1"      # Argo Workflows' and Argo Events' CRDs
+
+
+def put_custom_object(custom, namespace: str, plural: str, body: dict[str, Any],
+                      compared: tuple[str, ...] = ("labels",)) -> str:
+    """Create or replace an argoproj.io custom object (a kubernetes CustomObjectsApi): "created",
+    "unchanged" (same spec and `compared` metadata) or "replaced". A custom resource is replaced
+    only at the version read (422 without one, 409 if stale)."""
+    import json
+
+    from kubernetes.client.exceptions import ApiException
+
+    name = body["metadata"]["name"]
+    body = json.loads(json.dumps(body))
+    body["metadata"]["namespace"] = namespace
+    try:
+        current = custom.get_namespaced_custom_object(ARGO_GROUP, ARGO_VERSION, namespace, plural, name)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+        custom.create_namespaced_custom_object(ARGO_GROUP, ARGO_VERSION, namespace, plural, body)
+        return "created"
+    meta = current.get("metadata", {})
+    if current.get("spec") == body.get("spec") and \
+            all(meta.get(key) == body["metadata"].get(key) for key in compared):
+        return "unchanged"
+    body["metadata"]["resourceVersion"] = meta.get("resourceVersion")
+    custom.replace_namespaced_custom_object(ARGO_GROUP, ARGO_VERSION, namespace, plural, name, body)
+    return "replaced"
+

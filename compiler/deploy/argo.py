@@ -5,10 +5,10 @@ import functools
 import json
 from typing import Any, cast
 
-from compiler.deploy import Action, DeployError, DeployPlan, LazyClient, RunNotFound
+from compiler.deploy import ARGO_GROUP, ARGO_VERSION, Action, DeployError, DeployPlan, LazyClient, RunNotFound, put_custom_object
 from compiler.targets.base import CodePackageRef, OutputFile
 
-GROUP, VERSION = "argoproj.io", "v1alpha1"
+GROUP, VERSION = ARGO_GROUP, ARGO_VERSION
 PLURALS = {"WorkflowTemplate": "workflowtemplates", "CronWorkflow": "cronworkflows", "Workflow": "workflows"}
 
 
@@ -87,26 +87,8 @@ def documents(files: list[OutputFile]) -> list[dict[str, Any]]:
 
 
 def _put_custom(custom, namespace: str, body: dict[str, Any]) -> str:
-    from kubernetes.client.exceptions import ApiException
-
-    plural, name = PLURALS[body["kind"]], body["metadata"]["name"]
-    body = json.loads(json.dumps(body))
-    body["metadata"]["namespace"] = namespace
     try:
-        try:
-            current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
-        except ApiException as error:
-            if error.status != 404:
-                raise
-            custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
-            return "created"
-        if current.get("spec") == body.get("spec") and \
-                current.get("metadata", {}).get("labels") == body["metadata"].get("labels"):
-            return "unchanged"
-        # a custom resource is replaced only at the version read (422 without one, 409 if stale)
-        body["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-        custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body)
-        return "replaced"
+        return put_custom_object(custom, namespace, PLURALS[body["kind"]], body)
     except _client_errors() as error:
         raise KubeApiError(api_error(error)) from None
 

@@ -3,34 +3,17 @@ a flow that no longer declares a trigger (a Sensor shares the WorkflowTemplate's
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
-from compiler.deploy import Action
+from compiler.deploy import ARGO_GROUP as GROUP
+from compiler.deploy import ARGO_VERSION as VERSION
+from compiler.deploy import Action, put_custom_object
 
-GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "sensors"
+PLURAL = "sensors"
 
 
 def put_sensor(custom, namespace: str, body: dict[str, Any]) -> str:
-    from kubernetes.client.exceptions import ApiException
-
-    name = body["metadata"]["name"]
-    body = json.loads(json.dumps(body))
-    body["metadata"]["namespace"] = namespace
-    try:
-        current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-    except ApiException as error:
-        if error.status != 404:
-            raise
-        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-        return "created"
-    meta = current.get("metadata", {})
-    if current.get("spec") == body.get("spec") and meta.get("labels") == body["metadata"].get("labels") \
-            and meta.get("annotations") == body["metadata"].get("annotations"):
-        return "unchanged"
-    body["metadata"]["resourceVersion"] = meta.get("resourceVersion")
-    custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
-    return "replaced"
+    return put_custom_object(custom, namespace, PLURAL, body, compared=("labels", "annotations"))
 
 
 def remove_sensor(custom, namespace: str, name: str, flow_name: str) -> str:
