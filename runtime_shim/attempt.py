@@ -38,6 +38,46 @@ class StepFailed(Exception):
     """The attempt failed because of the flow (exit 1); the message, if any, is logged."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: the engine is stopping the task (a timeout, a terminate, a node drain).
+    A BaseException, so neither the step's `except Exception` nor @catch swallows it."""
+    __module__ = "flowc"        # failure.json's type: flowc.Terminated (not a metaflow exception)
+
+
+EXIT_TERMINATED = 128 + 15      # as if SIGTERM had ended the process
+
+
+class _TermTrap:
+    """While the task loads and runs user code, SIGTERM raises Terminated there, so the attempt
+    stores its logs and a failure record (where the step was) before the engine's SIGKILL. Once
+    the step's work is done (routing, persisting), SIGTERM only is noted: the result is stored."""
+
+    def __init__(self):
+        import signal
+
+        self.signal = signal
+        self.armed = True
+        self.arrived = False
+        try:
+            self.old = signal.signal(signal.SIGTERM, self._on_term)
+        except ValueError:          # not the main thread (an embedding caller): no trap
+            self.old = None
+
+    def _on_term(self, signum, frame):
+        self.arrived = True
+        if self.armed:
+            self.armed = False
+            raise Terminated("the task was stopped by SIGTERM (the engine ended it: a timeout, a terminate "
+                             "or a node drain)")
+
+    def disarm(self):
+        self.armed = False
+
+    def restore(self):
+        if self.old is not None:
+            self.signal.signal(self.signal.SIGTERM, self.old)
+
+
 def execute(a) -> int:
     spec = load_spec(a.spec)
     step = check_request(a, spec)
@@ -48,10 +88,12 @@ def execute(a) -> int:
     from runtime_shim.logcapture import LogCapture
 
     capture = LogCapture(attempt.store_log_chunk).start()
+    trap = _TermTrap()
     try:
         try:
             attempt.load(given)
             attempt.run_user_code()
+            trap.disarm()
             attempt.route()
             attempt.persist()
             from runtime_shim import events  # @trigger_on_finish: a finished run says so
@@ -65,8 +107,14 @@ def execute(a) -> int:
         except UserError as e:      # the flow failed to import: a failed attempt too
             attempt.record_failure(StepFailed(str(e)), exc=e.__cause__ or e.__context__)
             raise
+        except Terminated as e:
+            trap.disarm()
+            log("%s attempt %d: %s" % (attempt.pathspec, a.attempt, e))
+            attempt.record_failure(StepFailed(str(e)), exc=e)
+            return EXIT_TERMINATED
         return EXIT_OK
     finally:
+        trap.restore()
         capture.stop()
 
 

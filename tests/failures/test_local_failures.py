@@ -259,3 +259,56 @@ def test_run_options_refuse_a_run_id_that_leaves_its_folder(tmp_path):
     assert not (tmp_path / "F" / "options.json").exists()
     ds.write_run_options("r-1.2_3", {"tags": ["x"]})
     assert ds.read_run_options("r-1.2_3") == {"tags": ["x"]}
+
+
+def test_a_task_stopped_by_sigterm_stores_its_logs_and_where_it_was(tmp_path):
+    """Argo (activeDeadlineSeconds, a stop), Batch (a timeout, TerminateJob) and a node drain send
+    SIGTERM before SIGKILL: the attempt ends with 143 and leaves its logs and a failure record
+    naming the line the step was on, instead of nothing ("unfinished")."""
+    import signal
+    import time
+
+    from runtime_shim.datastore import FlowDatastore
+    from tests.runtime_fixtures import Package, file_root
+
+    (tmp_path / "long.py").write_text('''from metaflow import FlowSpec, catch, step
+
+
+class LongFlow(FlowSpec):
+    @catch(var="err")
+    @step
+    def start(self):
+        import time
+        print("working on it")
+        time.sleep(60)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    pkg = Package(str(tmp_path / "long.py"), tmp_path)
+    root = file_root(tmp_path)
+    env = dict(os.environ, PYTHONPATH=pkg.zip, PYTHONSAFEPATH="1")
+    proc = subprocess.Popen([sys.executable, "-m", "runtime_shim", "task", "--datastore", root, "--run-id", "r",
+                             "--step", "start", "--index-path", "", "--attempt", "0", "--params-json", "{}"],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        seen.append(line)
+        if "working on it" in line or time.monotonic() > deadline:
+            break
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=30)
+    out = "".join(seen) + rest
+    assert proc.returncode == 143, out
+    assert "stopped by SIGTERM" in out
+    ds = FlowDatastore(root, "LongFlow")
+    rec = ds.read_failure("r", "start", "t", 0)
+    assert rec["type"] == "flowc.Terminated" and "stopped by SIGTERM" in rec["message"]
+    assert "time.sleep(60)" in rec["traceback"]           # where the step was: not swallowed by @catch
+    assert ds.attempts_done("r", "start", "t") == []      # no result was published
+    task = Run("LongFlow/r", datastore=root)["start"].tasks(complete_only=False)[0]
+    assert "working on it" in task.stdout
