@@ -194,9 +194,10 @@ class MotoSfn:
         self._saved_run = batch_models.Job.run
         install_job_runner()
         _patch_batch_integration()
-        from tests.doubles import moto_map_failures
+        from tests.doubles import moto_map_failures, moto_parallel_errors
 
         moto_map_failures.install()
+        moto_parallel_errors.install()
 
         self.port = _free_port()
         os.environ["MOTO_PORT"] = str(self.port)   # moto's ASL interpreter calls back to this port

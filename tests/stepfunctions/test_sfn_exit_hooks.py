@@ -52,7 +52,12 @@ def test_success_hook_runs_after_the_run_on_moto(sfn_moto):
     assert f"hook-saw success {run_id} 7" in hooks[0]["stdout"]
 
 
-# The error path (a failed branch caught by the Parallel's Catch-all) is not executed here: moto
-# 5.2.5 re-raises a failed Parallel branch as a custom error named States.TaskFailed and aborts
-# the execution ("Custom Error Names MUST NOT begin with the prefix 'States.'"); its states are
-# checked by test_exit_hook_states_validate, and the error hook runs in the Argo executor test.
+def test_error_hook_runs_after_a_failed_run_on_moto(sfn_moto):
+    """The end step fails inside the Parallel: its Catch-all runs the error hook job, then the
+    execution fails (RunFailed), and the success hook never runs. moto needs
+    tests/doubles/moto_parallel_errors.py to propagate the branch's States.TaskFailed as AWS does."""
+    run_id, desc, hooks = _run(sfn_moto, fail=True)
+    assert desc["status"] == "FAILED", desc
+    assert len(hooks) == 1 and hooks[0]["exit_code"] == 0, hooks
+    assert f"hook-saw error {run_id} 7" in hooks[0]["stdout"]
+    assert "hook-saw success" not in hooks[0]["stdout"]
