@@ -236,6 +236,11 @@ IGNORED = Fate(WARNED, WARNED, WARNED, "FC219", "flowc does not apply it on any 
 PACKAGES = Fate(WARNED, WARNED, WARNED, "FC217",
                 "flowc creates no environment: the image must carry these packages, or the "
                 "task's environment sets FLOWC_INSTALL_PACKAGES=1 to pip-install them at task start")
+# Arguments flowc never reads, so one that is only known when the flow runs is no error: the image's
+# Python runs every task, whatever version a package decorator names (FC217 already says the image
+# must match), e.g. the tutorials' @conda_base(python=get_python_version()).
+UNREAD_ARGUMENTS: dict[str, frozenset[str]] = {
+    name: frozenset({"python"}) for name in ("conda", "conda_base", "pypi", "pypi_base")}
 CARD = Fate(WARNED, WARNED, WARNED, "FC218", "flowc renders no cards; current.card is a no-op")
 TRIGGER = Fate(WARNED, WARNED, INERT, None, "not compiled (helper trig's work: Argo Events, EventBridge)",
                (("argo", "FC311"), ("stepfunctions", "FC409")))

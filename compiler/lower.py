@@ -426,7 +426,7 @@ def include_file_problems(plan: FlowPlan) -> list[Diagnostic]:
         if os.path.isabs(path) or path.startswith("~") or ".." in parts:
             out.append(Diagnostic("FC213", ERROR, f"IncludeFile {p.name!r}: its default {path!r} is outside the "
                                   "flow's folder; only files beside the flow are read at compile time "
-                                  "(set allow_outside_files to allow it)", p.span))
+                                  "(set allow_outside_files to allow it)", p.span, path=plan.path))
     return out
 
 

@@ -146,6 +146,11 @@ def from_argv(declared: list[dict], plain: list[str], b64: list[str]) -> dict:
     return given
 
 
+# An IncludeFile value that names a file of the code package instead of carrying content: what a
+# compiled Argo workflow passes for a default too large (or not text) for a workflow argument.
+PACKAGED_FILE = "flowc-packaged-file:"
+
+
 def read_include(p: dict, path: str, base_dir: str | None = None):
     """The content of IncludeFile `p` from `path` (relative paths: from `base_dir` first, then the
     current directory): text as str, bytes as a str with surrogate escapes (the task encodes back)."""
@@ -165,6 +170,17 @@ def read_include(p: dict, path: str, base_dir: str | None = None):
     return data.decode("utf-8", "surrogateescape")
 
 
+def _packaged(p: dict, path: str, base_dir: str | None):
+    """The content of a file of the code package (a relative path inside the flow's folder)."""
+    parts = path.replace("\\", "/").split("/")
+    if not base_dir or not path or os.path.isabs(path) or ".." in parts:
+        raise ParamError("parameter '%s': %s%s does not name a file of the code package"
+                         % (p["name"], PACKAGED_FILE, path))
+    if not os.path.isfile(os.path.join(base_dir, path)):
+        raise ParamError("parameter '%s': the code package has no file %s" % (p["name"], path))
+    return read_include(p, path, base_dir)
+
+
 def resolve(declared: list[dict], given: dict, base_dir: str | None = None) -> dict:
     """attr -> converted value, for every declared parameter. Default paths of IncludeFile are
     read relative to `base_dir` (the flow's directory); no chdir needed. A Config's value is its
@@ -182,7 +198,10 @@ def resolve(declared: list[dict], given: dict, base_dir: str | None = None) -> d
         if p.get("kind") == "config":      # the value the compiler resolved (runtime_shim.configs)
             out[p["attr"]] = convert(p, p.get("default"))
         elif name in given and given[name] is not None:
-            out[p["attr"]] = convert(p, given[name])
+            value = given[name]
+            if p.get("kind") == "include_file" and isinstance(value, str) and value.startswith(PACKAGED_FILE):
+                value = _packaged(p, value[len(PACKAGED_FILE):], base_dir)
+            out[p["attr"]] = convert(p, value)
         elif p.get("has_default") and p.get("default") is not None:
             default = p["default"]
             if p.get("kind") == "include_file" and isinstance(default, str):

@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from compiler.decorators import UNREAD_ARGUMENTS
 from compiler.diagnostics import ERROR, Diagnostic, Span
 from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.imports import Names, inner_statements, local_modules
@@ -100,7 +101,8 @@ class Parser(TransitionReader, ParameterReader):
         self.names = Names(module)
         path = self.source.path
         self.directory = os.path.dirname(os.path.abspath(path)) if path and path != "<string>" else None
-        self.scope = Scope.from_module(module, self.directory)
+        self.scope = Scope.from_module(module, self.directory,
+                                       file=os.path.abspath(path) if self.directory else None)
         if self.options.resolve_env:
             self.scope.env = EnvReads(self.options.env())
         cls = self._choose_class(module)
@@ -340,6 +342,8 @@ class Parser(TransitionReader, ParameterReader):
                 else:
                     key = a.keyword.value
                     arg_nodes[key] = self.want(a.value)
+                    if key in UNREAD_ARGUMENTS.get(name, ()):
+                        continue
                     try:
                         args[key] = evaluate(a.value, self.scope)
                     except NotStatic as exc:

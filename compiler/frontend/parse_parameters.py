@@ -63,6 +63,19 @@ class ParameterReader:
     input_files: list[str]
     model_cls: cst.ClassDef
 
+    def _beside_the_flow(self, default: Any) -> Any:
+        """An IncludeFile default computed from `__file__` (the tutorials' `script_path("movies.csv")`)
+        is absolute; inside the flow's folder it names the same file relative to it, which is what
+        the code package holds and what the output may show (no path of the compiling machine)."""
+        if not isinstance(default, (str, os.PathLike)) or not self.directory:
+            return default
+        path = os.fspath(default)
+        if os.path.isabs(path):
+            rel = os.path.relpath(os.path.normpath(path), self.directory)
+            if rel != ".." and not rel.startswith(".." + os.sep):
+                return rel.replace(os.sep, "/")
+        return path
+
     def not_static(self, exc: NotStatic, what: str, when: str = "the flow runs") -> None:
         raise NotImplementedError
 
@@ -246,6 +259,8 @@ class ParameterReader:
             source = resolved.source if resolved is not None else None
         if isinstance(default, tuple) and default[:1] == ("deploy_time",):
             default, has_default = None, False
+        if kind == "include_file":
+            default = self._beside_the_flow(default)
         t = kw.get("type")
         type_name = None
         if isinstance(t, tuple):

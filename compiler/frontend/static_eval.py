@@ -74,13 +74,33 @@ class Scope:
     config_names: dict[str, ConfigNode] = field(default_factory=dict)   # config_expr's names
     config_attrs: dict[str, str] = field(default_factory=dict)          # class attribute -> config name
     env: EnvReads | None = None                                         # resolve_env opt-in
+    file: str | None = None                      # the module's file, absolute: its `__file__`
+    def_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)  # static_calls follows them
+    calls: int = 0                               # nested function calls being followed
 
     @classmethod
-    def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0) -> "Scope":
-        scope = cls(directory=directory, depth=depth)
+    def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0,
+                    file: str | None = None) -> "Scope":
+        scope = cls(directory=directory, depth=depth, file=file)
         for stmt in module.body:
             scope._collect(stmt)
         return scope
+
+    def for_call(self) -> "Scope":
+        """The scope of a module-level function's body (static_calls): the module's names, and
+        locals bound in order (bind) ahead of them."""
+        return Scope(directory=self.directory, assigns=self.assigns, reassigned=self.reassigned,
+                     imports=dict(self.imports), functions=self.functions, defs=self.defs,
+                     _modules=self._modules, depth=self.depth, env=self.env, file=self.file,
+                     def_nodes=self.def_nodes, calls=self.calls + 1)
+
+    def bind(self, name: str, value: Any) -> None:
+        self._cache[name] = value
+
+    def collect_import(self, small: cst.Import | cst.ImportFrom) -> None:
+        self._collect(cst.SimpleStatementLine(body=[small]))
+        for name in _bound_names(small):
+            self._cache.pop(name, None)
 
     def _collect(self, stmt) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -108,6 +128,7 @@ class Scope:
             self.functions.add(stmt.name.value)
             if isinstance(stmt, cst.FunctionDef):
                 self.defs.add(stmt.name.value)
+                self.def_nodes[stmt.name.value] = stmt
             self.reassigned.add(stmt.name.value)
         elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
             # names bound inside compound statements are not static constants
@@ -157,7 +178,8 @@ class Scope:
         if path is not None and self.depth < 8:
             try:
                 mod = cst.parse_module(deps.read_text(path))
-                result = Scope.from_module(mod, os.path.dirname(path), self.depth + 1)
+                result = Scope.from_module(mod, os.path.dirname(path), self.depth + 1,
+                                           file=os.path.abspath(path))
             except Exception:
                 result = None
         self._modules[key] = result
@@ -187,6 +209,8 @@ class Scope:
             return value
         if name in self.defs and name not in self.assigns and name not in self.imports:
             return FunctionRef(name)
+        if name == "__file__" and self.file is not None:
+            return self.file
         if name in self.reassigned:
             raise NotStatic(f"`{name}` is assigned more than once or inside a block, so its "
                             "value is only known when the flow runs", node)
@@ -435,7 +459,13 @@ def _attribute(node: cst.Attribute, scope: Scope) -> Any:
                 if sib is not None and len(rest) == 1:
                     return sib.lookup(rest[0], node)
     _not_yet_a_config(base.split(".")[0] if base else None, scope, node)
-    raise NotStatic("an attribute of an object that is only known when the flow runs", node)
+    from compiler.frontend import static_calls
+
+    try:                                   # a path value's .parent & co.
+        value = evaluate(node.value, scope)
+    except NotStatic:
+        value = None
+    return static_calls.attribute(value, node.attr.value, node)
 
 
 def _sequence(node: cst.List | cst.Tuple | cst.Set, scope: Scope) -> Any:
@@ -576,7 +606,9 @@ def _call(node: cst.Call, scope: Scope) -> Any:
         elif func.value in ("list", "tuple", "set") and func.value not in scope.assigns:
             target = func.value
     if target is None:
-        raise NotStatic("a call to a function is only evaluated when the flow runs", node)
+        from compiler.frontend import static_calls
+
+        return static_calls.follow(node, scope)
     args, kwargs = call_arguments(node, scope)
     try:
         if target == "dict":

@@ -1,14 +1,17 @@
 """Workflow arguments: the text each flow parameter's default becomes in the WorkflowTemplate.
 
 IncludeFile defaults are paths on the compiling machine: like Metaflow, the compiled workflow
-carries the file's content (a remote run receives content, docs/runtime-contract.md).
+carries the file's content (a remote run receives content, docs/runtime-contract.md). A file too
+large for a workflow argument (INLINE_LIMIT), or not text, is carried by the code package instead
+(it always is): the argument then names it, `flowc-packaged-file:PATH`
+(runtime_shim.params.PACKAGED_FILE), and a submission may still pass other content.
 """
 from __future__ import annotations
 
 import json
 import os
 
-INCLUDE_LIMIT = 256 * 1024          # an IncludeFile default carried in the workflow arguments
+INLINE_LIMIT = 64 * 1024    # IncludeFile content inlined in an argument (one argv string <= 128 KiB)
 
 
 def include_file_content(plan_path: str, p) -> tuple[str | None, str | None]:
@@ -19,13 +22,21 @@ def include_file_content(plan_path: str, p) -> tuple[str | None, str | None]:
             data = f.read()
     except OSError as e:
         return None, f"IncludeFile {p.name!r}: cannot read its default {p.default!r}: {e.strerror}"
-    if len(data) > INCLUDE_LIMIT:
-        return None, (f"IncludeFile {p.name!r}: {p.default!r} is {len(data)} bytes, "
-                      f"more than {INCLUDE_LIMIT} fit in a workflow argument")
+    if len(data) > INLINE_LIMIT or not p.is_text:
+        return _packaged(p), None
     try:
         return data.decode(p.encoding or "utf-8"), None
-    except (UnicodeDecodeError, LookupError):
-        return None, f"IncludeFile {p.name!r}: {p.default!r} is not text; a workflow argument carries text only"
+    except UnicodeDecodeError:
+        return None, (f"IncludeFile {p.name!r}: {p.default!r} is not {p.encoding or 'utf-8'} text "
+                      "(is_text=False reads bytes)")
+    except LookupError:
+        return None, f"IncludeFile {p.name!r}: unknown encoding {p.encoding!r}"
+
+
+def _packaged(p) -> str:
+    from runtime_shim.params import PACKAGED_FILE
+
+    return PACKAGED_FILE + str(p.default).replace(os.sep, "/")
 
 
 def parameter_value(p, plan_path: str = "") -> str | None:

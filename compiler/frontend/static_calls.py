@@ -1,0 +1,210 @@
+"""Calls the static evaluator (static_eval.py) can follow: path arithmetic and small helpers.
+
+Metaflow evaluates a Parameter's or IncludeFile's default when the flow is imported, so flows
+compute them, the tutorials first of all:
+
+    def script_path(filename):
+        filepath = os.path.join(os.path.dirname(__file__))
+        return os.path.join(filepath, filename)
+
+    movie_data = IncludeFile("movie_data", default=script_path("movies.csv"))
+
+Followed here, on values already known:
+- `__file__` (the module's own file, absolute: static_eval.Scope.lookup) and the pure functions of
+  `os.path` (join, dirname, basename, normpath, splitext, and abspath/realpath of an absolute path;
+  no file system access beyond what the path says, so no symlink is resolved) and `str()`;
+- `pathlib.Path` / `PurePath`: `/`, `.parent`, `.name`, `.stem`, `.suffix`, `.resolve()`,
+  `.absolute()`, `.joinpath()`, `.with_suffix()`, `.with_name()`;
+- a call to a function defined at module level (in the flow's file or a module beside it) whose
+  body is only a docstring, imports, assignments to names and one `return`: its parameters are
+  bound to the arguments (or their defaults) and the body is evaluated in order.
+Anything else stays NotStatic, with the reason.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import PurePosixPath
+from typing import Any, Callable
+
+import libcst as cst
+
+from compiler.frontend.static_values import NotStatic
+
+MAX_CALL_DEPTH = 8
+
+_PATH_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "os.path.join": os.path.join, "os.path.dirname": os.path.dirname, "os.path.basename": os.path.basename,
+    "os.path.normpath": os.path.normpath, "os.path.splitext": os.path.splitext,
+    "posixpath.join": posixpath.join, "posixpath.dirname": posixpath.dirname,
+}
+_ABSOLUTE_ONLY = {"os.path.abspath", "os.path.realpath", "os.path.normcase"}
+_PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PosixPath"}
+_PATH_ATTRIBUTES = ("parent", "name", "stem", "suffix")
+_PATH_METHODS = {"resolve", "absolute", "joinpath", "with_suffix", "with_name", "as_posix"}
+
+
+def follow(node: cst.Call, scope: Any) -> Any:
+    """The value of a call static_eval has no rule for, or raise NotStatic."""
+    from compiler.frontend.static_eval import call_arguments, evaluate, qualname
+
+    func = node.func
+    q = qualname(func, scope)
+    if q in _PATH_FUNCTIONS or q in _ABSOLUTE_ONLY or q in _PATH_CLASSES:
+        args, kwargs = call_arguments(node, scope)
+        _all_text(args, node)
+        if kwargs:
+            raise NotStatic(f"{q}() with keyword arguments", node)
+        if q in _PATH_CLASSES:
+            return PurePosixPath(*[str(a) for a in args])
+        if q in _ABSOLUTE_ONLY:
+            if len(args) != 1 or not os.path.isabs(str(args[0])):
+                raise NotStatic(f"{q}() of a relative path depends on the directory the flow is run from",
+                                node)
+            return os.path.normpath(str(args[0]))
+        try:
+            return _PATH_FUNCTIONS[q](*[str(a) for a in args])
+        except TypeError:
+            raise NotStatic(f"invalid arguments to {q}()", node) from None
+    if isinstance(func, cst.Name) and func.value == "str" and not _shadowed("str", scope):
+        args, kwargs = call_arguments(node, scope)
+        if len(args) != 1 or kwargs or not isinstance(args[0], (str, int, float, bool, PurePosixPath)):
+            raise NotStatic("str() of something that is not a simple value", node)
+        return str(args[0])
+    if isinstance(func, cst.Attribute) and func.attr.value in _PATH_METHODS and q is None:
+        try:
+            base = evaluate(func.value, scope)
+        except NotStatic:
+            base = None
+        if isinstance(base, PurePosixPath):
+            args, kwargs = call_arguments(node, scope)
+            return _path_method(base, func.attr.value, args, kwargs, node)
+    defined = _module_function(func, scope)
+    if defined is not None:
+        fdef, home = defined
+        args, kwargs = call_arguments(node, scope)
+        return call_function(fdef, home, args, kwargs, node)
+    raise NotStatic("a call to a function is only evaluated when the flow runs", node)
+
+
+def attribute(value: Any, name: str, node) -> Any:
+    """`.parent` & co. of a path value, or raise NotStatic."""
+    if isinstance(value, PurePosixPath) and name in _PATH_ATTRIBUTES:
+        return getattr(value, name)
+    raise NotStatic("an attribute of an object that is only known when the flow runs", node)
+
+
+def _shadowed(name: str, scope: Any) -> bool:
+    return name in scope.assigns or name in scope.imports or name in scope.defs
+
+
+def _all_text(args, node) -> None:
+    for a in args:
+        if not isinstance(a, (str, PurePosixPath)):
+            raise NotStatic("a path function applied to something that is not a path", node)
+
+
+def _path_method(base: PurePosixPath, method: str, args, kwargs, node) -> Any:
+    if kwargs:
+        raise NotStatic(f"Path.{method}() with keyword arguments", node)
+    _all_text(args, node)
+    if method in ("resolve", "absolute"):
+        if args or not base.is_absolute():
+            raise NotStatic(f"Path.{method}() of a relative path depends on the directory the flow is "
+                            "run from", node)
+        return PurePosixPath(os.path.normpath(str(base)))
+    if method == "as_posix":
+        return base.as_posix()
+    try:
+        return getattr(base, method)(*[str(a) for a in args])
+    except (TypeError, ValueError):
+        raise NotStatic(f"invalid arguments to Path.{method}()", node) from None
+
+
+def _module_function(func, scope: Any):
+    """(FunctionDef, the scope of its module) for a module-level def, or None."""
+    if not isinstance(func, cst.Name):
+        return None
+    name = func.value
+    if name in scope.def_nodes and name not in scope.assigns and name not in scope.imports:
+        return scope.def_nodes[name], scope
+    if name in scope.imports and name not in scope.assigns:
+        module, attr, level = scope.imports[name]
+        if attr is not None:
+            sib = scope.sibling_scope(module, level)
+            if sib is not None and attr in sib.def_nodes and attr not in sib.assigns and attr not in sib.imports:
+                return sib.def_nodes[attr], sib
+    return None
+
+
+def call_function(fdef: cst.FunctionDef, home: Any, args: list, kwargs: dict, node) -> Any:
+    """Evaluate a simple module-level function's body with its parameters bound."""
+    from compiler.frontend.static_eval import evaluate
+
+    name = fdef.name.value
+    if home.depth + home.calls >= MAX_CALL_DEPTH:
+        raise NotStatic(f"`{name}()` calls nest too deep to follow", node)
+    if fdef.asynchronous is not None or fdef.decorators:
+        raise NotStatic(f"`{name}()` is decorated or async, so it is only evaluated when the flow runs", node)
+    local = home.for_call()
+    _bind(fdef, local, home, args, kwargs, node)
+    body = fdef.body.body if isinstance(fdef.body, cst.IndentedBlock) else [fdef.body]
+    for i, stmt in enumerate(body):
+        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else \
+            (stmt.body if isinstance(stmt, cst.SimpleStatementSuite) else None)
+        if smalls is None:
+            raise NotStatic(f"`{name}()` has a {type(stmt).__name__} statement; flowc follows only "
+                            "assignments and `return` at compile time", node)
+        for small in smalls:
+            if isinstance(small, cst.Expr) and i == 0 and isinstance(small.value, (cst.SimpleString,
+                                                                                    cst.ConcatenatedString)):
+                continue                                   # the docstring
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                local.collect_import(small)
+                continue
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
+                    isinstance(small.targets[0].target, cst.Name):
+                local.bind(small.targets[0].target.value, _in(evaluate, small.value, local, name, node))
+                continue
+            if isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
+                local.bind(small.target.value, _in(evaluate, small.value, local, name, node))
+                continue
+            if isinstance(small, cst.Return):
+                return None if small.value is None else _in(evaluate, small.value, local, name, node)
+            raise NotStatic(f"`{name}()` does more than flowc follows at compile time (a "
+                            f"{type(small).__name__}); only assignments and `return`", node)
+    return None
+
+
+def _in(evaluate, expr, local, name, call):
+    """Evaluate in the function's body; a failure is reported at the call in the flow (the
+    argument the user wrote), saying what inside the function could not be followed."""
+    try:
+        return evaluate(expr, local)
+    except NotStatic as exc:
+        raise NotStatic(f"in `{name}()`: {exc.reason}", call) from None
+
+
+def _bind(fdef: cst.FunctionDef, local: Any, home: Any, args: list, kwargs: dict, node) -> None:
+    from compiler.frontend.static_eval import evaluate
+
+    p = fdef.params
+    if isinstance(p.star_arg, cst.Param) or isinstance(p.star_kwarg, cst.Param):
+        raise NotStatic(f"`{fdef.name.value}()` takes *args or **kwargs; flowc does not follow it", node)
+    positional = list(p.posonly_params) + list(p.params)
+    if len(args) > len(positional):
+        raise NotStatic(f"`{fdef.name.value}()` is given too many arguments", node)
+    kwargs = dict(kwargs)
+    for i, param in enumerate(positional + list(p.kwonly_params)):
+        pname = param.name.value
+        if i < len(args) and i < len(positional):
+            value = args[i]
+        elif pname in kwargs:
+            value = kwargs.pop(pname)
+        elif param.default is not None:
+            value = evaluate(param.default, home)
+        else:
+            raise NotStatic(f"`{fdef.name.value}()` is missing the argument `{pname}`", node)
+        local.bind(pname, value)
+    if kwargs:
+        raise NotStatic(f"`{fdef.name.value}()` has no parameter `{next(iter(kwargs))}`", node)
