@@ -319,3 +319,41 @@ def test_a_default_file_outside_the_flows_folder_needs_allow_outside_files():
     a = analyze_file(flow, options=FrontendOptions(allow_outside_files=True))
     assert a.ok and a.model.configs[0].default["mode"] == "test"
     assert compile_file(str(flow), "argo", settings=_settings(allow_outside_files="true")).ok
+
+
+PLAIN = '''from metaflow import Config, FlowSpec, step
+
+
+class PlainFlow(FlowSpec):
+    raw = Config("raw", default_value='{"raw": "string", "number": 123}', plain=True)
+    parsed = Config("parsed", default_value='{"a": 1}')
+    nothing = Config("nothing", default_value=None, plain=True)
+
+    @step
+    def start(self):
+        assert self.raw == '{"raw": "string", "number": 123}', repr(self.raw)
+        assert self.parsed.a == 1
+        assert self.nothing is None
+        self.next(self.end)
+
+    @step
+    def end(self):
+        assert isinstance(self.raw, str)
+'''
+
+
+def test_plain_config_is_the_text_itself_and_runs(tmp_path):
+    """Metaflow's Config(..., plain=True): the value as read, not parsed or wrapped (not FC216)."""
+    import subprocess
+    import sys
+
+    flow = tmp_path / "plain.py"
+    flow.write_text(PLAIN)
+    a = analyze_file(str(flow))
+    assert not [d for d in a.diagnostics if d.is_error], a.diagnostics
+    values = {p.name: p.default for p in a.model.parameters}
+    assert values["raw"] == '{"raw": "string", "number": 123}' and values["parsed"] == {"a": 1}
+    done = subprocess.run([sys.executable, "-m", "compiler.cli", "run", str(flow), "--datastore",
+                           "file://" + str(tmp_path / "ds")], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent)))
+    assert done.returncode == 0, done.stdout + done.stderr

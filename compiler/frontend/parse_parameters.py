@@ -36,6 +36,7 @@ CLICK_OPTION_KEYWORDS = frozenset({
     "envvar", "shell_complete", "deprecated", "separator"})
 PARAM_KEYWORDS = {canon: frozenset(names) | CLICK_OPTION_KEYWORDS for canon, names in PARAM_POSITIONAL.items()}
 PARAM_KEYWORDS["IncludeFile"] |= {"parser"}
+PARAM_KEYWORDS["Config"] |= {"plain"}        # keyword-only in Metaflow (the value as the parser made it)
 
 
 def keyword_suggestion(key: str, canon: str) -> str:
