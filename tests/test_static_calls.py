@@ -87,7 +87,7 @@ def test_a_helper_from_a_module_beside_the_flow_uses_its_own_file(tmp_path):
 
 
 @pytest.mark.parametrize("prelude, expr, reason", [
-    ("def f(x):\n    if x:\n        return 1\n    return 2\n", "f(1)", "has a If statement"),
+    ("def f(x):\n    for i in x:\n        return i\n", "f([1])", "has a For statement"),
     ("def f(*a):\n    return 1\n", "f(1)", "takes *args or **kwargs"),
     ("def f(x):\n    return f(x)\n", "f(1)", "nest too deep"),
     ("def f(x):\n    return x\n", "f()", "missing the argument `x`"),
@@ -99,3 +99,52 @@ def test_a_helper_from_a_module_beside_the_flow_uses_its_own_file(tmp_path):
 def test_calls_not_followed_say_why(tmp_path, prelude, expr, reason):
     got = _default(tmp_path, prelude, expr)
     assert isinstance(got, list) and got[0][0] == "FC201" and reason in got[0][1], got
+
+
+def test_a_quantity_helper_with_if_raise_and_builtins(tmp_path):
+    """A real flow's `disk=unit_convert(100, "GB", "MB")`."""
+    prelude = '''
+    def unit_convert(number, base_unit, convert_unit):
+        units = ["B", "KB", "MB", "GB"]
+        if base_unit not in units or convert_unit not in units:
+            raise ValueError("Invalid unit")
+        base_unit_index = units.index(base_unit)
+        convert_unit_index = units.index(convert_unit)
+        factor = pow(1024, abs(base_unit_index - convert_unit_index))
+        if base_unit_index < convert_unit_index:
+            return round(number / factor, 3)
+        else:
+            return round(number * factor, 3)
+    '''
+    assert _default(tmp_path, prelude, 'unit_convert(100, "GB", "MB")') == 102400
+    assert _default(tmp_path, prelude, 'unit_convert(2048, "MB", "GB")') == 2.0
+    got = _default(tmp_path, prelude, 'unit_convert(1, "TB", "MB")')
+    assert got[0][0] == "FC201" and "raises here" in got[0][1], got
+    assert _default(tmp_path, "", "max(len('abc'), int('2')) + sorted([3, 1])[0]") == 4
+    assert _default(tmp_path, "", "'a-b'.upper().split('-') + [{'k': 1}.get('k')]") == ["A", "B", 1]
+
+
+def test_class_constants_are_seen_by_the_class_body_decorators(tmp_path):
+    flow = tmp_path / "flow.py"
+    flow.write_text('''from metaflow import FlowSpec, kubernetes, step
+
+GPUS = 1
+
+
+class F(FlowSpec):
+    NUM_GPUS_PER_NODE = 8
+    MEMORY = 1000 * NUM_GPUS_PER_NODE
+
+    @kubernetes(gpu=NUM_GPUS_PER_NODE, memory=MEMORY, cpu=GPUS)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    a = analyze_file(str(flow))
+    assert not [d for d in a.diagnostics if d.is_error], a.diagnostics
+    k8s = a.model.steps["start"].decorators[0]
+    assert (k8s.args["gpu"], k8s.args["memory"], k8s.args["cpu"]) == (8, 8000, 1)

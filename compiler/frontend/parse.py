@@ -240,6 +240,7 @@ class Parser(TransitionReader, ParameterReader):
             for small in self._class_assigns(c):
                 self._read_param(small, configs=True)
         config_refs = self._resolve_configs()
+        self.scope.class_assigns = self._class_constants(chain)
         self.flow_decos = [self._read_decorator(d) for d in cls.decorators]   # config_expr only
         self.scope.config_refs = config_refs     # the class body sees its configs by attribute
         for c in chain:
@@ -252,6 +253,28 @@ class Parser(TransitionReader, ParameterReader):
                         if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
                             self._read_param(small, configs=False)
         self.raw_params.sort(key=lambda p: self._order[id(p.call)])
+
+    def _class_constants(self, chain) -> dict[str, cst.BaseExpression]:
+        """Plain class attributes (`NUM_GPUS = 8`, not Parameters): the class body's decorators
+        see them, as Python evaluates a decorator in the class namespace. A name assigned twice
+        is left out (its value depends on where the decorator stands)."""
+        found: dict[str, cst.BaseExpression] = {}
+        twice: set[str] = set()
+        for c in chain:
+            own: set[str] = set()
+            for small in self._class_assigns(c):
+                targets = small.targets if isinstance(small, cst.Assign) else [small]
+                if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+                    continue
+                name = targets[0].target.value
+                value = small.value
+                if isinstance(value, cst.Call) and self.names.resolve(value.func)[0] in PARAMETER_KINDS:
+                    continue
+                if name in own:
+                    twice.add(name)
+                own.add(name)
+                found[name] = value           # a subclass's assignment wins over its base's
+        return {k: v for k, v in found.items() if k not in twice}
 
     def _class_assigns(self, c: cst.ClassDef):
         for stmt in c.body.body:

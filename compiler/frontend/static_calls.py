@@ -66,25 +66,66 @@ def follow(node: cst.Call, scope: Any) -> Any:
             return _PATH_FUNCTIONS[q](*[str(a) for a in args])
         except TypeError:
             raise NotStatic(f"invalid arguments to {q}()", node) from None
+    if isinstance(func, cst.Name) and func.value in _BUILTINS and not _shadowed(func.value, scope):
+        args, kwargs = call_arguments(node, scope)
+        return _builtin(func.value, args, kwargs, node)
     if isinstance(func, cst.Name) and func.value == "str" and not _shadowed("str", scope):
         args, kwargs = call_arguments(node, scope)
         if len(args) != 1 or kwargs or not isinstance(args[0], (str, int, float, bool, PurePosixPath)):
             raise NotStatic("str() of something that is not a simple value", node)
         return str(args[0])
-    if isinstance(func, cst.Attribute) and func.attr.value in _PATH_METHODS and q is None:
+    if isinstance(func, cst.Attribute) and q is None:
         try:
             base = evaluate(func.value, scope)
         except NotStatic:
             base = None
-        if isinstance(base, PurePosixPath):
+        method = func.attr.value
+        if isinstance(base, PurePosixPath) and method in _PATH_METHODS:
             args, kwargs = call_arguments(node, scope)
-            return _path_method(base, func.attr.value, args, kwargs, node)
+            return _path_method(base, method, args, kwargs, node)
+        pure = next((names for kind, names in _VALUE_METHODS if isinstance(base, kind)), ())
+        if method in pure:
+            args, kwargs = call_arguments(node, scope)
+            try:
+                return getattr(base, method)(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - what the flow's own call would raise
+                raise NotStatic(f".{method}() fails here ({type(exc).__name__}: {exc})", node) from None
     defined = _module_function(func, scope)
     if defined is not None:
         fdef, home = defined
         args, kwargs = call_arguments(node, scope)
         return call_function(fdef, home, args, kwargs, node)
     raise NotStatic("a call to a function is only evaluated when the flow runs", node)
+
+
+# Pure functions and methods of values, evaluated as Python would (a helper computing a quantity).
+_BUILTINS = {"abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
+             "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
+_VALUE_METHODS = (
+    (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
+           "startswith", "endswith", "removeprefix", "removesuffix", "title", "zfill"}),
+    ((list, tuple), {"index", "count"}),
+    (dict, {"get", "keys", "values", "items"}),
+)
+
+
+def _builtin(name: str, args: list, kwargs: dict, node) -> Any:
+    from compiler.frontend.static_values import Symbol
+
+    if any(isinstance(a, Symbol) for a in list(args) + list(kwargs.values())):
+        raise NotStatic(f"{name}() of a name that is not a value", node)
+    if name in ("sum", "sorted", "min", "max") and args and isinstance(args[0], (list, tuple)) and len(args[0]) > 100000:
+        raise NotStatic(f"{name}() of a sequence too large", node)
+    if name == "pow":
+        from compiler.frontend.static_eval import _safe_pow
+
+        if len(args) != 2 or kwargs:
+            raise NotStatic("pow() takes two arguments here", node)
+        return _safe_pow(*args)
+    try:
+        return _BUILTINS[name](*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - what the flow's own call would raise
+        raise NotStatic(f"{name}() fails here ({type(exc).__name__}: {exc})", node) from None
 
 
 def attribute(value: Any, name: str, node) -> Any:
@@ -139,7 +180,6 @@ def _module_function(func, scope: Any):
 
 def call_function(fdef: cst.FunctionDef, home: Any, args: list, kwargs: dict, node) -> Any:
     """Evaluate a simple module-level function's body with its parameters bound."""
-    from compiler.frontend.static_eval import evaluate
 
     name = fdef.name.value
     if home.depth + home.calls >= MAX_CALL_DEPTH:
@@ -148,32 +188,51 @@ def call_function(fdef: cst.FunctionDef, home: Any, args: list, kwargs: dict, no
         raise NotStatic(f"`{name}()` is decorated or async, so it is only evaluated when the flow runs", node)
     local = home.for_call()
     _bind(fdef, local, home, args, kwargs, node)
-    body = fdef.body.body if isinstance(fdef.body, cst.IndentedBlock) else [fdef.body]
+    return _run_block(fdef.body, local, name, node, first=True)[1]
+
+
+def _run_block(block, local: Any, name: str, call, first: bool = False) -> tuple[bool, Any]:
+    """Run statements in order: (True, value) once a `return` ran, else (False, None)."""
+    from compiler.frontend.static_eval import evaluate
+
+    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
     for i, stmt in enumerate(body):
-        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else \
-            (stmt.body if isinstance(stmt, cst.SimpleStatementSuite) else None)
+        if isinstance(stmt, cst.If):
+            branch = stmt
+            while branch is not None:
+                test = getattr(branch, "test", None)
+                if test is None or _in(evaluate, test, local, name, call):
+                    done, value = _run_block(branch.body, local, name, call)
+                    if done:
+                        return done, value
+                    break
+                branch = branch.orelse
+            continue
+        smalls = stmt.body if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else None
         if smalls is None:
             raise NotStatic(f"`{name}()` has a {type(stmt).__name__} statement; flowc follows only "
-                            "assignments and `return` at compile time", node)
+                            "assignments, `if` and `return` at compile time", call)
         for small in smalls:
-            if isinstance(small, cst.Expr) and i == 0 and isinstance(small.value, (cst.SimpleString,
-                                                                                    cst.ConcatenatedString)):
+            if isinstance(small, cst.Expr) and first and i == 0 and \
+                    isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
                 continue                                   # the docstring
+            if isinstance(small, cst.Pass):
+                continue
             if isinstance(small, (cst.Import, cst.ImportFrom)):
                 local.collect_import(small)
                 continue
-            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
-                    isinstance(small.targets[0].target, cst.Name):
-                local.bind(small.targets[0].target.value, _in(evaluate, small.value, local, name, node))
-                continue
-            if isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
-                local.bind(small.target.value, _in(evaluate, small.value, local, name, node))
+            target = small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else \
+                small.target if isinstance(small, cst.AnnAssign) and small.value is not None else None
+            if isinstance(target, cst.Name):
+                local.bind(target.value, _in(evaluate, small.value, local, name, call))
                 continue
             if isinstance(small, cst.Return):
-                return None if small.value is None else _in(evaluate, small.value, local, name, node)
+                return True, (None if small.value is None else _in(evaluate, small.value, local, name, call))
+            if isinstance(small, cst.Raise):
+                raise NotStatic(f"`{name}()` raises here, as it would when the flow runs", call)
             raise NotStatic(f"`{name}()` does more than flowc follows at compile time (a "
-                            f"{type(small).__name__}); only assignments and `return`", node)
-    return None
+                            f"{type(small).__name__}); only assignments, `if` and `return`", call)
+    return False, None
 
 
 def _in(evaluate, expr, local, name, call):

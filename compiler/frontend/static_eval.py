@@ -77,6 +77,9 @@ class Scope:
     file: str | None = None                      # the module's file, absolute: its `__file__`
     def_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)  # static_calls follows them
     calls: int = 0                               # nested function calls being followed
+    # the flow class body's own constants (`NUM_GPUS = 8`), which its decorators see first
+    class_assigns: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    _class_cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_module(cls, module: cst.Module, directory: str | None, depth: int = 0,
@@ -189,6 +192,8 @@ class Scope:
     def lookup(self, name: str, node: cst.CSTNode) -> Any:
         if name in self._cache:
             return self._cache[name]
+        if name in self.class_assigns:
+            return self._class_constant(name, node)
         if name in self.imports:
             module, attr, level = self.imports[name]
             if name not in self.assigns or name in self.reassigned:
@@ -219,6 +224,22 @@ class Scope:
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         raise NotStatic(f"`{name}` is not a module-level constant", node)
+
+    def _class_constant(self, name: str, node: cst.CSTNode) -> Any:
+        if name in self._class_cache:
+            return self._class_cache[name]
+        key = "class " + name
+        if key in self._evaluating:
+            raise NotStatic(f"`{name}` is defined in terms of itself", node)
+        self._evaluating.add(key)
+        try:
+            value = evaluate(self.class_assigns[name], self)
+        except NotStatic as exc:
+            raise NotStatic(f"class attribute `{name}` is not a constant: {exc.reason}", node) from None
+        finally:
+            self._evaluating.discard(key)
+        self._class_cache[name] = value
+        return value
 
     def _imported(self, name, module, attr, level, node):
         top = module.split(".")[0] if module else ""
