@@ -99,7 +99,7 @@ def follow(node: cst.Call, scope: Any) -> Any:
 
 
 # Pure functions and methods of values, evaluated as Python would (a helper computing a quantity).
-_BUILTINS = {"abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
+_BUILTINS: dict[str, Callable[..., Any]] = {"abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
              "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
 _VALUE_METHODS = (
     (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
@@ -198,7 +198,7 @@ def _run_block(block, local: Any, name: str, call, first: bool = False) -> tuple
     body = block.body if isinstance(block, cst.IndentedBlock) else [block]
     for i, stmt in enumerate(body):
         if isinstance(stmt, cst.If):
-            branch = stmt
+            branch: cst.If | cst.Else | None = stmt
             while branch is not None:
                 test = getattr(branch, "test", None)
                 if test is None or _in(evaluate, test, local, name, call):
@@ -206,7 +206,7 @@ def _run_block(block, local: Any, name: str, call, first: bool = False) -> tuple
                     if done:
                         return done, value
                     break
-                branch = branch.orelse
+                branch = branch.orelse if isinstance(branch, cst.If) else None
             continue
         smalls = stmt.body if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else None
         if smalls is None:
@@ -223,7 +223,8 @@ def _run_block(block, local: Any, name: str, call, first: bool = False) -> tuple
                 continue
             target = small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else \
                 small.target if isinstance(small, cst.AnnAssign) and small.value is not None else None
-            if isinstance(target, cst.Name):
+            if isinstance(target, cst.Name) and isinstance(small, (cst.Assign, cst.AnnAssign)) and \
+                    small.value is not None:
                 local.bind(target.value, _in(evaluate, small.value, local, name, call))
                 continue
             if isinstance(small, cst.Return):
