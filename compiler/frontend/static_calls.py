@@ -99,8 +99,9 @@ def follow(node: cst.Call, scope: Any) -> Any:
 
 
 # Pure functions and methods of values, evaluated as Python would (a helper computing a quantity).
-_BUILTINS: dict[str, Callable[..., Any]] = {"abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
-             "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
+_BUILTINS: dict[str, Callable[..., Any]] = {
+    "abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
+    "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
 _VALUE_METHODS = (
     (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
            "startswith", "endswith", "removeprefix", "removesuffix", "title", "zfill"}),
