@@ -174,6 +174,16 @@ FLOW_DECORATORS: dict[str, dict] = {
         "execution_delta", "check_existence")},
 }
 
+# Decorators that make a step a @parallel step and start a framework in it (Metaflow's
+# ParallelDecorator subclasses, in Metaflow itself or in an extension): the step runs as @parallel
+# (its fate on each target), the framework is not started (FC222).
+PARALLEL_FRAMEWORKS: dict[str, str] = {
+    "pytorch_parallel": "Metaflow's PyTorch distributed set-up",
+    "torchrun": "the metaflow-torchrun extension (current.torch.run)",
+    "metaflow_ray": "the metaflow-ray extension (a Ray cluster over the tasks)",
+    "deepspeed": "the metaflow-deepspeed extension (current.deepspeed.run)",
+}
+
 ALLOW_MULTIPLE = {"card", "secrets", "exit_hook"}
 
 # A compute decorator pins its step to one backend; @resources is a hint every backend reads.
@@ -295,7 +305,10 @@ FATES: dict[str, dict[str | None, Fate]] = {
 
 
 def fate(decorator: str, arg: str | None = None) -> Fate | None:
-    """The fate of `@decorator` (arg None) or of one of its arguments; None: not in the table."""
+    """The fate of `@decorator` (arg None) or of one of its arguments; None: not in the table.
+    A @parallel framework decorator has @parallel's fate (its own arguments are not read)."""
+    if decorator in PARALLEL_FRAMEWORKS:
+        return FATES["parallel"][None] if arg is None else None
     return FATES.get(decorator, {}).get(arg)
 
 

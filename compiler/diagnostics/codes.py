@@ -365,6 +365,14 @@ _c("FC221", ERROR, "not available on Fargate",
    "Fargate does not offer (tmpfs, shared memory, swap, devices, host volumes, privileged, GPUs).",
    "AWS Batch refuses such a job definition when it is registered.",
    "@batch(ephemeral_storage=50, use_tmpfs=True)", "Drop one of them.")
+_c("FC222", WARNING, "a @parallel framework decorator is run as plain @parallel",
+   "@pytorch_parallel, @torchrun, @metaflow_ray and @deepspeed make a step a @parallel step and start "
+   "a framework across its tasks (a torchrun launcher, a Ray cluster, DeepSpeed).",
+   "flowc runs the step as @parallel (num_parallel tasks, with @parallel's own fate on each target) "
+   "and starts no framework: current.torch, current.ray and similar are not available.",
+   "@torchrun\n@step\ndef train(self): current.torch.run(entrypoint=\"train.py\")",
+   "Start the framework in the step's own code, or run the flow with Metaflow where the extension "
+   "is installed.")
 
 # Metaflow Configs resolved at compile time (compiler/frontend/configs.py), and the environment
 _c("FC250", ERROR, "config file cannot be read",

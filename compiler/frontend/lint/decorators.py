@@ -8,6 +8,7 @@ from __future__ import annotations
 from compiler.decorators import (
     ALLOW_MULTIPLE,
     FLOW_DECORATORS,
+    PARALLEL_FRAMEWORKS,
     STEP_DECORATORS,
     WARNED,
     fate,
@@ -133,6 +134,10 @@ def step_decorators(ctx):
             if d.name in FLOW_DECORATORS:
                 ctx.report("FC210", f"@{d.name} is a flow decorator: put it on the flow class, not "
                            f"on step `{name}`", d.span)
+                continue
+            if d.name in PARALLEL_FRAMEWORKS:
+                ctx.report("FC222", f"@{d.name} makes `{name}` a @parallel step, which flowc runs as "
+                           f"@parallel; it does not start {PARALLEL_FRAMEWORKS[d.name]}", d.span)
                 continue
             if d.name not in STEP_DECORATORS:
                 ctx.report("FC204", f"unknown decorator @{raw.local} on step `{name}`: flowc "

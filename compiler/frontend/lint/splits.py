@@ -1,9 +1,11 @@
 """Splits and joins: balance, fan-in, scopes, foreach/switch/parallel rules."""
 from __future__ import annotations
 
+from compiler.decorators import PARALLEL_FRAMEWORKS
+
 
 def _has_parallel(step):
-    return any(d.name == "parallel" for d in step.decorators)
+    return any(d.name == "parallel" or d.name in PARALLEL_FRAMEWORKS for d in step.decorators)
 
 
 def balance(ctx):
