@@ -192,9 +192,9 @@ class Recorder:
                 rec.dirs.append(p)
             return result
 
-        builtins.open = io.open = open_  # type: ignore[assignment]
-        os.stat, os.lstat = stat_, lstat_  # type: ignore[assignment]
-        os.listdir, os.scandir, os.mkdir = listdir_, scandir_, mkdir_  # type: ignore[assignment]
+        builtins.open = io.open = open_
+        os.stat, os.lstat = stat_, lstat_
+        os.listdir, os.scandir, os.mkdir = listdir_, scandir_, mkdir_
         return saved
 
     # -------------------------------------------------------------- run
