@@ -52,7 +52,7 @@ def clean_env(**extra: str) -> dict:
     install; PYTHONDONTWRITEBYTECODE would make flowc recompile itself on every start), no
     PYTHONPATH leaking one venv into the other."""
     env = dict(os.environ)
-    for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "FLOWC_NO_CACHE"):
+    for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "FLOWC_NO_CACHE", "FLOWC_NO_REPLAY"):
         env.pop(k, None)
     env.update(extra)
     return env
@@ -60,7 +60,7 @@ def clean_env(**extra: str) -> dict:
 
 def flowc_cmd() -> list[str]:
     exe = os.path.join(os.path.dirname(sys.executable), "flowc")
-    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "compiler.cli"]
+    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "compiler.entry"]
 
 
 # ------------------------------------------------------------------------------ timing

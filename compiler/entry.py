@@ -21,7 +21,8 @@ its reads: a stage that forgets to note one read would be a wrong hit, and the s
 through a dozen paths (flow, local modules, configs, pyproject.toml, package data globs, trigger
 files, templates). A run that does anything the recording cannot replay (a subprocess, a socket,
 a write outside the files it created) is not stored. Anything odd in an entry is a miss, never an
-error. FLOWC_NO_CACHE=1 turns the replay cache off; it lives where the analysis cache lives
+error. FLOWC_NO_CACHE=1 turns the replay cache off (and the analysis cache, unless --cache-dir
+is given), FLOWC_NO_REPLAY=1 the replay cache only; it lives where the analysis cache lives
 (--cache-dir, FLOWC_CACHE_DIR, $XDG_CACHE_HOME/flowc), under replay/.
 """
 from __future__ import annotations
@@ -45,7 +46,7 @@ STORED_EXITS = (0, 1, 2)            # 70 (internal error) and the like are never
 def cache_root(argv: list[str]) -> str | None:
     """The cache directory the command will use (compiler/frontend/cache.default_dir's rules,
     --cache-dir read from argv), or None when FLOWC_NO_CACHE turns caching off."""
-    if os.environ.get("FLOWC_NO_CACHE", "") not in ("", "0"):
+    if any(os.environ.get(v, "") not in ("", "0") for v in ("FLOWC_NO_CACHE", "FLOWC_NO_REPLAY")):
         return None
     explicit = None
     for i, arg in enumerate(argv):

@@ -233,6 +233,8 @@ def test_cache_dir_flag_is_honoured_and_no_cache_turns_it_off(project, tmp_path)
     assert len(list((elsewhere / "replay").glob("*.json"))) == 1 and not replay_entries(tmp_path)
     flowc(["compile", "flow.py", "-t", "argo"], project, dict(env, FLOWC_NO_CACHE="1"))
     assert not replay_entries(tmp_path)
+    flowc(["compile", "flow.py", "-t", "argo"], project, dict(env, FLOWC_NO_REPLAY="1"))
+    assert not replay_entries(tmp_path) and list((tmp_path / "cache" / "analysis").glob("*.json"))
 
 
 def test_a_damaged_entry_is_a_miss(project, tmp_path):
