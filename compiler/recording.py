@@ -23,7 +23,7 @@ from compiler.entry import _digest, _kind, _listing
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _IMPURE_EVENTS = frozenset(("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
                             "os.fork", "os.forkpty", "socket.connect", "socket.bind", "socket.sendto",
-                            "os.chdir", "os.kill", "os.killpg", "ctypes.dlopen", "webbrowser.open"))
+                            "os.chdir", "os.kill", "os.killpg", "webbrowser.open"))
 _PATH_EVENTS = frozenset(("os.remove", "os.rename", "os.rmdir", "os.chmod", "os.chown", "os.truncate",
                           "os.utime", "os.symlink", "os.link", "shutil.rmtree", "shutil.move",
                           "os.chflags", "os.mkfifo", "os.mknod", "os.setxattr", "os.removexattr"))
