@@ -84,29 +84,22 @@ def _tree(root: str, out: list) -> None:
 
 
 def _library_files(name: str, out: list) -> None:
-    """The top-level files of an installed package (a new version rewrites them), found on sys.path
-    without importing it."""
+    """The installed package `name` as the import system would find it on sys.path (without
+    importing it): the stat of its __init__.py and of its folder. Installing another version
+    rewrites both."""
     for base in sys.path:
         d = os.path.join(base or ".", name)
-        if os.path.isdir(d):
+        for probe in (os.path.join(d, "__init__.py"), d + ".py"):
             try:
-                names = sorted(os.listdir(d))
+                st = os.stat(probe)
             except OSError:
-                names = []
-            for n in names:
-                try:
-                    st = os.stat(os.path.join(d, n))
-                    out.append((d, n, st.st_size, st.st_mtime_ns))
-                except OSError:
-                    out.append((d, n, None))
+                continue
+            try:
+                dst = os.stat(d)
+                out.append((probe, st.st_size, st.st_mtime_ns, dst.st_mtime_ns))
+            except OSError:
+                out.append((probe, st.st_size, st.st_mtime_ns))
             return
-        try:
-            for n in os.listdir(base or "."):
-                if n.startswith(name + ".") or n.startswith(name + "-"):   # an extension module, a dist-info
-                    st = os.stat(os.path.join(base or ".", n))
-                    out.append((base, n, st.st_size, st.st_mtime_ns))
-        except OSError:
-            pass
     out.append((name, "not found"))
 
 
