@@ -17,7 +17,8 @@ import shutil
 import sys
 
 import frontend_scaling
-from benchlib import VALID, Cmd, Context, clean_env, flowc_cmd, flowc_env, interleaved, metaflow_env, run_once
+from benchlib import (VALID, Cmd, Context, clean_env, ensure_flowc_wheel, flowc_cmd, flowc_env, interleaved, metaflow_env,
+                      run_once)
 
 NAME = "compile"
 WARM_IMPORTS = ("import click, yaml, compiler.cli, compiler.commands.compile, compiler.pipeline, "
@@ -79,6 +80,13 @@ def bench_show(ctx: Context) -> None:
             # one that imports every module a warm argo compile imports, doing no work
             Cmd("click", [sys.executable, "-c", "import click"], d, fenv),
             Cmd("imports", [sys.executable, "-c", WARM_IMPORTS], d, fenv)]
+    wheel = ensure_flowc_wheel()
+    if wheel:
+        # flowc as a wheel installs it: no editable-install finder in site (what users of a release pay)
+        wheel_warm, wheel_cold = os.path.join(d, "cache-wheel-warm"), os.path.join(d, "cache-wheel-cold")
+        cmds += [Cmd("wheel warm", [wheel] + compile_args + ["--cache-dir", wheel_warm], d, fenv),
+                 Cmd("wheel cold", [wheel] + compile_args + ["--cache-dir", wheel_cold], d, fenv,
+                     before=lambda: shutil.rmtree(wheel_cold, ignore_errors=True))]
     if ctx.mf_py:
         cmds.append(Cmd("show", [ctx.mf_py, flow, "--no-pylint", "show"], d, metaflow_env(d)))
     # fill the warm cache; one untimed run of each side so no side pays a first-ever start
@@ -92,6 +100,11 @@ def bench_show(ctx: Context) -> None:
             reps=reps, note="FLOWC_NO_REPLAY=1: the replay cache off, the analysis cache hit")
     ctx.row("compile argo hello.py, cold (empty cache) vs Metaflow show", out["cold"]["median"], mf,
             goal=GOALS["cold"], reps=reps)
+    if wheel:
+        ctx.row("compile argo hello.py, warm (replay hit), flowc pip-installed vs Metaflow show",
+                out["wheel warm"]["median"], mf, reps=reps, note="benchmarks/.venv-flowc: `pip install .`, not editable")
+        ctx.row("compile argo hello.py, cold, flowc pip-installed vs Metaflow show", out["wheel cold"]["median"], mf,
+                reps=reps, note="benchmarks/.venv-flowc: `pip install .`, not editable")
     ctx.row("check hello.py, warm vs Metaflow show", out["check"]["median"], mf, reps=reps)
     ctx.row("floor: python + import click vs Metaflow show", out["click"]["median"], mf, reps=reps,
             note="what any click command pays before flowc runs")
