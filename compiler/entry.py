@@ -21,7 +21,8 @@ its reads: a stage that forgets to note one read would be a wrong hit, and the s
 through a dozen paths (flow, local modules, configs, pyproject.toml, package data globs, trigger
 files, templates). A run that does anything the recording cannot replay (a subprocess, a socket,
 a write outside the files it created) is not stored. Anything odd in an entry is a miss, never an
-error. FLOWC_NO_CACHE=1 turns the replay cache off (and the analysis cache, unless --cache-dir
+error. An entry names the files it writes: trust a shared cache directory as you trust the flowc
+install itself. FLOWC_NO_CACHE=1 turns the replay cache off (and the analysis cache, unless --cache-dir
 is given), FLOWC_NO_REPLAY=1 the replay cache only; it lives where the analysis cache lives
 (--cache-dir, FLOWC_CACHE_DIR, $XDG_CACHE_HOME/flowc), under replay/.
 """
@@ -222,8 +223,11 @@ def replay(content: dict) -> int | None:
         return None
     for fd, key in ((1, "stdout"), (2, "stderr")):
         data = base64.b64decode(content[key])
-        while data:
-            data = data[os.write(fd, data):]
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        except OSError:         # a closed pipe (`flowc compile ... | head`): as the CLI, exit 1 quietly
+            return 1
     return content["exit"]
 
 

@@ -57,6 +57,7 @@ class _Tee(io.RawIOBase):
     def __init__(self, fd: int):
         self.fd = fd
         self.data = bytearray()
+        self.failed = False     # a write failed (a closed pipe): what was kept is not the output
 
     def writable(self) -> bool:
         return True
@@ -65,8 +66,12 @@ class _Tee(io.RawIOBase):
         data = bytes(b)
         self.data += data
         view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except BaseException:
+            self.failed = True
+            raise
         return len(data)
 
     def fileno(self) -> int:
@@ -74,6 +79,25 @@ class _Tee(io.RawIOBase):
 
     def isatty(self) -> bool:
         return os.isatty(self.fd)
+
+
+class _Stdin:
+    """sys.stdin during a recording: what a run reads from it is not recorded, so reading it makes
+    the run not replayable."""
+
+    _READS = frozenset(("read", "readline", "readlines", "buffer", "fileno", "detach", "__iter__", "__next__"))
+
+    def __init__(self, stream: Any, recorder: Recorder):
+        self._stream, self._recorder = stream, recorder
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._READS:
+            self._recorder.impure.append("stdin")
+        return getattr(self._stream, name)
+
+    def __iter__(self) -> Any:
+        self._recorder.impure.append("stdin")
+        return iter(self._stream)
 
 
 def _tee_stream(stream: Any, fd: int) -> tuple[Any, _Tee]:
@@ -204,7 +228,8 @@ class Recorder:
         if not _hooked:
             sys.addaudithook(_audit)
             _hooked = True
-        old_out, old_err = sys.stdout, sys.stderr
+        old_out, old_err, old_in = sys.stdout, sys.stderr, sys.stdin
+        sys.stdin = _Stdin(old_in, self)
         old_out.flush()
         old_err.flush()
         sys.stdout, self.out = _tee_stream(old_out, old_out.fileno())
@@ -234,11 +259,11 @@ class Recorder:
                     stream.flush()
                 except (OSError, ValueError):
                     self.impure.append("flush")
-            sys.stdout, sys.stderr = old_out, old_err
+            sys.stdout, sys.stderr, sys.stdin = old_out, old_err, old_in
         return code
 
     def replayable(self) -> bool:
-        return not self.impure
+        return not self.impure and not (self.out and self.out.failed) and not (self.err and self.err.failed)
 
     def content(self, code: int) -> dict:
         import base64

@@ -250,3 +250,47 @@ def test_a_damaged_entry_is_a_miss(project, tmp_path):
     assert flowc(args, project, env) == good
     entry.write_text("{not json")
     assert flowc(args, project, env) == good
+
+
+def test_a_run_cut_short_by_a_closed_pipe_is_not_stored(project, tmp_path):
+    env = env_for(tmp_path)
+    cmd = FLOWC + ["compile", "flow.py", "-t", "argo"]
+    p = subprocess.Popen(cmd, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(10)
+    p.stdout.close()
+    p.stderr.read()
+    assert p.wait() == 1
+    assert not replay_entries(tmp_path)
+    miss, hit, replayed = run_twice(["compile", "flow.py", "-t", "argo"], project, env, tmp_path)
+    assert replayed and miss == hit and miss[0] == 0 and len(miss[1]) > 1000
+
+
+READS_STDIN = textwrap.dedent('''\
+    import sys
+    from compiler.recording import Recorder
+
+    def command():
+        data = sys.stdin.read()
+        sys.stdout.write("got %d\\n" % len(data))
+        sys.exit(0)
+
+    def quiet():
+        sys.stdout.write("hello\\n")
+        print("warn", file=sys.stderr)
+        sys.exit(3)
+
+    for fn in (command, quiet):
+        rec = Recorder(exclude=(sys.argv[1],))
+        code = rec.run(fn)
+        print(fn.__name__, code, rec.replayable(), bytes(rec.out.data), bytes(rec.err.data), file=sys.stderr)
+    ''')
+
+
+def test_reading_stdin_makes_a_run_not_replayable(tmp_path):
+    p = subprocess.run([sys.executable, "-c", READS_STDIN, str(tmp_path)], input=b"abc", capture_output=True,
+                       cwd=str(REPO))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"got 3\nhello\n"
+    lines = p.stderr.decode().splitlines()
+    assert "command 0 False b'got 3\\n' b''" in lines
+    assert "quiet 3 True b'hello\\n' b'warn\\n'" in lines
