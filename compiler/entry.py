@@ -12,7 +12,7 @@ only: os, sys, hashlib, json, base64) looks up an entry keyed by
   - the environment, every variable except the shell's bookkeeping ones in IGNORED_ENV.
 
 The entry lists every file the run that made it looked at (read: its sha256; stat-ed: its kind;
-listed: the names in it). A hit re-checks each of them (an edited, created or deleted file is a
+listed: the names in it; a symlink read: its target). A hit re-checks each of them (an edited, created or deleted file is a
 miss) and replays the run: the files it wrote, its stdout and stderr bytes, its exit code.
 
 The recording is done at the I/O layer during the miss run (open, stat, lstat, listdir,
@@ -172,6 +172,13 @@ def _listing(path: str) -> list | None:
         return None
 
 
+def _link(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except (OSError, ValueError):
+        return None
+
+
 def _fresh(inputs: dict) -> bool:
     for path, digest in inputs["read"]:
         if _digest(path) != digest:
@@ -181,6 +188,9 @@ def _fresh(inputs: dict) -> bool:
             return False
     for path, names in inputs["list"]:
         if _listing(path) != names:
+            return False
+    for path, target in inputs["link"]:
+        if _link(path) != target:
             return False
     return True
 

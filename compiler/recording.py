@@ -2,12 +2,12 @@
 (compiler/entry.py), and its stdout/stderr bytes.
 
 While a recording runs, open (builtins.open, io.open: what pathlib and tomllib go through),
-os.stat, os.lstat (os.path.isfile/exists/isdir/islink/realpath), os.listdir and os.scandir
-(os.walk, glob) are wrapped: each path read is noted with its sha256 as it was read, each path
-probed with its kind, each directory listed with its entries. Paths under the cache directory
-are the cache's own business, and flowc's own trees are in the entry's key (entry.identity):
-neither is noted. Files opened for writing and directories made
-are the run's outputs. An audit hook notes anything a replay could not reproduce (a subprocess,
+os.stat, os.lstat (os.path.isfile/exists/isdir/islink), os.readlink (realpath, resolve),
+os.listdir and os.scandir (os.walk, glob) are wrapped: each path read is noted with its sha256 as
+it was read, each path probed with its kind, each directory listed with its entries, each symlink
+read with its target. Paths under the cache directory are the cache's own business, and flowc's
+own trees are in the entry's key (entry.identity): neither is noted. Files opened for writing
+and directories made are the run's outputs. An audit hook notes anything a replay could not reproduce (a subprocess,
 a socket, a file removed, renamed or written some other way, a chdir): such a run is not stored.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from compiler.entry import _digest, _kind, _listing
+from compiler.entry import _digest, _kind, _link, _listing
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _IMPURE_EVENTS = frozenset(("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
@@ -113,6 +113,7 @@ class Recorder:
         self.reads: dict[str, str | None] = {}
         self.stats: dict[tuple[str, bool], str | None] = {}
         self.lists: dict[str, list | None] = {}
+        self.links: dict[str, str | None] = {}
         self.written: list[str] = []
         self.dirs: list[str] = []
         self.impure: list[str] = []
@@ -147,10 +148,10 @@ class Recorder:
     # -------------------------------------------------------------- wrappers
     def _wrap(self) -> dict[tuple[Any, str], Any]:
         real_open, real_stat, real_lstat = io.open, os.stat, os.lstat
-        real_listdir, real_scandir, real_mkdir = os.listdir, os.scandir, os.mkdir
+        real_listdir, real_scandir, real_mkdir, real_readlink = os.listdir, os.scandir, os.mkdir, os.readlink
         saved = {(builtins, "open"): builtins.open, (io, "open"): io.open, (os, "stat"): real_stat,
                  (os, "lstat"): real_lstat, (os, "listdir"): real_listdir, (os, "scandir"): real_scandir,
-                 (os, "mkdir"): real_mkdir}
+                 (os, "mkdir"): real_mkdir, (os, "readlink"): real_readlink}
         rec = self
 
         def note(fn: Callable[[], Any]) -> None:
@@ -209,6 +210,13 @@ class Recorder:
             if p is not None and p not in rec.lists:
                 note(lambda: rec.lists.__setitem__(p, _listing(p)))
 
+        def readlink_(path: Any, *args: Any, **kwargs: Any) -> Any:
+            # a symlink pointed elsewhere changes what realpath() and resolve() find
+            p = None if rec.busy else rec._path(path)
+            if p is not None and p not in rec.links:
+                note(lambda: rec.links.__setitem__(p, _link(p)))
+            return real_readlink(path, *args, **kwargs)
+
         def mkdir_(path: Any, *args: Any, **kwargs: Any) -> Any:
             result = real_mkdir(path, *args, **kwargs)
             p = None if rec.busy else rec._path(path)
@@ -218,7 +226,7 @@ class Recorder:
 
         builtins.open = io.open = open_
         os.stat, os.lstat = stat_, lstat_
-        os.listdir, os.scandir, os.mkdir = listdir_, scandir_, mkdir_
+        os.listdir, os.scandir, os.mkdir, os.readlink = listdir_, scandir_, mkdir_, readlink_
         return saved
 
     # -------------------------------------------------------------- run
@@ -276,7 +284,8 @@ class Recorder:
         assert self.out is not None and self.err is not None
         return {"inputs": {"read": sorted([p, d] for p, d in self.reads.items() if p not in outputs),
                            "stat": sorted([p, f, k] for (p, f), k in self.stats.items() if p not in outputs),
-                           "list": sorted([p, n] for p, n in self.lists.items() if p not in outputs)},
+                           "list": sorted([p, n] for p, n in self.lists.items() if p not in outputs),
+                           "link": sorted([p, t] for p, t in self.links.items() if p not in outputs)},
                 "dirs": list(self.dirs), "files": files,
                 "stdout": base64.b64encode(bytes(self.out.data)).decode("ascii"),
                 "stderr": base64.b64encode(bytes(self.err.data)).decode("ascii"),

@@ -294,3 +294,26 @@ def test_reading_stdin_makes_a_run_not_replayable(tmp_path):
     lines = p.stderr.decode().splitlines()
     assert "command 0 False b'got 3\\n' b''" in lines
     assert "quiet 3 True b'hello\\n' b'warn\\n'" in lines
+
+
+def test_a_symlinked_project_pointed_elsewhere_is_a_miss(project, tmp_path):
+    """Same bytes at every path the run opened through the link; only the resolved folder (where
+    pyproject.toml is looked for) differs."""
+    import shutil
+
+    (project / "pyproject.toml").unlink()
+    other = tmp_path / "sub" / "proj2"
+    shutil.copytree(project, other)
+    (tmp_path / "sub" / "pyproject.toml").write_text('[tool.flowc]\nimage = "python:3.12-from-sub"\n')
+    link = tmp_path / "current"
+    link.symlink_to(project)
+    env = env_for(tmp_path)
+    args = ["compile", "current/flow.py", "-t", "argo"]
+    a = flowc(args, tmp_path, env)
+    link.unlink()
+    link.symlink_to(other)
+    mods = tmp_path / "mods.txt"
+    b = flowc(args, tmp_path, env, probe=mods)
+    assert "compiler.cli" in mods.read_text()
+    assert b == flowc(args, tmp_path, dict(env, FLOWC_NO_CACHE="1"))
+    assert a[0] == b[0] == 0 and b"from-sub" in b[1] and b"from-sub" not in a[1]
