@@ -287,10 +287,13 @@ def _prune(directory: str) -> None:
 # ------------------------------------------------------------------------------ the front door
 def main() -> None:
     argv = sys.argv[1:]
-    root = cache_root(argv) if argv and argv[0] in PURE_COMMANDS else None
+    try:
+        root = cache_root(argv) if argv and argv[0] in PURE_COMMANDS else None
+        key = entry_key(argv) if root is not None else ""
+    except Exception:  # noqa: BLE001 - e.g. the cwd was deleted: the command says what is wrong
+        root = None
     if root is None:
         return _run_cli()
-    key = entry_key(argv)
     content = load(root, key)
     if content is not None:
         code = replay(content)
@@ -301,7 +304,10 @@ def main() -> None:
     recorder = recording.Recorder(exclude=(root, *own_trees()))
     code = recorder.run(_run_cli)
     if code in STORED_EXITS and recorder.replayable():
-        store(root, key, recorder.content(code))
+        try:
+            store(root, key, recorder.content(code))
+        except Exception:  # noqa: BLE001 - an output vanished meanwhile: nothing stored, never an error
+            pass
     sys.exit(code)
 
 
