@@ -1,7 +1,7 @@
 """Compile figures, whole processes, flowc and Metaflow interleaved.
 
-1. `flowc compile hello.py -t argo` warm (analysis cache filled) and cold (empty cache dir), and
-   `flowc check` warm, against Metaflow's `python hello.py show` (the cheapest Metaflow command
+1. `flowc compile hello.py -t argo` warm (the replay cache of compiler/entry.py hits), warm with
+   the analysis cache only (FLOWC_NO_REPLAY=1), cold (empty cache dir), and `flowc check` warm, against Metaflow's `python hello.py show` (the cheapest Metaflow command
    that reads the flow). Goals (issue 17): warm <= 0.3x, cold <= 1.1x.
 2. `flowc compile FLOW -t argo|stepfunctions -o DIR` (cold cache) against
    `python FLOW.py argo-workflows|step-functions create --only-json` on a moto server.
@@ -17,7 +17,8 @@ import shutil
 import sys
 
 import frontend_scaling
-from benchlib import VALID, Cmd, Context, clean_env, flowc_cmd, flowc_env, interleaved, metaflow_env, run_once
+from benchlib import (VALID, Cmd, Context, clean_env, ensure_flowc_wheel, flowc_cmd, flowc_env, interleaved, metaflow_env,
+                      run_once)
 
 NAME = "compile"
 WARM_IMPORTS = ("import click, yaml, compiler.cli, compiler.commands.compile, compiler.pipeline, "
@@ -71,6 +72,7 @@ def bench_show(ctx: Context) -> None:
     fc = flowc_cmd()
     compile_args = ["compile", flow, "-t", "argo"]
     cmds = [Cmd("warm", fc + compile_args + ["--cache-dir", warm_dir], d, fenv),
+            Cmd("analysis", fc + compile_args + ["--cache-dir", warm_dir], d, clean_env(FLOWC_NO_REPLAY="1")),
             Cmd("cold", fc + compile_args + ["--cache-dir", cold_dir], d, fenv,
                 before=lambda: shutil.rmtree(cold_dir, ignore_errors=True)),
             Cmd("check", fc + ["check", flow, "--cache-dir", warm_dir], d, fenv),
@@ -78,6 +80,13 @@ def bench_show(ctx: Context) -> None:
             # one that imports every module a warm argo compile imports, doing no work
             Cmd("click", [sys.executable, "-c", "import click"], d, fenv),
             Cmd("imports", [sys.executable, "-c", WARM_IMPORTS], d, fenv)]
+    wheel = ensure_flowc_wheel()
+    if wheel:
+        # flowc as a wheel installs it: no editable-install finder in site (what users of a release pay)
+        wheel_warm, wheel_cold = os.path.join(d, "cache-wheel-warm"), os.path.join(d, "cache-wheel-cold")
+        cmds += [Cmd("wheel warm", [wheel] + compile_args + ["--cache-dir", wheel_warm], d, fenv),
+                 Cmd("wheel cold", [wheel] + compile_args + ["--cache-dir", wheel_cold], d, fenv,
+                     before=lambda: shutil.rmtree(wheel_cold, ignore_errors=True))]
     if ctx.mf_py:
         cmds.append(Cmd("show", [ctx.mf_py, flow, "--no-pylint", "show"], d, metaflow_env(d)))
     # fill the warm cache; one untimed run of each side so no side pays a first-ever start
@@ -85,10 +94,17 @@ def bench_show(ctx: Context) -> None:
         run_once(c)
     out = interleaved(cmds, reps)
     mf = out["show"]["median"] if ctx.mf_py else None
-    ctx.row("compile argo hello.py, warm (analysis cached) vs Metaflow show", out["warm"]["median"], mf,
+    ctx.row("compile argo hello.py, warm (replay cache hit) vs Metaflow show", out["warm"]["median"], mf,
             goal=GOALS["warm"], reps=reps)
+    ctx.row("compile argo hello.py, warm, analysis cache only vs Metaflow show", out["analysis"]["median"], mf,
+            reps=reps, note="FLOWC_NO_REPLAY=1: the replay cache off, the analysis cache hit")
     ctx.row("compile argo hello.py, cold (empty cache) vs Metaflow show", out["cold"]["median"], mf,
             goal=GOALS["cold"], reps=reps)
+    if wheel:
+        ctx.row("compile argo hello.py, warm (replay hit), flowc pip-installed vs Metaflow show",
+                out["wheel warm"]["median"], mf, reps=reps, note="benchmarks/.venv-flowc: `pip install .`, not editable")
+        ctx.row("compile argo hello.py, cold, flowc pip-installed vs Metaflow show", out["wheel cold"]["median"], mf,
+                reps=reps, note="benchmarks/.venv-flowc: `pip install .`, not editable")
     ctx.row("check hello.py, warm vs Metaflow show", out["check"]["median"], mf, reps=reps)
     ctx.row("floor: python + import click vs Metaflow show", out["click"]["median"], mf, reps=reps,
             note="what any click command pays before flowc runs")

@@ -47,12 +47,60 @@ def ensure_metaflow() -> str | None:
         return None
 
 
+FLOWC_VENV = os.path.join(HERE, ".venv-flowc")
+FLOWC_WHEEL_EXE = os.path.join(FLOWC_VENV, "bin", "flowc")
+
+
+def _source_stamp() -> str:
+    """Size and mtime of every file `pip install .` takes from the checkout."""
+    import hashlib
+
+    parts = []
+    for top in ("compiler", "runtime_shim", "templates", "pyproject.toml", "setup.py"):
+        path = os.path.join(REPO, top)
+        walk = os.walk(path) if os.path.isdir(path) else [(REPO, [], [top])]
+        for dirpath, dirs, files in walk:
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for f in sorted(files):
+                st = os.stat(os.path.join(dirpath, f))
+                parts.append((os.path.relpath(os.path.join(dirpath, f), REPO), st.st_size, st.st_mtime_ns))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def ensure_flowc_wheel() -> str | None:
+    """benchmarks/.venv-flowc with this checkout installed as a user installs it (`pip install .`,
+    not editable: no editable-install finder on every start), reinstalled when the sources
+    changed. The `flowc` executable, or None when it cannot be set up."""
+    py = os.path.join(FLOWC_VENV, "bin", "python")
+    stamp_file = os.path.join(FLOWC_VENV, "flowc-source.stamp")
+    stamp = _source_stamp()
+    try:
+        with open(stamp_file) as fh:
+            if fh.read() == stamp and os.path.exists(FLOWC_WHEEL_EXE):
+                return FLOWC_WHEEL_EXE
+    except OSError:
+        pass
+    print("installing flowc (pip install .) into %s ..." % FLOWC_VENV, flush=True)
+    try:
+        if not os.path.exists(py):
+            subprocess.run([sys.executable, "-m", "venv", FLOWC_VENV], check=True)
+        subprocess.run([py, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", REPO], check=True,
+                       cwd=HERE)
+        subprocess.run([py, "-m", "pip", "install", "-q", REPO], check=True, cwd=HERE)   # its dependencies
+        with open(stamp_file, "w") as fh:
+            fh.write(stamp)
+        return FLOWC_WHEEL_EXE
+    except (subprocess.CalledProcessError, OSError) as e:
+        print("cannot install flowc into %s (%s): skipping the installed-wheel figures" % (FLOWC_VENV, e))
+        return None
+
+
 def clean_env(**extra: str) -> dict:
     """The environment both sides run in: bytecode may be written and read (as after a pip
     install; PYTHONDONTWRITEBYTECODE would make flowc recompile itself on every start), no
     PYTHONPATH leaking one venv into the other."""
     env = dict(os.environ)
-    for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "FLOWC_NO_CACHE"):
+    for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "FLOWC_NO_CACHE", "FLOWC_NO_REPLAY"):
         env.pop(k, None)
     env.update(extra)
     return env
@@ -60,7 +108,7 @@ def clean_env(**extra: str) -> dict:
 
 def flowc_cmd() -> list[str]:
     exe = os.path.join(os.path.dirname(sys.executable), "flowc")
-    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "compiler.cli"]
+    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "compiler.entry"]
 
 
 # ------------------------------------------------------------------------------ timing

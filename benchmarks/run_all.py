@@ -73,9 +73,11 @@ NOTES = """
   A B, B A, ... in the same minutes, and reports the median of each side; ratio = flowc / Metaflow.
   `PYTHONDONTWRITEBYTECODE` is removed from both sides' environment (bytecode is read as after a
   pip install).
-- **compile vs show** (`bench_compile.py`): `flowc compile hello.py -t argo` with the analysis cache
-  filled (warm) or emptied before each run (cold), and `flowc check` warm, against
-  `python hello.py show`, the cheapest Metaflow command that reads a flow.
+- **compile vs show** (`bench_compile.py`): `flowc compile hello.py -t argo` with its cache
+  directory filled (warm: the replay cache of compiler/entry.py hits; "analysis cache only":
+  FLOWC_NO_REPLAY=1) or emptied before each run (cold), and `flowc check` warm, against
+  `python hello.py show`, the cheapest Metaflow command that reads a flow. The "pip-installed"
+  rows run flowc from benchmarks/.venv-flowc (`pip install .`, not editable), as a release runs.
 - **compile vs create**: `flowc compile FLOW -t argo|stepfunctions -o DIR` (empty cache) vs
   `python FLOW.py argo-workflows|step-functions create --only-json` against a moto server (S3
   datastore, Batch queues in a MANAGED EC2 compute environment, dummy credentials). Metaflow's

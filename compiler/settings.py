@@ -178,6 +178,14 @@ def _read_pyproject_table(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
+        raw = path.read_bytes()
+    except OSError:
+        return {}
+    # Most projects' pyproject.toml has no [tool.flowc]: no need to import tomllib (~10 ms) to
+    # find that out. A TOML key names flowc literally or through a \u/\U escape.
+    if b"flowc" not in raw and b"\\u" not in raw and b"\\U" not in raw:
+        return {}
+    try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         try:
@@ -185,7 +193,8 @@ def _read_pyproject_table(path: Path | None) -> dict[str, Any]:
         except ModuleNotFoundError:
             return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # as read_text() reads it: universal newlines
+        data = tomllib.loads(raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
     except (OSError, ValueError):
         return {}
     table = data.get("tool", {}).get("flowc", {})

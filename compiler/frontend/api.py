@@ -6,7 +6,6 @@ diagnostic carrying the traceback (the CLI turns it into exit code 70).
 from __future__ import annotations
 
 import gc
-import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -80,6 +79,8 @@ def _analyze_source(text: str, path: str, flow_name: str | None, options: Fronte
     except BaseException as exc:  # noqa: BLE001 - the contract is: never raise
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
+        import traceback  # only here: its import (textwrap, linecache) is ~5 ms of every compile
+
         tb = traceback.format_exc()
         d = Diagnostic("FC000", ERROR, f"internal error: {type(exc).__name__}: {exc}"[:500], None, path=path)
         return Analysis(path, text, None, None, [d], internal_error=tb)
