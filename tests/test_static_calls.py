@@ -122,6 +122,8 @@ def test_a_quantity_helper_with_if_raise_and_builtins(tmp_path):
     assert got[0][0] == "FC201" and "raises here" in got[0][1], got
     assert _default(tmp_path, "", "max(len('abc'), int('2')) + sorted([3, 1])[0]") == 4
     assert _default(tmp_path, "", "'a-b'.upper().split('-') + [{'k': 1}.get('k')]") == ["A", "B", 1]
+    assert _default(tmp_path, "import json\n", "json.dumps([0.01, 0.001])") == "[0.01, 0.001]"
+    assert _default(tmp_path, "import json\n", "json.loads('{\"a\": [1]}')['a']") == [1]
 
 
 def test_class_constants_are_seen_by_the_class_body_decorators(tmp_path):

@@ -22,6 +22,7 @@ Anything else stays NotStatic, with the reason.
 """
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from pathlib import PurePosixPath
@@ -66,6 +67,12 @@ def follow(node: cst.Call, scope: Any) -> Any:
             return _PATH_FUNCTIONS[q](*[str(a) for a in args])
         except TypeError:
             raise NotStatic(f"invalid arguments to {q}()", node) from None
+    if q in _JSON_FUNCTIONS:
+        args, kwargs = call_arguments(node, scope)
+        try:
+            return _JSON_FUNCTIONS[q](*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - what the flow's own call would raise
+            raise NotStatic(f"{q}() fails here ({type(exc).__name__}: {exc})", node) from None
     if isinstance(func, cst.Name) and func.value in _BUILTINS and not _shadowed(func.value, scope):
         args, kwargs = call_arguments(node, scope)
         return _builtin(func.value, args, kwargs, node)
@@ -102,6 +109,7 @@ def follow(node: cst.Call, scope: Any) -> Any:
 _BUILTINS: dict[str, Callable[..., Any]] = {
     "abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
     "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
+_JSON_FUNCTIONS: dict[str, Callable[..., Any]] = {"json.dumps": json.dumps, "json.loads": json.loads}
 _VALUE_METHODS = (
     (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
            "startswith", "endswith", "removeprefix", "removesuffix", "title", "zfill"}),
