@@ -10,6 +10,7 @@ compute the positions of the nodes that need one, in one pass (source.positions)
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from compiler.decorators import UNREAD_ARGUMENTS
 from compiler.diagnostics import ERROR, Diagnostic, Span
 from compiler.frontend.configs import FrontendOptions
 from compiler.frontend.imports import Names, inner_statements, local_modules
+from compiler.frontend.inherit import ForeignClass, ForeignFlows
 from compiler.frontend.model import Decorator, FlowModel, StepDef
 from compiler.frontend.parse_parameters import PARAMETER_KINDS, ParameterReader
 from compiler.frontend.parse_transitions import TransitionReader
@@ -71,12 +73,38 @@ class Parser(TransitionReader, ParameterReader):
         self.pending: list[_Pending] = []
         self.wanted: list[Any] = []
         self.diags: list[Diagnostic] = []
+        self.foreign = ForeignFlows()                # base flow classes of sibling modules
+        self._foreign_chains: dict[str, list] = {}
+        self._foreign_of: dict[int, ForeignClass] = {}
+        self._in_foreign: ForeignClass | None = None
 
     # -- helpers --------------------------------------------------------------------------
     def want(self, node):
         if node is not None:
-            self.wanted.append(node)
+            if self._in_foreign is not None:        # a node of a base class's own module
+                self._foreign_of[id(node)] = self._in_foreign
+                self._in_foreign.nodes.append(node)
+            else:
+                self.wanted.append(node)
         return node
+
+    @contextlib.contextmanager
+    def _reading(self, cls):
+        """Read `cls` with the names and scope of its own module (a base from a sibling module);
+        the flow's configs and class constants stay visible, as in the class body."""
+        ctx = self.foreign.by_class.get(id(cls))
+        if ctx is None:
+            yield
+            return
+        main_names, main_scope = self.names, self.scope
+        for attr in ("config_refs", "config_names", "config_attrs", "class_assigns", "env"):
+            setattr(ctx.scope, attr, getattr(main_scope, attr))
+        ctx.scope._class_cache = main_scope._class_cache
+        self.names, self.scope, self._in_foreign = ctx.names, ctx.scope, ctx
+        try:
+            yield
+        finally:
+            self.names, self.scope, self._in_foreign = main_names, main_scope, None
 
     def not_static(self, exc: NotStatic, what: str, when: str = "the flow runs") -> None:
         """Report an argument that did not evaluate: a config error keeps its own code (none:
@@ -115,9 +143,22 @@ class Parser(TransitionReader, ParameterReader):
             result.model = self._materialize(result)
         for p in self.pending:
             self.diags.append(Diagnostic(p.code, p.severity, p.message, self._span(p.node),
-                                         path=path, notes=p.notes))
+                                         path=path, notes=p.notes + self._where_inherited(p.node)))
         result.diagnostics = self.diags
         return result
+
+    def _where_inherited(self, node) -> tuple[str, ...]:
+        """For a node of a base class's module: a note naming its own file, line and column."""
+        ctx = self._foreign_of.get(id(node)) if node is not None else None
+        if ctx is None:
+            return ()
+        found = getattr(ctx, "spans", None)
+        if found is None:
+            found = ctx.spans = positions(ctx.module, ctx.nodes)   # type: ignore[attr-defined]
+        span = found.get(id(node))
+        rel = os.path.relpath(ctx.path, self.directory) if self.directory else ctx.path
+        return ("in the base class %s, %s%s" % (ctx.cls.name.value, rel,
+                                                ":%d:%d" % (span.line, span.col) if span else ""),)
 
     def _parse_module(self) -> cst.Module | Diagnostic:
         """The libcst module, or the FC001 syntax error (placed where Python's own parser puts it)."""
@@ -144,6 +185,9 @@ class Parser(TransitionReader, ParameterReader):
     def _span(self, node) -> Span:
         if node is None:
             return None  # type: ignore[return-value]  # only where the parser has no node: no span
+        ctx = self._foreign_of.get(id(node))
+        if ctx is not None:                 # defined in a base's module: where the flow names it
+            node = ctx.ref
         s = self.source.clamp(self.spans.get(id(node)))
         return s if s is not None else Span.point(1, 1)
 
@@ -168,11 +212,22 @@ class Parser(TransitionReader, ParameterReader):
                     elif isinstance(arg.value, cst.Name) and arg.value.value in flows:
                         is_flow = True
                         local_bases.append(arg.value.value)
+                    else:       # a flow class of a module beside the flow (compiler/frontend/inherit.py)
+                        foreign = self.foreign.resolve(arg.value, self.scope, arg.value)
+                        for key, base in foreign or ():
+                            flows.setdefault(key, base)
+                            self.flow_bases.setdefault(key, [])
+                        if foreign:
+                            is_flow = True
+                            local_bases.append(foreign[-1][0])
+                            self._foreign_chains[foreign[-1][0]] = foreign
+                            self.want(arg.value)
                 if is_flow:
                     flows[name] = c
                     self.flow_bases[name] = local_bases
                     changed = True
         self.flows = flows
+        flows = {k: v for k, v in flows.items() if id(v) not in self.foreign.by_class}
         if not flows:
             self.diags.append(Diagnostic(
                 "FC003", ERROR, "the file defines no FlowSpec subclass (class MyFlow(FlowSpec): ...)",
@@ -213,16 +268,26 @@ class Parser(TransitionReader, ParameterReader):
         chain: list[cst.ClassDef] = []
         seen: set[str] = set()
 
-        def visit(c):
-            if c.name.value in seen:
+        def visit(c, key):
+            if key in seen:
                 return
-            seen.add(c.name.value)
-            for b in self.flow_bases.get(c.name.value, []):
-                visit(self.flows[b])
+            seen.add(key)
+            for b in self.flow_bases.get(key, []):
+                if b in self.flows and id(self.flows[b]) in self.foreign.by_class:
+                    for fkey, fcls in self._foreign_chain(b):
+                        if fkey not in seen:
+                            seen.add(fkey)
+                            chain.append(fcls)
+                else:
+                    visit(self.flows[b], b)
             chain.append(c)
 
-        visit(cls)
+        visit(cls, cls.name.value)
         return chain
+
+    def _foreign_chain(self, key):
+        """A foreign base's own chain (bases first), as inherit.ForeignFlows resolved it."""
+        return self._foreign_chains.get(key, [(key, self.flows[key])])
 
     # -- flow body ------------------------------------------------------------------------
     def _read_flow(self, cls: cst.ClassDef) -> None:
@@ -237,21 +302,32 @@ class Parser(TransitionReader, ParameterReader):
         # Configs first: every other argument may read them (Metaflow resolves them first too).
         chain = self._class_chain(cls)
         for c in chain:
-            for small in self._class_assigns(c):
-                self._read_param(small, configs=True)
+            with self._reading(c):
+                for small in self._class_assigns(c):
+                    self._read_param(small, configs=True)
         config_refs = self._resolve_configs()
         self.scope.class_assigns = self._class_constants(chain)
-        self.flow_decos = [self._read_decorator(d) for d in cls.decorators]   # config_expr only
+        # flow decorators of the bases too (Metaflow inherits them); the flow's own replace a
+        # base's of the same name
+        inherited: dict[str, RawDecorator] = {}
+        for c in chain[:-1]:
+            with self._reading(c):
+                for d in c.decorators:
+                    raw = self._read_decorator(d)      # config_expr only
+                    inherited[raw.name] = raw
+        own_decos = [self._read_decorator(d) for d in cls.decorators]
+        self.flow_decos = [r for n, r in inherited.items() if n not in {o.name for o in own_decos}] + own_decos
         self.scope.config_refs = config_refs     # the class body sees its configs by attribute
         for c in chain:
             own = c is cls
-            for stmt in c.body.body:
-                if isinstance(stmt, cst.FunctionDef):
-                    self._read_method(stmt, own)
-                elif isinstance(stmt, cst.SimpleStatementLine):
-                    for small in stmt.body:
-                        if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
-                            self._read_param(small, configs=False)
+            with self._reading(c):
+                for stmt in c.body.body:
+                    if isinstance(stmt, cst.FunctionDef):
+                        self._read_method(stmt, own)
+                    elif isinstance(stmt, cst.SimpleStatementLine):
+                        for small in stmt.body:
+                            if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                                self._read_param(small, configs=False)
         self.raw_params.sort(key=lambda p: self._order[id(p.call)])
 
     def _class_constants(self, chain) -> dict[str, cst.BaseExpression]:

@@ -48,8 +48,8 @@ def _cases():
         params = _params(flow, given)
         ident = "shared/" + flow[:-3] + "".join("-%s=%s" % kv for kv in sorted(dict(p.split("=", 1) for p in given).items()))
         cases.append(pytest.param(os.path.join(SHARED, flow), params, id=ident))
-    for path in sorted(glob.glob(os.path.join(OWN, "*.py"))):
-        cases.append(pytest.param(path, {}, id="own/" + os.path.basename(path)[:-3]))
+    for path in sorted(glob.glob(os.path.join(OWN, "*.py"))) + sorted(glob.glob(os.path.join(OWN, "*", "flow_*.py"))):
+        cases.append(pytest.param(path, {}, id="own/" + os.path.relpath(path, OWN)[:-3]))
     return cases
 
 
