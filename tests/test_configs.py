@@ -357,3 +357,51 @@ def test_plain_config_is_the_text_itself_and_runs(tmp_path):
                            "file://" + str(tmp_path / "ds")], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent)))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+OWN_PARSER = '''import tomllib
+
+from metaflow import Config, FlowSpec, resources, step
+
+
+def parse_limits(text):
+    """A parser of the flow's own: a known format plus a key."""
+    table = tomllib.loads(text)
+    if "limits" not in table:
+        raise ValueError("no [limits] table")
+    return table["limits"]
+
+
+def count_lines(text):
+    total = 0
+    for _ in text.splitlines():
+        total += 1
+    return {"lines": total}
+
+
+class OwnParserFlow(FlowSpec):
+    limits = Config("limits", default="project.toml", parser=parse_limits)
+    LINES = Config("lines", default_value="a\\nb", parser=count_lines)
+
+    @resources(cpu=limits.cpu)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_a_parser_of_the_flows_own_runs_when_it_can_be_followed(tmp_path):
+    (tmp_path / "project.toml").write_text("[limits]\ncpu = 3\n")
+    flow = tmp_path / "own.py"
+    flow.write_text(OWN_PARSER)
+    a = analyze_file(str(flow))
+    values = {p.name: p.default for p in a.model.parameters}
+    assert values["limits"] == {"cpu": 3}
+    assert a.model.steps["start"].decorators[0].args["cpu"] == 3
+    bad = [d for d in a.diagnostics if d.is_error]
+    assert [d.code for d in bad] == ["FC255"] and "count_lines() at compile time" in bad[0].message \
+        and "For statement" in bad[0].message, bad

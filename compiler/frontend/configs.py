@@ -4,8 +4,10 @@ A `Config(name, default=PATH | default_value=VALUE, parser=..., required=..., pl
 value from, in order: `--config NAME PATH` / `--config-value NAME TEXT` (FrontendOptions), the
 default file (relative to the flow's folder), `default_value` (a dict, or text to parse), else
 None (an error when required). Text is parsed as JSON, or by a parser flowc knows (`PARSERS`):
-TOML through tomllib, YAML through pyyaml. A parser that is the flow's own function cannot run
-without importing the flow: FC255, naming a static alternative.
+TOML through tomllib, YAML through pyyaml. A parser that is the flow's own function runs when the
+static evaluator can follow it (compiler/frontend/static_calls.py: assignments, `if`, `return`,
+those formats, pure builtins, e.g. `def parse(t): return tomllib.loads(t)["limits"]`); any other
+cannot run without importing the flow: FC255, saying why and naming a static alternative.
 
 The value is then read by the static evaluator (static_eval.ConfigNode): `cfg.a.b`, `cfg["a"]`,
 `config_expr("cfg.a")` in decorator arguments, Parameter defaults, @project and flow decorators.
@@ -18,7 +20,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 # parser= spellings (strings, or the dotted name of the function passed) -> the format flowc reads.
 # A string starting with "." is relative to `metaflow`, as in Metaflow.
@@ -153,11 +155,13 @@ def _read(path: str, shown: str, name: str, what: str, where: str) -> str:
 
 
 def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: FrontendOptions,
-            parser_spelling: str | None) -> ResolvedConfig:
-    """The value of one Config, from its (statically evaluated) arguments and the overrides."""
+            parser_spelling: str | None, own_parser: Callable[[str], Any] | None = None) -> ResolvedConfig:
+    """The value of one Config, from its (statically evaluated) arguments and the overrides.
+    `own_parser`: the flow's own parser function, as the static evaluator follows it
+    (static_calls: a body of assignments, `if`, `return` and known data formats)."""
     plain = bool(kw.get("plain") or False)
     fmt = parser_format(parser_spelling)
-    if fmt is None:
+    if fmt is None and own_parser is None:
         raise ConfigProblem("FC255", f"config '{name}': parser {parser_spelling} is not one flowc can "
                             f"run at compile time; use {STATIC_ALTERNATIVES}", "parser")
     paths = dict(options.config_paths)
@@ -196,8 +200,14 @@ def resolve(name: str, kw: dict[str, Any], flow_dir: str | None, options: Fronte
             raise ConfigProblem("FC256", f"config '{name}' is required and has no value: give "
                                 f"--config {name} PATH or --config-value {name} VALUE", "name")
         return ResolvedConfig(name, None, "none")
+    if own_parser is not None:
+        data = own_parser(text)
+        if plain:
+            return ResolvedConfig(name, _normalize(data, name), source, file)
+        return ResolvedConfig(name, _checked(_normalize(data, name), name, plain, source), source, file)
     if plain and parser_spelling is None:
         return ResolvedConfig(name, text, source, file)     # plain, no parser: the text itself
+    assert fmt is not None
     data = _parse(text, fmt, name, source, file, where)
     return ResolvedConfig(name, _checked(_normalize(data, name), name, plain, source), source, file)
 

@@ -48,9 +48,12 @@ def keyword_suggestion(key: str, canon: str) -> str:
 
 @dataclass(frozen=True)
 class _Parser:
-    """A Config's parser= as written: its dotted spelling, or None for the flow's own function."""
+    """A Config's parser= as written: its dotted spelling, or None for the flow's own function
+    (`function`: the name node of a module-level def the static evaluator may follow)."""
 
     spelling: str | None
+    function: Any = None
+    scope: Any = None            # the scope of the module the Config is declared in
 
 
 class ParameterReader:
@@ -182,7 +185,19 @@ class ParameterReader:
             except NotStatic:
                 pass
         q = qualname(node, self.scope) if isinstance(node, (cst.Name, cst.Attribute)) else None
-        return _Parser(q)
+        if q is not None:
+            return _Parser(q)
+        return _Parser(None, node if isinstance(node, cst.Name) else None, self.scope)
+
+    def _own_parser(self, name_node, scope):
+        """The flow's own parser function as a callable the static evaluator runs, or None."""
+        from compiler.frontend import static_calls
+
+        found = static_calls.module_function(name_node, scope) if name_node is not None else None
+        if found is None:
+            return None
+        fdef, home = found
+        return lambda text: static_calls.call_function(fdef, home, [text], {}, name_node)
 
     def _resolve_configs(self) -> dict[str, ConfigNode]:
         """Resolve every Config read in the first pass (configs.resolve); bind them by name for
@@ -223,12 +238,19 @@ class ParameterReader:
             return None
         parser = kw.get("parser")
         spelling = parser.spelling if isinstance(parser, _Parser) else None
+        own = None
         if isinstance(parser, _Parser) and parser.spelling is None:
-            self.report("FC255", f"config '{name}': parser= is a function flowc cannot run without "
-                        f"importing the flow; use {C.STATIC_ALTERNATIVES}", p.nodes.get("parser"))
-            return None
+            own = self._own_parser(parser.function, parser.scope)
+            if own is None:
+                self.report("FC255", f"config '{name}': parser= is a function flowc cannot run without "
+                            f"importing the flow; use {C.STATIC_ALTERNATIVES}", p.nodes.get("parser"))
+                return None
         try:
-            return C.resolve(name, kw, self.directory, self.options, spelling)
+            return C.resolve(name, kw, self.directory, self.options, spelling, own)
+        except NotStatic as exc:
+            self.report("FC255", f"config '{name}': flowc cannot run parser {parser.function.value}() at "
+                        f"compile time ({exc.reason}); use {C.STATIC_ALTERNATIVES}", p.nodes.get("parser"))
+            return None
         except C.ConfigProblem as problem:
             node = p.nodes.get(problem.where) or p.nodes.get("default") or p.nodes.get("default_value") \
                 or p.call

@@ -67,10 +67,10 @@ def follow(node: cst.Call, scope: Any) -> Any:
             return _PATH_FUNCTIONS[q](*[str(a) for a in args])
         except TypeError:
             raise NotStatic(f"invalid arguments to {q}()", node) from None
-    if q in _JSON_FUNCTIONS:
+    if q in _DATA_FUNCTIONS:
         args, kwargs = call_arguments(node, scope)
         try:
-            return _JSON_FUNCTIONS[q](*args, **kwargs)
+            return _DATA_FUNCTIONS[q]()(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - what the flow's own call would raise
             raise NotStatic(f"{q}() fails here ({type(exc).__name__}: {exc})", node) from None
     if isinstance(func, cst.Name) and func.value in _BUILTINS and not _shadowed(func.value, scope):
@@ -97,7 +97,7 @@ def follow(node: cst.Call, scope: Any) -> Any:
                 return getattr(base, method)(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - what the flow's own call would raise
                 raise NotStatic(f".{method}() fails here ({type(exc).__name__}: {exc})", node) from None
-    defined = _module_function(func, scope)
+    defined = module_function(func, scope)
     if defined is not None:
         fdef, home = defined
         args, kwargs = call_arguments(node, scope)
@@ -109,7 +109,24 @@ def follow(node: cst.Call, scope: Any) -> Any:
 _BUILTINS: dict[str, Callable[..., Any]] = {
     "abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
     "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
-_JSON_FUNCTIONS: dict[str, Callable[..., Any]] = {"json.dumps": json.dumps, "json.loads": json.loads}
+def _toml_loads():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads
+
+
+def _yaml_safe_load():
+    import yaml
+
+    return yaml.safe_load
+
+
+# Data formats (a Config parser of the flow's own is often one of these plus a key or a check).
+_DATA_FUNCTIONS: dict[str, Callable[[], Callable[..., Any]]] = {
+    "json.dumps": lambda: json.dumps, "json.loads": lambda: json.loads, "tomllib.loads": _toml_loads,
+    "tomli.loads": _toml_loads, "yaml.safe_load": _yaml_safe_load}
 _VALUE_METHODS = (
     (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
            "startswith", "endswith", "removeprefix", "removesuffix", "title", "zfill"}),
@@ -171,7 +188,7 @@ def _path_method(base: PurePosixPath, method: str, args, kwargs, node) -> Any:
         raise NotStatic(f"invalid arguments to Path.{method}()", node) from None
 
 
-def _module_function(func, scope: Any):
+def module_function(func, scope: Any):
     """(FunctionDef, the scope of its module) for a module-level def, or None."""
     if not isinstance(func, cst.Name):
         return None
