@@ -248,7 +248,8 @@ class ParameterReader:
         try:
             return C.resolve(name, kw, self.directory, self.options, spelling, own)
         except NotStatic as exc:
-            self.report("FC255", f"config '{name}': flowc cannot run parser {parser.function.value}() at "
+            fname = parser.function.value if isinstance(parser, _Parser) else "?"
+            self.report("FC255", f"config '{name}': flowc cannot run parser {fname}() at "
                         f"compile time ({exc.reason}); use {C.STATIC_ALTERNATIVES}", p.nodes.get("parser"))
             return None
         except C.ConfigProblem as problem:
