@@ -92,3 +92,43 @@ def test_the_flows_own_flow_decorator_replaces_the_bases(tmp_path):
         '''})
     a = analyze_file(str(tmp_path / "flow.py"))
     assert [(d.name, d.args.get("name")) for d in a.model.decorators] == [("project", "own_name")]
+
+
+def test_a_base_re_exported_by_a_package_with_its_parser_constant(tmp_path):
+    """`from flowproject import BaseFlow` where flowproject/__init__.py re-exports it, and the
+    base's Config names its parser through the optional-import idiom."""
+    (tmp_path / "flowproject").mkdir()
+    (tmp_path / "flowproject.toml").write_text('project_name = "weather"\n')
+    _write(tmp_path, {"flowproject/__init__.py": '''
+        from .baseflow import BaseFlow, toml_parser
+        ''', "flowproject/baseflow.py": '''
+        from metaflow import Config, FlowSpec
+
+        try:
+            import tomllib
+
+            toml_parser = "tomllib.loads"
+        except ImportError:
+            toml_parser = "toml.loads"
+
+
+        class BaseFlow(FlowSpec):
+            flowconfig = Config("flowconfig", default="flowproject.toml", parser=toml_parser)
+        ''', "flow.py": '''
+        from flowproject import BaseFlow
+        from metaflow import config_expr, project, step
+
+
+        @project(name=config_expr("flowconfig.project_name"))
+        class SensorFlow(BaseFlow):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        '''})
+    a = analyze_file(str(tmp_path / "flow.py"))
+    assert not [d for d in a.diagnostics if d.is_error], a.diagnostics
+    assert [(d.name, d.args["name"]) for d in a.model.decorators] == [("project", "weather")]

@@ -83,8 +83,8 @@ class ForeignFlows:
         module, names, scope = loaded
         classes = _module_classes(module)
         cls = classes.get(name)
-        if cls is None:
-            return None
+        if cls is None:        # re-exported (a package's __init__: `from .baseflow import BaseFlow`)
+            return self.resolve(cst.Name(name), scope, ref, depth + 1) if name in scope.imports else None
         seen = (seen or set()) | {(path, name)}
         chain: list[tuple[str, cst.ClassDef]] = []
         is_flow = False

@@ -187,6 +187,13 @@ class ParameterReader:
         q = qualname(node, self.scope) if isinstance(node, (cst.Name, cst.Attribute)) else None
         if q is not None:
             return _Parser(q)
+        if isinstance(node, cst.Name) and node.value not in self.scope.def_nodes:
+            try:                        # a constant naming the parser: PARSER = "tomllib.loads"
+                text = evaluate(node, self.scope)
+                if isinstance(text, str):
+                    return _Parser(text)
+            except NotStatic:
+                pass
         return _Parser(None, node if isinstance(node, cst.Name) else None, self.scope)
 
     def _own_parser(self, name_node, scope):

@@ -133,6 +133,11 @@ class Scope:
                 self.defs.add(stmt.name.value)
                 self.def_nodes[stmt.name.value] = stmt
             self.reassigned.add(stmt.name.value)
+        elif _is_import_fallback(stmt):
+            # `try: import tomllib; PARSER = "tomllib.loads"` / `except ImportError: ...`: the
+            # compile reads what the `try` body binds (a current Python has the module)
+            for inner in stmt.body.body:
+                self._collect(inner)
         elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
             # names bound inside compound statements are not static constants
             for name in _bound_names(stmt):
@@ -255,6 +260,25 @@ class Scope:
             return sib.lookup(attr, node)
         except NotStatic as exc:
             raise NotStatic(f"`{name}` from `{'.' * level}{module}`: {exc.reason}", node) from None
+
+
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+
+
+def _is_import_fallback(stmt) -> bool:
+    """A `try` of imports and assignments whose handlers catch only ImportError (the idiom for
+    an optional module): no `else`/`finally`, nothing but simple statements in the body."""
+    if not isinstance(stmt, cst.Try) or stmt.orelse is not None or stmt.finalbody is not None \
+            or not stmt.handlers or not isinstance(stmt.body, cst.IndentedBlock):
+        return False
+    for handler in stmt.handlers:
+        kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        names = [dotted(k.value if isinstance(k, cst.Element) else k) for k in kinds if k is not None]
+        if not names or any(n not in _IMPORT_ERRORS for n in names):
+            return False
+    return all(isinstance(s, cst.SimpleStatementLine) and
+               all(isinstance(x, (cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Pass, cst.Expr))
+                   for x in s.body) for s in stmt.body.body)
 
 
 def dotted(node) -> str | None:
