@@ -241,7 +241,15 @@ def package_contents(flow_path: str, local_modules=(), include_globs=(), named_f
 
     flow_path = os.path.abspath(flow_path)
     flow_dir = os.path.dirname(flow_path)
-    modules = set(local_modules or ()) | set(discover_local_modules(flow_path))
+    modules = set()
+    for module in set(local_modules or ()) | set(discover_local_modules(flow_path)):
+        # a package the flow imports travels whole: the files of its top directory (its data
+        # files too, which its code may read beside its __file__), a credential-looking one aside
+        top = module.replace(os.sep, "/").split("/")[0]
+        where = os.path.join(flow_dir, top) if os.path.isdir(os.path.join(flow_dir, top)) else \
+            os.path.join(flow_dir, module)
+        modules.update(rel for rel in _files_under(flow_dir, where)
+                       if rel.endswith(".py") or not looks_like_credentials(rel))
     rels = {os.path.basename(flow_path), *modules}
     notes: list[PackageNote] = []
     included, skipped = _glob_files(flow_dir, include_globs)
@@ -252,7 +260,8 @@ def package_contents(flow_path: str, local_modules=(), include_globs=(), named_f
     for source in sorted({os.path.basename(flow_path), *modules}):
         source_path = os.path.join(flow_dir, source)
         for ref in datafiles.literal_paths(source_path):
-            pattern = os.path.join(flow_dir, ref.path)
+            # a task runs in the flow's folder; a path joined to `__file__` is beside its module
+            pattern = os.path.join(os.path.dirname(source_path) if ref.beside_source else flow_dir, ref.path)
             targets = sorted(glob.glob(pattern)) if ref.is_glob else [pattern] if os.path.exists(pattern) else []
             if not targets:
                 notes.append(PackageNote("FC010", source_path, ref.line, ref.col,

@@ -37,6 +37,7 @@ class DataRef:
     path: str          # relative path or glob, '/'-separated, as written (globs: '*' per unknown part)
     line: int
     col: int
+    beside_source: bool = False      # joined to the source file's own folder (`__file__`), not the cwd
 
     @property
     def is_glob(self) -> bool:
@@ -60,7 +61,8 @@ def literal_paths(source_path: str) -> list[DataRef]:
             arg = _path_argument(node)
             path = _path_text(arg) if arg is not None else None
             if path is not None and _plausible(path):
-                found.setdefault(path, DataRef(path, node.lineno, node.col_offset + 1))
+                found.setdefault(path, DataRef(path, node.lineno, node.col_offset + 1,
+                                               "__file__" in ast.unparse(arg)))
     return sorted(found.values(), key=lambda r: (r.line, r.col, r.path))
 
 

@@ -181,3 +181,16 @@ def test_include_file_default_travels_in_the_package(tmp_path):
     assert result.ok, result.diagnostics
     names = zipfile.ZipFile(io.BytesIO(result.package.data)).namelist()
     assert "flow/data/table.csv" in names
+
+
+def test_a_package_the_flow_imports_travels_whole_with_its_data_and_no_false_fc010():
+    """tests/flows/valid_own/pkg: `from shapes import ...` packs the directory (its submodules and
+    the note.txt its code reads beside its own __file__), for run and compile alike."""
+    from compiler.codepackage import package_contents
+    from compiler.frontend.api import analyze_file
+
+    flow = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows", "valid_own", "pkg", "flow_pkg.py")
+    for local in ((), tuple(analyze_file(flow).model.local_modules)):      # run passes none; compile its own
+        contents = package_contents(flow, local)
+        assert {"shapes/__init__.py", "shapes/circle.py", "shapes/square.py", "shapes/note.txt"} <= set(contents.files)
+        assert [n.code for n in contents.notes] == []

@@ -175,7 +175,7 @@ def local_modules(module: cst.Module, flow_path: str, directory: str | None) -> 
                 path = os.path.join(base, "__init__.py")
             else:
                 continue
-            rel = os.path.relpath(path if path.endswith(top + ".py") else base, directory)
+            rel = os.path.relpath(path if path.endswith(top + ".py") else base, root)   # from the flow's folder
             if os.path.abspath(path) == os.path.abspath(flow_path):
                 continue
             if rel in seen_files:
@@ -189,5 +189,6 @@ def local_modules(module: cst.Module, flow_path: str, directory: str | None) -> 
                 except Exception:
                     pass
 
+    root = directory
     visit(module, directory, 0)
     return found

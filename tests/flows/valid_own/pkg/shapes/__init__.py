@@ -1,0 +1,3 @@
+from .square import area
+
+UNIT = "m2"
