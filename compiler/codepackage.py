@@ -241,14 +241,14 @@ def package_contents(flow_path: str, local_modules=(), include_globs=(), named_f
 
     flow_path = os.path.abspath(flow_path)
     flow_dir = os.path.dirname(flow_path)
-    modules = set()
+    modules: set[str] = set()
     for module in set(local_modules or ()) | set(discover_local_modules(flow_path)):
         # a package the flow imports travels whole: the files of its top directory (its data
         # files too, which its code may read beside its __file__), a credential-looking one aside
         top = module.replace(os.sep, "/").split("/")[0]
-        where = os.path.join(flow_dir, top) if os.path.isdir(os.path.join(flow_dir, top)) else \
+        folder = os.path.join(flow_dir, top) if os.path.isdir(os.path.join(flow_dir, top)) else \
             os.path.join(flow_dir, module)
-        modules.update(rel for rel in _files_under(flow_dir, where)
+        modules.update(rel for rel in _files_under(flow_dir, folder)
                        if rel.endswith(".py") or not looks_like_credentials(rel))
     rels = {os.path.basename(flow_path), *modules}
     notes: list[PackageNote] = []

@@ -62,7 +62,7 @@ def literal_paths(source_path: str) -> list[DataRef]:
             path = _path_text(arg) if arg is not None else None
             if path is not None and _plausible(path):
                 found.setdefault(path, DataRef(path, node.lineno, node.col_offset + 1,
-                                               "__file__" in ast.unparse(arg)))
+                                               arg is not None and "__file__" in ast.unparse(arg)))
     return sorted(found.values(), key=lambda r: (r.line, r.col, r.path))
 
 
