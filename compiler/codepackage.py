@@ -49,38 +49,53 @@ def runtime_files() -> dict[str, str]:
 PYC_CACHE_DIR: str | None = None     # set by pipeline.compile_file from --cache-dir: pycs kept across runs
 
 
+def _pyc_dirs() -> list[str]:
+    """Where a runtime pyc may be kept: beside the installed runtime (like Python's own
+    __pycache__, a function of the installed sources: it survives an emptied cache, as flowc's own
+    bytecode does), then PYC_CACHE_DIR."""
+    from importlib.util import find_spec
+
+    spec = find_spec("runtime_shim")
+    dirs = []
+    if spec is not None and spec.origin is not None:
+        dirs.append(os.path.join(os.path.dirname(os.path.abspath(spec.origin)), "__pycache__", "flowc-package"))
+    if PYC_CACHE_DIR:
+        dirs.append(os.path.join(PYC_CACHE_DIR, "pyc"))
+    return dirs
+
+
 def _pyc(name: str, source: bytes) -> bytes:
-    """_compile_pyc, also kept on disk under PYC_CACHE_DIR when set (a warm compile then skips
-    compiling the runtime: about a third of its CPU). An entry is used only when its header is the
-    one this source gives (magic number, unchecked-hash flag, source hash) and its code object
-    unmarshals with the expected name; anything else is recompiled and rewritten."""
-    directory = PYC_CACHE_DIR
-    if not directory:
-        return _compile_pyc(name, source)
+    """_compile_pyc, also kept on disk (_pyc_dirs): a compile then skips compiling the runtime,
+    about a third of a cold compile's work. An entry is used only when its header is the one this
+    source gives (magic number, unchecked-hash flag, source hash) and its code object unmarshals
+    with the expected name; anything else is recompiled and rewritten."""
     import importlib.util
     import marshal
 
     header = importlib.util.MAGIC_NUMBER + b"\x01\x00\x00\x00" + importlib.util.source_hash(source)
     key = hashlib.sha256(header + name.encode("utf-8") + b"\0" + source).hexdigest()
-    path = os.path.join(directory, "pyc", key + ".pyc")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        if data[:16] == header and getattr(marshal.loads(data[16:]), "co_filename", None) == name:
-            return data
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    dirs = _pyc_dirs()
+    for directory in dirs:
+        try:
+            with open(os.path.join(directory, key + ".pyc"), "rb") as fh:
+                data = fh.read()
+            if data[:16] == header and getattr(marshal.loads(data[16:]), "co_filename", None) == name:
+                return data
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
     data = _compile_pyc(name, source)
-    try:
-        import tempfile
+    for directory in dirs:          # the first that can be written (an install may be read-only)
+        try:
+            import tempfile
 
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, os.path.join(directory, key + ".pyc"))
+            break
+        except OSError:
+            continue
     return data
 
 
