@@ -49,16 +49,21 @@ def runtime_files() -> dict[str, str]:
 PYC_CACHE_DIR: str | None = None     # set by pipeline.compile_file from --cache-dir: pycs kept across runs
 
 
+def _installed_pyc_dir() -> str | None:
+    from importlib.util import find_spec
+
+    spec = find_spec("runtime_shim")
+    if spec is None or spec.origin is None:
+        return None
+    return os.path.join(os.path.dirname(os.path.abspath(spec.origin)), "__pycache__", "flowc-package")
+
+
 def _pyc_dirs() -> list[str]:
     """Where a runtime pyc may be kept: beside the installed runtime (like Python's own
     __pycache__, a function of the installed sources: it survives an emptied cache, as flowc's own
     bytecode does), then PYC_CACHE_DIR."""
-    from importlib.util import find_spec
-
-    spec = find_spec("runtime_shim")
-    dirs = []
-    if spec is not None and spec.origin is not None:
-        dirs.append(os.path.join(os.path.dirname(os.path.abspath(spec.origin)), "__pycache__", "flowc-package"))
+    installed = _installed_pyc_dir()
+    dirs = [installed] if installed else []
     if PYC_CACHE_DIR:
         dirs.append(os.path.join(PYC_CACHE_DIR, "pyc"))
     return dirs

@@ -383,19 +383,32 @@ def test_cli_hit_reports_the_same_diagnostics(tmp_path):
 
 # ------------------------------------------------------------------ the runtime's pycs
 def test_pyc_cache_gives_the_same_package_and_ignores_damage(tmp_path, monkeypatch):
+    """Runtime pycs are kept beside the installed runtime, or (read-only install) in the cache
+    dir; either gives the package a fresh compile gives, and a damaged entry is recompiled."""
     from compiler.pipeline import compile_file
 
     flow = str(FLOWS / "shared" / "valid" / "hello.py")
+    installed = tmp_path / "installed"
+    monkeypatch.setattr(codepackage, "_installed_pyc_dir", lambda: str(installed))
+    codepackage._compile_pyc.cache_clear()
     plain = compile_file(flow, "argo")
     warm1 = compile_file(flow, "argo", cache_dir=str(tmp_path / "c"))
-    pycs = sorted((tmp_path / "c" / "pyc").glob("*.pyc"))
+    pycs = sorted(installed.glob("*.pyc"))
     assert pycs and codepackage.PYC_CACHE_DIR is None
+    assert not (tmp_path / "c" / "pyc").exists()          # the first writable place has them
     codepackage._compile_pyc.cache_clear()
     for p in pycs:                                   # damaged entries are recompiled, not shipped
         p.write_bytes(p.read_bytes()[:20])
     warm2 = compile_file(flow, "argo", cache_dir=str(tmp_path / "c"))
     assert plain.package.sha256 == warm1.package.sha256 == warm2.package.sha256
     assert all(len(p.read_bytes()) > 20 for p in pycs)
+    # a read-only install: the cache dir keeps them
+    installed_file = tmp_path / "not-a-dir"
+    installed_file.write_text("x")
+    monkeypatch.setattr(codepackage, "_installed_pyc_dir", lambda: str(installed_file / "sub"))
+    codepackage._compile_pyc.cache_clear()
+    warm3 = compile_file(flow, "argo", cache_dir=str(tmp_path / "c"))
+    assert warm3.package.sha256 == plain.package.sha256 and list((tmp_path / "c" / "pyc").glob("*.pyc"))
 
 
 def test_crlf_local_module_reads_as_before(tmp_path):
