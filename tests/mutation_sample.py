@@ -6,6 +6,7 @@ the checkout is never mutated:
 
     python -m tests.mutation_sample cover --copy-to /tmp/flowc-mut   # once: line -> tests map
     nice -n 5 python -m tests.mutation_sample run --copy-to /tmp/flowc-mut --seed 20 --jobs 2
+    python -m tests.mutation_sample check runtime_shim/s3lite.py 23 2 tests/test_mutation_kills.py
 
 `cover` runs COVER_TESTS in the copy under coverage with one context per test (a pytest plugin
 switches the context to the test's node id). Subprocesses are measured too: coverage's own .pth
@@ -27,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -144,7 +146,7 @@ def statement_lines(source: str) -> dict[int, range]:
         if not isinstance(node, ast.stmt):
             continue
         end = node.end_lineno or node.lineno
-        bodies = [getattr(node, f) for f in ("body", "orelse", "finalbody", "handlers", "cases")]
+        bodies = [getattr(node, f, None) for f in ("body", "orelse", "finalbody", "handlers", "cases")]
         firsts = [b[0].lineno for b in bodies if isinstance(b, list) and b]
         if firsts:
             end = min(firsts) - 1 if min(firsts) > node.lineno else node.lineno
@@ -155,24 +157,42 @@ def statement_lines(source: str) -> dict[int, range]:
     return found
 
 
-def import_time_lines(source: str) -> set[int]:
+def import_time_lines(source: str) -> dict[int, set[int]]:
     """Lines run when the module is imported (module and class bodies, def headers, decorators,
-    default values): coverage credits them to whichever test imported the module first, so a
-    mutant there is run against every test that covers any line of the module."""
-    lines: set[int] = set()
+    default values) -> the lines whose tests should judge a mutant there. Coverage credits
+    import-time lines to whichever test imported the module first, so they are judged by the
+    tests of the lines that use what they define: a function's body for its header, the lines
+    reading a module-level name for its assignment, every measured line for anything else."""
+    tree = ast.parse(source)
+    reads: dict[str, set[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            reads.setdefault(node.id, set()).add(node.lineno)
+        elif isinstance(node, ast.Attribute):
+            reads.setdefault(node.attr, set()).add(node.lineno)
+    lines: dict[int, set[int]] = {}
+    everything: set[int] = set()   # empty: every measured line of the module
 
     def visit(body: list) -> None:
         for node in body:
             first = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
+            end = node.end_lineno or node.lineno
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                lines.update(range(first, node.body[0].lineno))
+                used = set(range(node.body[0].lineno, end + 1))
+                for line in range(first, node.body[0].lineno):
+                    lines[line] = used
             elif isinstance(node, ast.ClassDef):
-                lines.update(range(first, node.body[0].lineno))
+                used = set(range(node.body[0].lineno, end + 1))
+                for line in range(first, node.body[0].lineno):
+                    lines[line] = used
                 visit(node.body)
             else:
-                lines.update(range(first, (node.end_lineno or node.lineno) + 1))
+                names = [t.id for t in ast.walk(node) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)]
+                used = set().union(*[reads.get(n, set()) for n in names]) if names else everything
+                for line in range(first, end + 1):
+                    lines[line] = used or everything
 
-    visit(ast.parse(source).body)
+    visit(tree.body)
     return lines
 
 
@@ -216,7 +236,8 @@ def run(args) -> None:
             mid = every[index]
             line = mid.line_number + 1
             if line in at_import:
-                tests = module_tests
+                using = at_import[line]
+                tests = (sorted({t for ln in using for t in covered.get(ln, [])}) if using else []) or module_tests
             else:
                 tests = sorted({t for ln in statements.get(line, [line]) for t in covered.get(ln, [])})
             tests = sorted(tests, key=lambda t: (times.get(t, 999.0), t))
@@ -231,6 +252,7 @@ def run(args) -> None:
     print(f"{len(queue)} mutants sampled of {sum(totals.values())}", flush=True)
     results: list[dict] = []
     lock = threading.Lock()
+    live: set = set()
 
     def record(entry: dict) -> None:
         with lock:
@@ -258,29 +280,60 @@ def run(args) -> None:
             with open(target, "w") as handle:
                 handle.write(apply(source, path, mid))
             began = time.monotonic()
+            ran = tests[:args.max_tests]
+            entry["ran"] = len(ran)
+            proc = subprocess.Popen([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                                     "-p", "no:randomly", "-p", "no:xdist", *ran], cwd=copy_to, env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    start_new_session=True)
+            live.add(proc)
             try:
-                done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                       "-p", "no:randomly", "-p", "no:xdist", *tests[:args.max_tests]],
-                                      cwd=copy_to, env=env, capture_output=True, text=True, timeout=args.timeout,
-                                      start_new_session=True)
-                outcome = {0: "survived", 1: "killed"}.get(done.returncode, f"error {done.returncode}")
+                out, _ = proc.communicate(timeout=args.timeout)
+                outcome = {0: "survived", 1: "killed"}.get(proc.returncode, f"error {proc.returncode}")
                 if outcome == "killed":
-                    failed = [ln for ln in done.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+                    failed = [ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
                     entry["by"] = failed[0][:200] if failed else ""
                 elif outcome.startswith("error"):
-                    entry["detail"] = (done.stdout + done.stderr)[-400:]
+                    entry["detail"] = out[-400:]
             except subprocess.TimeoutExpired:
                 outcome = "timeout"
+                os.killpg(proc.pid, signal.SIGKILL)   # the test's servers and tasks too
+                proc.communicate()
             finally:
+                live.discard(proc)
                 with open(target, "w") as handle:
                     handle.write(source)
             record({**entry, "outcome": outcome, "seconds": round(time.monotonic() - began, 1)})
 
+    def stop(signum, frame) -> None:
+        for proc in list(live):
+            os.killpg(proc.pid, signal.SIGKILL)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, stop)
     threads = [threading.Thread(target=worker, args=(f"{args.copy_to}-{n}",)) for n in range(args.jobs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def check(args) -> None:
+    """Run some tests against one mutant (module, line, index as in the results), in a fresh copy:
+    how a new test is shown to kill its mutant."""
+    with open(os.path.join(ROOT, args.module)) as handle:
+        source = handle.read()
+    mid = next(m for m in mutants(source, args.module) if m.line_number + 1 == args.line and m.index == args.index)
+    make_copy(args.copy_to)
+    mutated = apply(source, args.module, mid)
+    with open(os.path.join(args.copy_to, args.module), "w") as handle:
+        handle.write(mutated)
+    changed = [ln for ln in mutated.splitlines() if ln not in source.splitlines()]
+    print("mutant:", changed, flush=True)
+    env = dict(os.environ, PYTHONPATH=args.copy_to, PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           *args.tests], cwd=args.copy_to, env=env)
+    print("KILLED" if done.returncode == 1 else "SURVIVED" if done.returncode == 0 else f"exit {done.returncode}")
 
 
 def main() -> None:
@@ -302,8 +355,14 @@ def main() -> None:
     two.add_argument("--max-tests", type=int, default=400, help="covering tests run per mutant, fastest first")
     two.add_argument("--jobs", type=int, default=2)
     two.add_argument("--only", nargs="*", default=None)
+    three = sub.add_parser("check")
+    three.add_argument("module")
+    three.add_argument("line", type=int)
+    three.add_argument("index", type=int)
+    three.add_argument("tests", nargs="+")
+    three.add_argument("--copy-to", default="/tmp/flowc-mutation-check")
     args = parser.parse_args()
-    cover(args) if args.command == "cover" else run(args)
+    {"cover": cover, "run": run, "check": check}[args.command](args)
 
 
 if __name__ == "__main__":
