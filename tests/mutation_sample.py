@@ -6,6 +6,7 @@ the checkout is never mutated:
 
     python -m tests.mutation_sample cover --copy-to /tmp/flowc-mut   # once: line -> tests map
     nice -n 5 python -m tests.mutation_sample run --copy-to /tmp/flowc-mut --seed 20 --jobs 2
+    nice -n 5 python -m tests.mutation_sample run --copy-to /tmp/flowc-mut --seed 20 --jobs 2 --confirm
     python -m tests.mutation_sample check runtime_shim/s3lite.py 23 2 tests/test_mutation_kills.py
 
 `cover` runs COVER_TESTS in the copy under coverage with one context per test (a pytest plugin
@@ -16,7 +17,10 @@ children (tasks import runtime_shim from the code package zip, built from the co
 a map module -> line -> node ids, plus each test's time.
 
 `run` draws a seeded stratified sample per module, then for each mutant runs only the tests that
-execute its statement (fastest first, `-x`, --timeout per mutant). A mutant whose statement no test
+execute its statement (fastest first, `-x`, at most --max-tests of them, --timeout per mutant);
+`run --confirm` then re-runs each survivor judged by fewer than all its covering tests with all of
+them. Import-time lines (constants, def headers) are judged by the tests of the lines that use what
+they define. A mutant whose statement no test
 executes is "not covered" (a survivor, decided without running anything). Results are appended to
 --out after every mutant, so a partial run is usable.
 """
@@ -251,6 +255,16 @@ def run(args) -> None:
                 queue.append(plan[path].pop(0))
     print(f"{len(queue)} mutants sampled of {sum(totals.values())}", flush=True)
     results: list[dict] = []
+    if args.confirm:
+        # second pass: survivors of the capped first pass, against ALL the tests covering them
+        with open(args.out) as handle:
+            results = json.load(handle)["results"]
+        again = {(r["module"], r["line"], r["index"]) for r in results
+                 if r["outcome"] == "survived" and r.get("ran", 0) < r["tests"]}
+        results = [r for r in results if (r["module"], r["line"], r["index"]) not in again]
+        queue = [q for q in queue if (q[0], q[3], q[2].index) in again]
+        args.max_tests = 10 ** 6
+        print(f"confirming {len(queue)} survivors with every covering test", flush=True)
     lock = threading.Lock()
     live: set = set()
 
@@ -355,6 +369,8 @@ def main() -> None:
     two.add_argument("--max-tests", type=int, default=400, help="covering tests run per mutant, fastest first")
     two.add_argument("--jobs", type=int, default=2)
     two.add_argument("--only", nargs="*", default=None)
+    two.add_argument("--confirm", action="store_true",
+                     help="re-run --out's survivors that ran fewer tests than cover them, with all of them")
     three = sub.add_parser("check")
     three.add_argument("module")
     three.add_argument("line", type=int)
