@@ -87,3 +87,31 @@ def test_long_job_names_are_cut_with_a_hash_and_stay_distinct():
     assert a.startswith("flowc-" + "f" * 40) and re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{8}", a)
     cut_on_dash = job_name("x" * 53, "tail-of-it")         # the cut lands on a '-': no '--' before the hash
     assert "--" not in cut_on_dash and len(cut_on_dash) <= 63
+
+
+def test_run_options_refuse_a_run_id_that_would_leave_the_run_folder(tmp_path):
+    """datastore._RUN_ID_CHARS: the run-options record is keyed by the run id, so an id holding
+    '/' (or '..') must be refused before it becomes part of a storage key."""
+    import pytest
+
+    from runtime_shim.datastore import DatastoreError
+
+    ds = FlowDatastore(file_root(tmp_path), "F")
+    ds.write_run_options("r-1.a_b", {"tags": ["x"]})
+    assert ds.read_run_options("r-1.a_b") == {"tags": ["x"]}
+    for bad in ("a/../../b", "r 1", "..", ""):
+        with pytest.raises(DatastoreError, match=r"^bad run id .*: use \[A-Za-z0-9\._-\]\+$"):
+            ds.write_run_options(bad, {})
+
+
+def test_stepfunctions_without_an_s3_datastore_names_what_it_got_and_the_fix():
+    from types import SimpleNamespace
+
+    from compiler.targets.stepfunctions.check import settings_problems
+
+    fix = "; set FLOWC_DATASTORE=s3://bucket/prefix"
+    [none] = settings_problems(SimpleNamespace(schedule=None), SimpleNamespace(datastore=None))
+    assert none.message == "the stepfunctions target needs an s3:// datastore (got none)" + fix
+    [local] = settings_problems(SimpleNamespace(schedule=None), SimpleNamespace(datastore="file:///tmp/x"))
+    assert local.message == "the stepfunctions target needs an s3:// datastore (got file:///tmp/x)" + fix
+    assert settings_problems(SimpleNamespace(schedule=None), SimpleNamespace(datastore="s3://b/p")) == []
