@@ -214,6 +214,20 @@ def apply(source: str, path: str, mutation_id) -> str:
     return mutated
 
 
+def spread(tests: list[str], times: dict[str, float]) -> list[str]:
+    """Fastest first within each test file, taking files in turn: a capped run still reaches the
+    slower files that check what a line produces (goldens, executions), not only quick unit tests."""
+    by_file: dict[str, list[str]] = {}
+    for test in sorted(tests, key=lambda t: (times.get(t, 999.0), t)):
+        by_file.setdefault(test.split("::")[0], []).append(test)
+    out: list[str] = []
+    while any(by_file.values()):
+        for queue in by_file.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
 def sample_size(count: int, fraction: float, minimum: int) -> int:
     return min(count, max(minimum, round(count * fraction)))
 
@@ -244,7 +258,7 @@ def run(args) -> None:
                 tests = (sorted({t for ln in using for t in covered.get(ln, [])}) if using else []) or module_tests
             else:
                 tests = sorted({t for ln in statements.get(line, [line]) for t in covered.get(ln, [])})
-            tests = sorted(tests, key=lambda t: (times.get(t, 999.0), t))
+            tests = spread(tests, times)
             entries.append((path, source, mid, line, tests))
         plan[path] = entries
     # round robin over modules, so a partial run has every module in it
@@ -255,7 +269,14 @@ def run(args) -> None:
                 queue.append(plan[path].pop(0))
     print(f"{len(queue)} mutants sampled of {sum(totals.values())}", flush=True)
     results: list[dict] = []
-    if args.confirm:
+    if args.resume:
+        # keep what a stopped run decided for good (a survivor may have been judged by fewer tests)
+        with open(args.out) as handle:
+            results = [r for r in json.load(handle)["results"] if r["outcome"] in ("killed", "not covered")]
+        done = {(r["module"], r["line"], r["index"]) for r in results}
+        queue = [q for q in queue if (q[0], q[3], q[2].index) not in done]
+        print(f"resuming: {len(done)} decided, {len(queue)} to run", flush=True)
+    elif args.confirm:
         # second pass: survivors of the capped first pass, against ALL the tests covering them
         with open(args.out) as handle:
             results = json.load(handle)["results"]
@@ -369,6 +390,7 @@ def main() -> None:
     two.add_argument("--max-tests", type=int, default=400, help="covering tests run per mutant, fastest first")
     two.add_argument("--jobs", type=int, default=2)
     two.add_argument("--only", nargs="*", default=None)
+    two.add_argument("--resume", action="store_true", help="keep --out's killed and not-covered mutants")
     two.add_argument("--confirm", action="store_true",
                      help="re-run --out's survivors that ran fewer tests than cover them, with all of them")
     three = sub.add_parser("check")
