@@ -272,7 +272,8 @@ def run(args) -> None:
     if args.resume:
         # keep what a stopped run decided for good (a survivor may have been judged by fewer tests)
         with open(args.out) as handle:
-            results = [r for r in json.load(handle)["results"] if r["outcome"] in ("killed", "not covered")]
+            results = [r for r in json.load(handle)["results"] if r["outcome"] in ("killed", "not covered")
+                       or (r["outcome"] == "survived" and r.get("ran", 0) >= min(r["tests"], args.max_tests))]
         done = {(r["module"], r["line"], r["index"]) for r in results}
         queue = [q for q in queue if (q[0], q[3], q[2].index) not in done]
         print(f"resuming: {len(done)} decided, {len(queue)} to run", flush=True)
@@ -353,6 +354,23 @@ def run(args) -> None:
         thread.join()
 
 
+def table(args) -> None:
+    """The per-module table of tests/README.md from a results file."""
+    with open(args.out) as handle:
+        data = json.load(handle)
+    print("| module | mutants | sampled | killed | survived | not covered | timeout/error |\n|---|---|---|---|---|---|---|")
+    sums = [0] * 6
+    for path in TARGETS:
+        rows = [r for r in data["results"] if r["module"] == path]
+        counts = [data["totals"][path], len(rows), sum(r["outcome"] == "killed" for r in rows),
+                  sum(r["outcome"] == "survived" for r in rows), sum(r["outcome"] == "not covered" for r in rows),
+                  sum(r["outcome"] not in ("killed", "survived", "not covered") for r in rows)]
+        sums = [a + b for a, b in zip(sums, counts)]
+        name = path.replace("__init__", "\\_\\_init\\_\\_")
+        print(f"| {name} | " + " | ".join(map(str, counts)) + " |")
+    print("| **total** | " + " | ".join(f"**{n}**" for n in sums) + " |")
+
+
 def check(args) -> None:
     """Run some tests against one mutant (module, line, index as in the results), in a fresh copy:
     how a new test is shown to kill its mutant."""
@@ -390,9 +408,10 @@ def main() -> None:
     two.add_argument("--max-tests", type=int, default=400, help="covering tests run per mutant, fastest first")
     two.add_argument("--jobs", type=int, default=2)
     two.add_argument("--only", nargs="*", default=None)
-    two.add_argument("--resume", action="store_true", help="keep --out's killed and not-covered mutants")
+    two.add_argument("--resume", action="store_true", help="keep --out's decided mutants")
     two.add_argument("--confirm", action="store_true",
                      help="re-run --out's survivors that ran fewer tests than cover them, with all of them")
+    sub.add_parser("table").add_argument("--out", default="/tmp/flowc-mutation.json")
     three = sub.add_parser("check")
     three.add_argument("module")
     three.add_argument("line", type=int)
@@ -400,7 +419,7 @@ def main() -> None:
     three.add_argument("tests", nargs="+")
     three.add_argument("--copy-to", default="/tmp/flowc-mutation-check")
     args = parser.parse_args()
-    {"cover": cover, "run": run, "check": check}[args.command](args)
+    {"cover": cover, "run": run, "check": check, "table": table}[args.command](args)
 
 
 if __name__ == "__main__":
