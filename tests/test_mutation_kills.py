@@ -115,3 +115,24 @@ def test_stepfunctions_without_an_s3_datastore_names_what_it_got_and_the_fix():
     [local] = settings_problems(SimpleNamespace(schedule=None), SimpleNamespace(datastore="file:///tmp/x"))
     assert local.message == "the stepfunctions target needs an s3:// datastore (got file:///tmp/x)" + fix
     assert settings_problems(SimpleNamespace(schedule=None), SimpleNamespace(datastore="s3://b/p")) == []
+
+
+def test_the_embedded_package_limit_is_exactly_a_configmaps_mebibyte():
+    """argo/check.CONFIGMAP_LIMIT: a package of 1 MiB fits the ConfigMap, one byte more is FC
+    PACKAGE_TOO_LARGE naming both sizes (Kubernetes refuses a ConfigMap above 1 MiB)."""
+    import os
+
+    from compiler.targets.argo import ArgoTarget
+    from compiler.targets.argo import codes as argo_codes
+    from compiler.targets.base import CodePackageRef
+    from tests.argo.helpers import plan_of, settings, shared_flows
+
+    plan = plan_of(os.path.join(os.path.dirname(shared_flows()[0]), "hello.py"), settings())
+
+    def too_large(size):
+        diags = ArgoTarget().check(plan, CodePackageRef(b"x" * size, "0" * 64))
+        return [d.message for d in diags if d.code == argo_codes.PACKAGE_TOO_LARGE]
+
+    assert too_large(1024 * 1024) == []
+    [message] = too_large(1024 * 1024 + 1)
+    assert message.startswith("the code package is 1048577 bytes; a ConfigMap holds at most 1048576: ")
