@@ -136,3 +136,31 @@ def test_the_embedded_package_limit_is_exactly_a_configmaps_mebibyte():
     assert too_large(1024 * 1024) == []
     [message] = too_large(1024 * 1024 + 1)
     assert message.startswith("the code package is 1048577 bytes; a ConfigMap holds at most 1048576: ")
+
+
+def test_every_task_option_lands_on_its_own_argument():
+    """runtime_shim.task._OPTIONS: each --option (as `--x v` and `--x=v`) sets its own field."""
+    from runtime_shim.task import _OPTIONS, parse_args
+
+    fields = {"--spec": "spec", "--datastore": "datastore", "--run-id": "run_id", "--step": "step",
+              "--index-path": "index_path", "--iteration": "iteration", "--attempt": "attempt",
+              "--params-json": "params_json", "--params-file": "params_file", "--output-dir": "output_dir"}
+    assert set(_OPTIONS) == set(fields)
+    typed = {"--run-id": ("r1", "r1"), "--iteration": ("3", 3), "--attempt": ("2", 2), "--index-path": ("1,0", [1, 0])}
+    for option, field in fields.items():
+        value, parsed = typed.get(option, ("v-" + field, "v-" + field))
+        base = {"--datastore": "file:///tmp/x", "--run-id": "r0", "--step": "start", option: value}
+        spaced = parse_args([x for k, v in base.items() for x in (k, v)])
+        joined = parse_args(["%s=%s" % kv for kv in base.items()])
+        assert getattr(spaced, field) == getattr(joined, field) == parsed, option
+
+
+def test_every_cron_descriptor_is_accepted_and_others_are_named():
+    """argo/cron._DESCRIPTORS: the seven descriptors Argo's cron library knows pass; another
+    @word is refused by name."""
+    from compiler.targets.argo.cron import parse_problem
+
+    for descriptor in ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"):
+        assert parse_problem(descriptor) is None, descriptor
+        assert parse_problem("CRON_TZ=Europe/Paris " + descriptor) is None, descriptor
+    assert parse_problem("@fortnightly") == "unrecognized descriptor: @fortnightly"
