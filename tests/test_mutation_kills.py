@@ -164,3 +164,38 @@ def test_every_cron_descriptor_is_accepted_and_others_are_named():
         assert parse_problem(descriptor) is None, descriptor
         assert parse_problem("CRON_TZ=Europe/Paris " + descriptor) is None, descriptor
     assert parse_problem("@fortnightly") == "unrecognized descriptor: @fortnightly"
+
+
+def test_job_definition_name_limit_counts_the_content_hash():
+    """stepfunctions/check.name_problems: flowc-<flow>-<12-character hash> must fit AWS Batch's 128
+    characters, so a flow name of 109 characters fits and 110 is refused with the full length."""
+    from compiler.ir import Compute, FlowPlan, StepPlan
+    from compiler.targets.stepfunctions.check import name_problems
+    from tests.stepfunctions import helpers as h
+
+    def job_name_problems(flow_name):
+        steps = [StepPlan(name="start", kind="linear", next=["end"], in_=[], depth=0, compute=Compute(backend=None)),
+                 StepPlan(name="end", kind="end", next=[], in_=["start"], depth=0, compute=Compute(backend=None))]
+        plan = FlowPlan(flow_name=flow_name, flow_file="f.py", path="f.py", start="start", end="end",
+                        steps={s.name: s for s in steps}, parameters=[], settings=h.make_settings())
+        return [d.message for d in name_problems(plan) if d.message.startswith("job definition name")]
+
+    assert job_name_problems("F" * 109) == []
+    [message] = job_name_problems("F" * 110)
+    assert "<12-character hash> has 129 characters (AWS allows 128)" in message
+
+
+def test_a_backend_setting_is_read_or_named_with_its_flag_and_variable():
+    """backends.require: a set value is returned; a missing one (or no settings at all) is a
+    BackendError naming the --flag and the FLOWC_ variable."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from compiler.runner.backends import BackendError, require
+
+    assert require(SimpleNamespace(batch_queue="q1"), "batch_queue", "Batch steps") == "q1"
+    for settings in (SimpleNamespace(batch_queue=None), None):
+        with pytest.raises(BackendError, match=r"^setting batch_queue is not set \(Batch steps\): "
+                                               r"pass --batch-queue or set FLOWC_BATCH_QUEUE$"):
+            require(settings, "batch_queue", "Batch steps")
