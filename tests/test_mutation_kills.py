@@ -199,3 +199,23 @@ def test_a_backend_setting_is_read_or_named_with_its_flag_and_variable():
         with pytest.raises(BackendError, match=r"^setting batch_queue is not set \(Batch steps\): "
                                                r"pass --batch-queue or set FLOWC_BATCH_QUEUE$"):
             require(settings, "batch_queue", "Batch steps")
+
+
+def test_a_profile_without_boto3_names_the_credential_sources_that_work(monkeypatch):
+    """s3lite.client: credentials that need boto3 (a profile) on a stdlib-only Python are refused
+    with the sources the runtime reads itself."""
+    import pytest
+
+    from runtime_shim import awslite, s3lite
+
+    def need_boto3():
+        raise awslite.NeedBoto3("a profile is configured")
+
+    monkeypatch.delenv("FLOWC_S3_CLIENT", raising=False)
+    monkeypatch.setattr(awslite, "region", lambda: "eu-west-1")
+    monkeypatch.setattr(awslite, "credentials", need_boto3)
+    monkeypatch.setattr(s3lite, "_has_boto3", lambda: False)
+    with pytest.raises(awslite.NoCredentials, match=r"^an AWS profile or shared credentials file is configured, "
+                       r"which needs boto3; this container has none \(use environment, web identity, "
+                       r"container or instance credentials\)$"):
+        s3lite.client()
