@@ -219,3 +219,28 @@ def test_a_profile_without_boto3_names_the_credential_sources_that_work(monkeypa
                        r"which needs boto3; this container has none \(use environment, web identity, "
                        r"container or instance credentials\)$"):
         s3lite.client()
+
+
+def test_the_batch_backend_without_a_session_makes_one_from_the_settings(monkeypatch):
+    """backends/batch: no injected session (the tests always inject moto's) -> compute.aws.session
+    built from the run's settings, whose batch and logs clients the backend uses."""
+    from types import SimpleNamespace
+
+    from compiler.compute import aws
+    from compiler.runner.backends.batch import BatchBackend
+
+    made = []
+
+    class Session:
+        def client(self, service):
+            return "client:" + service
+
+    def session(settings):
+        made.append(settings)
+        return Session()
+
+    monkeypatch.setattr(aws, "session", session)
+    settings = SimpleNamespace(aws_region="eu-west-1")
+    backend = BatchBackend(settings, "F", "0" * 64, "s3://b/p")
+    assert made == [settings]
+    assert (backend.batch, backend.logs) == ("client:batch", "client:logs")
