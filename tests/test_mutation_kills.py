@@ -244,3 +244,32 @@ def test_the_batch_backend_without_a_session_makes_one_from_the_settings(monkeyp
     backend = BatchBackend(settings, "F", "0" * 64, "s3://b/p")
     assert made == [settings]
     assert (backend.batch, backend.logs) == ("client:batch", "client:logs")
+
+
+def test_an_unreadable_includefile_default_is_named_with_the_reason(tmp_path):
+    """argo/arguments.include_file_content: a default file that cannot be read -> no content and
+    a problem naming the parameter, the path and the OS reason."""
+    from types import SimpleNamespace
+
+    from compiler.targets.argo.arguments import include_file_content
+
+    flow = tmp_path / "flow.py"
+    (tmp_path / "data.txt").write_text("hello")
+    param = SimpleNamespace(name="data", default="data.txt", encoding=None)
+    assert include_file_content(str(flow), param) == ("hello", None)
+    missing = SimpleNamespace(name="data", default="missing.txt", encoding=None)
+    assert include_file_content(str(flow), missing) == (
+        None, "IncludeFile 'data': cannot read its default 'missing.txt': No such file or directory")
+
+
+def test_argo_trigger_without_a_datastore_says_why():
+    import os
+
+    from compiler import settings as S
+    from compiler.pipeline import compile_file
+
+    flows = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows", "triggers")
+    result = compile_file(os.path.join(flows, "event_flow.py"), "argo", settings=S.resolve({}, flow_dir="/", environ={}))
+    [error] = [d for d in result.diagnostics if d.is_error]
+    assert (error.code, error.message) == ("FC330", "@trigger / @trigger_on_finish need a datastore setting: the "
+                                                    "Sensor's Workflows get no flowc-datastore argument")
