@@ -273,3 +273,31 @@ def test_argo_trigger_without_a_datastore_says_why():
     [error] = [d for d in result.diagnostics if d.is_error]
     assert (error.code, error.message) == ("FC330", "@trigger / @trigger_on_finish need a datastore setting: the "
                                                     "Sensor's Workflows get no flowc-datastore argument")
+
+
+def test_a_batch_step_takes_its_own_queue_else_the_settings_else_is_named():
+    """backends/batch.queue_of: @batch(queue=...) first, then the batch_queue setting; with
+    neither, a BackendError naming the step."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from compiler.ir import Compute, StepPlan
+    from compiler.runner.backends import BackendError
+    from compiler.runner.backends.batch import BatchBackend
+
+    class Session:
+        def client(self, service):
+            return None
+
+    def step(queue):
+        return StepPlan(name="train", kind="linear", next=["end"], in_=["start"], depth=0,
+                        compute=Compute(backend="batch", queue=queue))
+
+    with_setting = BatchBackend(SimpleNamespace(batch_queue="q-settings"), "F", "0" * 64, "s3://b/p", session=Session())
+    assert with_setting.queue_of(step("q-step")) == "q-step"
+    assert with_setting.queue_of(step(None)) == "q-settings"
+    without = BatchBackend(SimpleNamespace(batch_queue=None), "F", "0" * 64, "s3://b/p", session=Session())
+    with pytest.raises(BackendError, match=r"^setting batch_queue is not set \(step train runs on AWS Batch "
+                                           r"without @batch\(queue=\.\.\.\)\): pass --batch-queue"):
+        without.queue_of(step(None))
