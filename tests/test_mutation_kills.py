@@ -301,3 +301,26 @@ def test_a_batch_step_takes_its_own_queue_else_the_settings_else_is_named():
     with pytest.raises(BackendError, match=r"^setting batch_queue is not set \(step train runs on AWS Batch "
                                            r"without @batch\(queue=\.\.\.\)\): pass --batch-queue"):
         without.queue_of(step(None))
+
+
+def test_workflow_timeout_bounds_the_whole_run_on_both_targets():
+    """The workflow_timeout setting: Step Functions' top-level TimeoutSeconds, Argo's
+    spec.activeDeadlineSeconds; unset, neither is there."""
+    import json
+    import os
+
+    from tests.argo import helpers as argo_h
+    from tests.stepfunctions import helpers as sfn_h
+
+    path = os.path.join(sfn_h.SHARED_VALID, "hello.py")
+    files, _ = sfn_h.emit(path, sfn_h.make_settings(workflow_timeout=3600))
+    assert json.loads(files[0].content)["TimeoutSeconds"] == 3600
+    files, _ = sfn_h.emit(path)
+    assert "TimeoutSeconds" not in json.loads(files[0].content)
+
+    def template_spec(st):
+        [spec] = [d["spec"] for d in argo_h.documents(path, st) if d["kind"] == "WorkflowTemplate"]
+        return spec
+
+    assert template_spec(argo_h.settings(workflow_timeout=3600))["activeDeadlineSeconds"] == 3600
+    assert "activeDeadlineSeconds" not in template_spec(argo_h.settings())
