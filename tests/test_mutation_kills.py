@@ -324,3 +324,18 @@ def test_workflow_timeout_bounds_the_whole_run_on_both_targets():
 
     assert template_spec(argo_h.settings(workflow_timeout=3600))["activeDeadlineSeconds"] == 3600
     assert "activeDeadlineSeconds" not in template_spec(argo_h.settings())
+
+
+def test_the_schedule_targets_the_state_machine_in_the_configured_region_and_account():
+    """stepfunctions.schedule_request: the Scheduler target ARN is built from aws_region (default
+    us-east-1) and the account of sfn_role_arn."""
+    from types import SimpleNamespace
+
+    from compiler.targets.stepfunctions import schedule_request
+
+    plan = SimpleNamespace(flow_name="F", schedule=SimpleNamespace(cron="0 * * * *", timezone=None))
+    role = "arn:aws:iam::123456789012:role/r"
+    target = schedule_request(plan, SimpleNamespace(aws_region="eu-west-1", sfn_role_arn=role), "F")["Target"]
+    assert target == {"Arn": "arn:aws:states:eu-west-1:123456789012:stateMachine:F", "RoleArn": role, "Input": "{}"}
+    target = schedule_request(plan, SimpleNamespace(aws_region=None, sfn_role_arn=role), "F")["Target"]
+    assert target["Arn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:F"
