@@ -166,19 +166,25 @@ def test_every_cron_descriptor_is_accepted_and_others_are_named():
     assert parse_problem("@fortnightly") == "unrecognized descriptor: @fortnightly"
 
 
+def _two_step_plan(flow_name="F", compute=None):
+    from compiler.ir import Compute, FlowPlan, StepPlan
+    from tests.stepfunctions import helpers as h
+
+    steps = [StepPlan(name="start", kind="linear", next=["end"], in_=[], depth=0,
+                      compute=compute or Compute(backend=None)),
+             StepPlan(name="end", kind="end", next=[], in_=["start"], depth=0, compute=Compute(backend=None))]
+    return FlowPlan(flow_name=flow_name, flow_file="f.py", path="f.py", start="start", end="end",
+                    steps={s.name: s for s in steps}, parameters=[], settings=h.make_settings())
+
+
 def test_job_definition_name_limit_counts_the_content_hash():
     """stepfunctions/check.name_problems: flowc-<flow>-<12-character hash> must fit AWS Batch's 128
     characters, so a flow name of 109 characters fits and 110 is refused with the full length."""
-    from compiler.ir import Compute, FlowPlan, StepPlan
     from compiler.targets.stepfunctions.check import name_problems
-    from tests.stepfunctions import helpers as h
 
     def job_name_problems(flow_name):
-        steps = [StepPlan(name="start", kind="linear", next=["end"], in_=[], depth=0, compute=Compute(backend=None)),
-                 StepPlan(name="end", kind="end", next=[], in_=["start"], depth=0, compute=Compute(backend=None))]
-        plan = FlowPlan(flow_name=flow_name, flow_file="f.py", path="f.py", start="start", end="end",
-                        steps={s.name: s for s in steps}, parameters=[], settings=h.make_settings())
-        return [d.message for d in name_problems(plan) if d.message.startswith("job definition name")]
+        return [d.message for d in name_problems(_two_step_plan(flow_name))
+                if d.message.startswith("job definition name")]
 
     assert job_name_problems("F" * 109) == []
     [message] = job_name_problems("F" * 110)
@@ -339,3 +345,22 @@ def test_the_schedule_targets_the_state_machine_in_the_configured_region_and_acc
     assert target == {"Arn": "arn:aws:states:eu-west-1:123456789012:stateMachine:F", "RoleArn": role, "Input": "{}"}
     target = schedule_request(plan, SimpleNamespace(aws_region=None, sfn_role_arn=role), "F")["Target"]
     assert target["Arn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:F"
+
+
+def test_a_key_ending_in_dollar_is_named_by_what_it_keys():
+    """stepfunctions/check.name_problems: a key ending with '.$' in any of a step's key/value
+    options would be read as a path; the diagnostic says which option holds it."""
+    from compiler.ir import Compute
+    from compiler.targets.stepfunctions.check import name_problems
+
+    pair = (("k.$", "v"),)
+    cases = {"label": Compute(backend="kubernetes", labels=pair),
+             "annotation": Compute(backend="kubernetes", annotations=pair),
+             "node selector": Compute(backend="kubernetes", node_selector=pair),
+             "extended resource": Compute(backend="kubernetes", extended_resources=pair),
+             "security context": Compute(backend="kubernetes", security_context=pair),
+             "Batch tag": Compute(backend="batch", batch_tags=pair)}
+    for what, compute in cases.items():
+        [message] = [d.message for d in name_problems(_two_step_plan(compute=compute)) if "'.$'" in d.message]
+        assert message == (f"step 'start': {what} key 'k.$' ends with '.$', which Step Functions would "
+                           "evaluate as a path"), what
