@@ -364,3 +364,46 @@ def test_a_key_ending_in_dollar_is_named_by_what_it_keys():
         [message] = [d.message for d in name_problems(_two_step_plan(compute=compute)) if "'.$'" in d.message]
         assert message == (f"step 'start': {what} key 'k.$' ends with '.$', which Step Functions would "
                            "evaluate as a path"), what
+
+
+def test_includefile_defaults_too_large_or_in_another_encoding(tmp_path):
+    """argo/arguments.include_file_content: above INCLUDE_LIMIT the problem names both sizes; a
+    declared encoding is the one used to read the file (utf-8 when none is declared)."""
+    from types import SimpleNamespace
+
+    from compiler.targets.argo.arguments import INCLUDE_LIMIT, include_file_content
+
+    flow = str(tmp_path / "flow.py")
+    (tmp_path / "big.txt").write_bytes(b"x" * (INCLUDE_LIMIT + 1))
+    (tmp_path / "latin.txt").write_bytes("café".encode("latin-1"))
+    big = SimpleNamespace(name="data", default="big.txt", encoding=None)
+    assert include_file_content(flow, big) == (
+        None, "IncludeFile 'data': 'big.txt' is 262145 bytes, more than 262144 fit in a workflow argument")
+    latin = SimpleNamespace(name="data", default="latin.txt", encoding="latin-1")
+    assert include_file_content(flow, latin) == ("café", None)
+    as_utf8 = SimpleNamespace(name="data", default="latin.txt", encoding=None)
+    assert include_file_content(flow, as_utf8)[1] == (
+        "IncludeFile 'data': 'latin.txt' is not text; a workflow argument carries text only")
+
+
+def test_a_bad_label_key_is_named_on_the_step():
+    from compiler.ir import Compute
+    from compiler.targets.argo.check import kubernetes_name_problems
+
+    plan = _two_step_plan(compute=Compute(backend="kubernetes", labels=(("bad key!", "v"),)))
+    messages = [d.message for d in kubernetes_name_problems(plan.steps["start"], plan.settings)]
+    assert messages == ["step start: label key 'bad key!' is not a valid Kubernetes label key"]
+
+
+def test_a_cron_workflow_allows_concurrent_runs_unless_told_otherwise():
+    from types import SimpleNamespace
+
+    from compiler.targets.argo.cron import cron_workflow
+
+    def policy(value):
+        plan = SimpleNamespace(flow_name="F", project=None, schedule=SimpleNamespace(cron="0 * * * *", timezone=None),
+                               settings=SimpleNamespace(argo_version=None, concurrency_policy=value))
+        return cron_workflow(plan, "f", {})["spec"]["concurrencyPolicy"]
+
+    assert policy(None) == "Allow"
+    assert policy("Forbid") == "Forbid"
