@@ -407,3 +407,19 @@ def test_a_cron_workflow_allows_concurrent_runs_unless_told_otherwise():
 
     assert policy(None) == "Allow"
     assert policy("Forbid") == "Forbid"
+
+
+def test_nesting_deeper_than_step_functions_takes_is_named():
+    import dataclasses
+
+    from compiler.targets.stepfunctions import codes as sfn_codes
+    from compiler.targets.stepfunctions.check import step_problems
+
+    plan = _two_step_plan()
+    deep = dataclasses.replace(plan.steps["end"], split_parents=["s%d" % i for i in range(sfn_codes.MAX_NESTING + 1)])
+    plan.steps["end"] = deep
+    [message] = [d.message for d in step_problems(plan, plan.settings) if d.code == sfn_codes.NESTED_TOO_DEEP]
+    assert message == ("step 'end' sits 101 splits deep; a state machine nests a Parallel or Map state per level "
+                       "and flowc emits at most 100")
+    plan.steps["end"] = dataclasses.replace(deep, split_parents=deep.split_parents[:-1])
+    assert [d for d in step_problems(plan, plan.settings) if d.code == sfn_codes.NESTED_TOO_DEEP] == []
