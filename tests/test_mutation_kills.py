@@ -423,3 +423,32 @@ def test_nesting_deeper_than_step_functions_takes_is_named():
                        "and flowc emits at most 100")
     plan.steps["end"] = dataclasses.replace(deep, split_parents=deep.split_parents[:-1])
     assert [d for d in step_problems(plan, plan.settings) if d.code == sfn_codes.NESTED_TOO_DEEP] == []
+
+
+def test_a_batch_job_name_fits_aws_and_a_refused_submit_is_named():
+    """backends/batch: the submitted jobName is cut to AWS Batch's 128 characters however long
+    the flow and step names are; a SubmitJob that fails is a line naming the error, and exit 3."""
+    from types import SimpleNamespace
+
+    from compiler.ir import Compute, StepPlan
+    from compiler.runner.backends import RemoteTask
+    from compiler.runner.backends.batch import BatchBackend
+
+    class Batch:
+        def submit_job(self, **request):
+            raise RuntimeError("AccessDenied")
+
+    class Session:
+        def client(self, service):
+            return Batch() if service == "batch" else None
+
+    step = StepPlan(name="s" * 80, kind="linear", next=["end"], in_=["start"], depth=0,
+                    compute=Compute(backend="batch", queue="q"))
+    backend = BatchBackend(SimpleNamespace(batch_queue=None), "F" * 100, "0" * 64, "s3://b/p", session=Session())
+    backend.definitions[step.name] = "flowc-f-0123456789ab"
+    task = RemoteTask("F" * 100, "r" * 40, step, "t-" + "9" * 30, 2, ["task"])
+    name = backend.submit_request(task)["jobName"]
+    assert len(name) == 128
+    lines = []
+    assert backend.run_task(task, lines.append) == 3
+    assert lines == ["cannot submit the Batch job: AccessDenied"]
