@@ -452,3 +452,88 @@ def test_a_batch_job_name_fits_aws_and_a_refused_submit_is_named():
     lines = []
     assert backend.run_task(task, lines.append) == 3
     assert lines == ["cannot submit the Batch job: AccessDenied"]
+
+
+def test_a_step_named_like_an_expression_word_gets_another_task_name():
+    """argo/dag.EXPR_RESERVED: Argo's expression parser reads these words as operators or
+    literals, so a step named like one must not be a task name inside `depends`."""
+    from compiler.targets.argo.dag import EXPR_RESERVED
+    from compiler.targets.argo.names import Namespace
+
+    words = ("not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if", "else",
+             "true", "false", "nil")
+    for word in words:
+        assert Namespace(reserved=EXPR_RESERVED).add(word) != word, word
+    assert Namespace(reserved=EXPR_RESERVED).add("train") == "train"
+
+
+def test_label_key_prefixes_must_be_short_dns_subdomains():
+    from compiler.targets.argo.names import is_label_key
+
+    assert is_label_key("example.com/name") and is_label_key("name")
+    assert not is_label_key("Bad_Prefix!/name")
+    assert not is_label_key("a" * 254 + "/name")
+    assert is_label_key(".".join(["a" * 63] * 3) + "/name")   # 191 characters, valid
+
+
+def test_a_missing_required_task_option_is_named():
+    import pytest
+
+    from runtime_shim.task import UsageError, parse_args
+
+    with pytest.raises(UsageError, match=r"^--run-id is required$"):
+        parse_args(["--datastore", "file:///tmp/x", "--step", "start"])
+
+
+def test_outputs_of_a_task_without_a_manifest_are_its_id_only():
+    from compiler.runner.backends import outputs_from_datastore
+
+    class Datastore:
+        def __init__(self, manifest):
+            self.manifest = manifest
+
+        def read_manifest(self, run_id, step, task_id):
+            return self.manifest
+
+    assert outputs_from_datastore(Datastore(None), "r", "s", "t-1") == {"task_id": "t-1"}
+    assert outputs_from_datastore(Datastore({"num_splits": 3}), "r", "s", "t-1") == {"task_id": "t-1", "num_splits": "3"}
+
+
+def test_the_step_image_is_the_one_checked_else_the_settings_image():
+    from types import SimpleNamespace
+
+    from compiler.ir import Compute
+    from compiler.targets.argo.check import template_strings
+
+    plan = _two_step_plan(compute=Compute(backend="kubernetes", image="step/image:1"))
+    strings = dict(template_strings(plan.steps["start"], SimpleNamespace(image="settings/image:2")))
+    assert strings["image"] == "step/image:1"
+    plan = _two_step_plan(compute=Compute(backend="kubernetes", image=""))
+    strings = dict(template_strings(plan.steps["start"], SimpleNamespace(image="settings/image:2")))
+    assert strings["image"] == "settings/image:2"
+
+
+def test_batch_logs_are_read_page_after_page():
+    """backends/batch._print_logs: each page's nextForwardToken is passed to the next call until
+    a page brings no new events."""
+    from types import SimpleNamespace
+
+    from compiler.runner.backends.batch import BatchBackend
+
+    pages = {None: ("t1", ["a", "b"]), "t1": ("t2", ["c"]), "t2": ("t2", [])}
+    calls = []
+
+    class Logs:
+        def get_log_events(self, **kwargs):
+            calls.append(kwargs.get("nextToken"))
+            token, messages = pages[kwargs.get("nextToken")]
+            return {"nextForwardToken": token, "events": [{"message": m + "\n"} for m in messages]}
+
+    class Session:
+        def client(self, service):
+            return Logs() if service == "logs" else None
+
+    backend = BatchBackend(SimpleNamespace(), "F", "0" * 64, "s3://b/p", session=Session())
+    lines = []
+    assert backend._print_logs("stream", None, lines.append) == "t2"
+    assert lines == ["a", "b", "c"] and calls == [None, "t1", "t2"]
