@@ -537,3 +537,31 @@ def test_batch_logs_are_read_page_after_page():
     lines = []
     assert backend._print_logs("stream", None, lines.append) == "t2"
     assert lines == ["a", "b", "c"] and calls == [None, "t1", "t2"]
+
+
+def test_a_parameter_whose_default_is_none_has_no_argument_default():
+    from types import SimpleNamespace
+
+    from compiler.targets.argo.arguments import parameter_value
+
+    def param(**kw):
+        return SimpleNamespace(**{"kind": "str", "has_default": True, "default": "x", "required": False, **kw})
+
+    assert parameter_value(param()) == "x"
+    assert parameter_value(param(default=None)) is None
+    assert parameter_value(param(has_default=False, default=None)) is None
+    assert parameter_value(param(required=True)) is None
+
+
+def test_a_definition_of_exactly_the_limit_fits():
+    from compiler.targets.stepfunctions import codes as sfn_codes
+    from compiler.targets.stepfunctions.check import size_problems
+
+    def too_large(size):
+        definition = {"States": {}, "x": "a" * (size - len('{"States":{},"x":""}'))}
+        return [d.message for d in size_problems(_two_step_plan(), definition)
+                if d.code == sfn_codes.DEFINITION_TOO_LARGE]
+
+    assert too_large(sfn_codes.MAX_DEFINITION_BYTES) == []
+    [message] = too_large(sfn_codes.MAX_DEFINITION_BYTES + 1)
+    assert message.startswith(f"the state machine definition is {sfn_codes.MAX_DEFINITION_BYTES + 1} bytes")
