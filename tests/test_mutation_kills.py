@@ -565,3 +565,22 @@ def test_a_definition_of_exactly_the_limit_fits():
     assert too_large(sfn_codes.MAX_DEFINITION_BYTES) == []
     [message] = too_large(sfn_codes.MAX_DEFINITION_BYTES + 1)
     assert message.startswith(f"the state machine definition is {sfn_codes.MAX_DEFINITION_BYTES + 1} bytes")
+
+
+def test_step_functions_exit_hooks_name_their_event_and_functions():
+    """stepfunctions/asl.with_exit_hooks: the error hook job runs `hook --event error` with the
+    on_error functions, the success hook `--event success` with the on_success ones."""
+    import json
+    import os
+
+    from tests.stepfunctions import helpers as h
+
+    files, _ = h.emit(os.path.join(h.ROOT, "tests", "flows", "deco", "exit_hook_flow.py"))
+    states = json.loads(files[0].content)["States"]
+
+    def command(state):   # States.Array('python', ..., 'hook', '--run-id', $.run, '--event', ...)
+        return states[state]["Parameters"]["ContainerOverrides"]["Command.$"]
+
+    assert command("ExitHookError").endswith("'hook', '--run-id', $.run, '--event', 'error', '--function', 'notify')")
+    assert command("ExitHookSuccess").endswith(
+        "'hook', '--run-id', $.run, '--event', 'success', '--function', 'celebrate')")
