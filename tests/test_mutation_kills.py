@@ -474,6 +474,7 @@ def test_label_key_prefixes_must_be_short_dns_subdomains():
     assert not is_label_key("Bad_Prefix!/name")
     assert not is_label_key("a" * 254 + "/name")
     assert is_label_key(".".join(["a" * 63] * 3) + "/name")   # 191 characters, valid
+    assert is_label_key("a" * 63) and not is_label_key("a" * 64)
 
 
 def test_a_missing_required_task_option_is_named():
@@ -584,3 +585,43 @@ def test_step_functions_exit_hooks_name_their_event_and_functions():
     assert command("ExitHookError").endswith("'hook', '--run-id', $.run, '--event', 'error', '--function', 'notify')")
     assert command("ExitHookSuccess").endswith(
         "'hook', '--run-id', $.run, '--event', 'success', '--function', 'celebrate')")
+
+
+def test_the_kubernetes_job_runs_as_the_configured_service_account():
+    """backends/kubernetes.job_manifest: k8s_service_account becomes the pod's serviceAccountName
+    (IRSA / Pod Identity credentials hang on it); unset, the namespace default is used."""
+    import os
+
+    from compiler.runner.backends import RemoteTask
+    from compiler.runner.backends.kubernetes import KubernetesBackend
+    from compiler.runtime_spec import plan_for_file
+    from compiler.settings import resolve
+
+    flows = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows", "shared", "valid")
+
+    def pod_spec(**extra):
+        settings = resolve({"datastore": "s3://b/root", "k8s_namespace": "team", "image": "py:3.12", **extra},
+                           environ={})
+        plan, _ = plan_for_file(os.path.join(flows, "hybrid_cloud.py"), None, settings)
+        backend = KubernetesBackend(settings, "HybridCloudFlow", "abc", "s3://b/c.zip", api_client=object())
+        task = RemoteTask("HybridCloudFlow", "r1", plan.steps["prepare_data"], "t-2", 0, ["task"])
+        return backend.job_manifest(task)["spec"]["template"]["spec"]
+
+    assert pod_spec(k8s_service_account="flow-runner")["serviceAccountName"] == "flow-runner"
+    assert "serviceAccountName" not in pod_spec()
+
+
+def test_argo_workflows_reach_the_configured_s3_endpoint():
+    import os
+
+    from tests.argo import helpers as argo_h
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows", "shared", "valid", "hello.py")
+
+    def endpoint_env(st):
+        [spec] = [d["spec"] for d in argo_h.documents(path, st) if d["kind"] == "WorkflowTemplate"]
+        return [e for e in spec["templateDefaults"]["container"]["env"] if e["name"] == "AWS_ENDPOINT_URL"]
+
+    assert endpoint_env(argo_h.settings(s3_endpoint="http://127.0.0.1:9000")) == [
+        {"name": "AWS_ENDPOINT_URL", "value": "http://127.0.0.1:9000"}]
+    assert endpoint_env(argo_h.settings()) == []
