@@ -512,6 +512,9 @@ def test_the_step_image_is_the_one_checked_else_the_settings_image():
     plan = _two_step_plan(compute=Compute(backend="kubernetes", image=""))
     strings = dict(template_strings(plan.steps["start"], SimpleNamespace(image="settings/image:2")))
     assert strings["image"] == "settings/image:2"
+    plan = _two_step_plan(compute=Compute(backend="batch", log_driver="awslogs", log_options=(("k", "v"),)))
+    strings = template_strings(plan.steps["start"], SimpleNamespace(image=None))
+    assert ("log driver", "awslogs") in strings and ("log option", "k:v") in strings
 
 
 def test_batch_logs_are_read_page_after_page():
@@ -585,6 +588,8 @@ def test_step_functions_exit_hooks_name_their_event_and_functions():
     assert command("ExitHookError").endswith("'hook', '--run-id', $.run, '--event', 'error', '--function', 'notify')")
     assert command("ExitHookSuccess").endswith(
         "'hook', '--run-id', $.run, '--event', 'success', '--function', 'celebrate')")
+    assert states["Run"]["Catch"][0]["Next"] == "ExitHookError" and states["ExitHookError"]["Next"] == "RunFailed"
+    assert states["RunFailed"] == {"Type": "Fail", "Error": "FlowFailed", "Cause": "a step failed; the exit hooks ran"}
 
 
 def test_the_kubernetes_job_runs_as_the_configured_service_account():
