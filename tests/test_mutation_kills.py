@@ -498,6 +498,7 @@ def test_outputs_of_a_task_without_a_manifest_are_its_id_only():
 
     assert outputs_from_datastore(Datastore(None), "r", "s", "t-1") == {"task_id": "t-1"}
     assert outputs_from_datastore(Datastore({"num_splits": 3}), "r", "s", "t-1") == {"task_id": "t-1", "num_splits": "3"}
+    assert outputs_from_datastore(Datastore({"branch": "b"}), "r", "s", "t-1") == {"task_id": "t-1", "branch": "b"}
 
 
 def test_the_step_image_is_the_one_checked_else_the_settings_image():
@@ -625,8 +626,21 @@ def test_argo_workflows_reach_the_configured_s3_endpoint():
 
     def endpoint_env(st):
         [spec] = [d["spec"] for d in argo_h.documents(path, st) if d["kind"] == "WorkflowTemplate"]
-        return [e for e in spec["templateDefaults"]["container"]["env"] if e["name"] == "AWS_ENDPOINT_URL"]
+        return [e for e in spec["templateDefaults"]["container"]["env"]
+                if e["name"] in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")]
 
-    assert endpoint_env(argo_h.settings(s3_endpoint="http://127.0.0.1:9000")) == [
-        {"name": "AWS_ENDPOINT_URL", "value": "http://127.0.0.1:9000"}]
+    assert endpoint_env(argo_h.settings(s3_endpoint="http://127.0.0.1:9000", aws_region="eu-west-1")) == [
+        {"name": "AWS_ENDPOINT_URL", "value": "http://127.0.0.1:9000"},
+        {"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"}]
     assert endpoint_env(argo_h.settings()) == []
+
+
+def test_s3_addresses_on_aws_virtual_hosted_or_path_style_for_dotted_buckets():
+    """s3lite._target without an endpoint override (the tests always set one): a bucket with a dot
+    cannot be a TLS host name, so it goes path style to the regional endpoint."""
+    from runtime_shim.s3lite import S3Lite
+
+    s3 = S3Lite("eu-west-1", None)
+    assert s3._target("my-bucket", "a b/c") == ("https", "my-bucket.s3.eu-west-1.amazonaws.com", "/a%20b/c")
+    assert s3._target("my.bucket", "k") == ("https", "s3.eu-west-1.amazonaws.com", "/my.bucket/k")
+    assert S3Lite("eu-west-1", None, "http://127.0.0.1:9/base/")._target("b", "k") == ("http", "127.0.0.1:9", "/base/b/k")
