@@ -553,6 +553,7 @@ def test_a_parameter_whose_default_is_none_has_no_argument_default():
         return SimpleNamespace(**{"kind": "str", "has_default": True, "default": "x", "required": False, **kw})
 
     assert parameter_value(param()) == "x"
+    assert (parameter_value(param(default=True)), parameter_value(param(default=False))) == ("true", "false")
     assert parameter_value(param(default=None)) is None
     assert parameter_value(param(has_default=False, default=None)) is None
     assert parameter_value(param(required=True)) is None
@@ -644,3 +645,18 @@ def test_s3_addresses_on_aws_virtual_hosted_or_path_style_for_dotted_buckets():
     assert s3._target("my-bucket", "a b/c") == ("https", "my-bucket.s3.eu-west-1.amazonaws.com", "/a%20b/c")
     assert s3._target("my.bucket", "k") == ("https", "s3.eu-west-1.amazonaws.com", "/my.bucket/k")
     assert S3Lite("eu-west-1", None, "http://127.0.0.1:9/base/")._target("b", "k") == ("http", "127.0.0.1:9", "/base/b/k")
+
+
+def test_a_steps_image_pull_policy_reaches_its_container():
+    from types import SimpleNamespace
+
+    from compiler.ir import Compute
+    from compiler.targets.argo.resources import apply_pod_settings
+
+    plan = _two_step_plan(compute=Compute(backend="kubernetes", image_pull_policy="Always"))
+    container: dict = {}
+    apply_pod_settings({}, container, plan.steps["start"], SimpleNamespace(image=None))
+    assert container["imagePullPolicy"] == "Always"
+    container = {}
+    apply_pod_settings({}, container, plan.steps["end"], SimpleNamespace(image=None))
+    assert "imagePullPolicy" not in container
