@@ -660,3 +660,13 @@ def test_a_steps_image_pull_policy_reaches_its_container():
     container = {}
     apply_pod_settings({}, container, plan.steps["end"], SimpleNamespace(image=None))
     assert "imagePullPolicy" not in container
+
+
+def test_image_references_with_a_registry_host():
+    from compiler.targets.argo.names import is_image_reference
+
+    for good in ("python:3.11", "ghcr.io/org/img:1", "registry.example.com:5000/team/x@sha256:" + "a" * 64,
+                 "localhost:5000/x", "a-b.c/d"):
+        assert is_image_reference(good), good
+    for bad in ("-bad.io/x", "bad-.io/x", "Has Space", ""):
+        assert not is_image_reference(bad), bad
