@@ -590,6 +590,7 @@ def test_step_functions_exit_hooks_name_their_event_and_functions():
     assert command("ExitHookError").endswith("'hook', '--run-id', $.run, '--event', 'error', '--function', 'notify')")
     assert command("ExitHookSuccess").endswith(
         "'hook', '--run-id', $.run, '--event', 'success', '--function', 'celebrate')")
+    assert states["Run"]["Next"] == "ExitHookSuccess" and states["ExitHookSuccess"]["End"] is True
     assert states["Run"]["Catch"][0]["Next"] == "ExitHookError" and states["ExitHookError"]["Next"] == "RunFailed"
     assert states["RunFailed"] == {"Type": "Fail", "Error": "FlowFailed", "Cause": "a step failed; the exit hooks ran"}
 
