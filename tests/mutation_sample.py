@@ -355,20 +355,31 @@ def run(args) -> None:
 
 
 def table(args) -> None:
-    """The per-module table of tests/README.md from a results file."""
+    """The per-module table of tests/README.md from a results file (with its `triage` notes)."""
     with open(args.out) as handle:
         data = json.load(handle)
-    print("| module | mutants | sampled | killed | survived | not covered | timeout/error |\n|---|---|---|---|---|---|---|")
-    sums = [0] * 6
+
+    def killed_after(r: dict) -> bool:
+        return r["outcome"] in ("killed", "timeout", "error -9") or r.get("triage", "").startswith("killed")
+
+    print("| module | mutants | sampled | killed | survived | not covered | timeout | invalid | raw | after kills |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    sums = [0] * 9
     for path in TARGETS:
         rows = [r for r in data["results"] if r["module"] == path]
+        valid = [r for r in rows if not r.get("triage", "").startswith("invalid")]
+        raw = sum(r["outcome"] in ("killed", "timeout", "error -9") for r in valid)
+        after = sum(killed_after(r) for r in valid)
         counts = [data["totals"][path], len(rows), sum(r["outcome"] == "killed" for r in rows),
                   sum(r["outcome"] == "survived" for r in rows), sum(r["outcome"] == "not covered" for r in rows),
-                  sum(r["outcome"] not in ("killed", "survived", "not covered") for r in rows)]
-        sums = [a + b for a, b in zip(sums, counts)]
+                  sum(r["outcome"] == "timeout" for r in rows), len(rows) - len(valid), raw, after]
+        sums = [x + y for x, y in zip(sums, counts)]
         name = path.replace("__init__", "\\_\\_init\\_\\_")
-        print(f"| {name} | " + " | ".join(map(str, counts)) + " |")
-    print("| **total** | " + " | ".join(f"**{n}**" for n in sums) + " |")
+        cells = [str(c) for c in counts[:7]] + [f"{c}/{len(valid)}" for c in counts[7:]]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    valid_total = sums[1] - sums[6]
+    cells = [str(c) for c in sums[:7]] + [f"{c}/{valid_total} = {100 * c / valid_total:.1f}%" for c in sums[7:]]
+    print("| **total** | " + " | ".join(f"**{c}**" for c in cells) + " |")
 
 
 def check(args) -> None:
