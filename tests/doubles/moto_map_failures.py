@@ -28,11 +28,10 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
         distributed_iteration_component as dic,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
         distributed_item_processor_worker as diw,
     )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
 
     worker = diw.DistributedItemProcessorWorker
