@@ -83,9 +83,9 @@ def test_an_unreadable_includefile_default_is_named_with_the_reason(tmp_path):
 
     flow = tmp_path / "flow.py"
     (tmp_path / "data.txt").write_text("hello")
-    param = SimpleNamespace(name="data", default="data.txt", encoding=None)
+    param = SimpleNamespace(name="data", default="data.txt", encoding=None, is_text=True)
     assert include_file_content(str(flow), param) == ("hello", None)
-    missing = SimpleNamespace(name="data", default="missing.txt", encoding=None)
+    missing = SimpleNamespace(name="data", default="missing.txt", encoding=None, is_text=True)
     assert include_file_content(str(flow), missing) == (
         None, "IncludeFile 'data': cannot read its default 'missing.txt': No such file or directory")
 
@@ -161,23 +161,29 @@ def test_a_key_ending_in_dollar_is_named_by_what_it_keys():
 
 
 def test_includefile_defaults_too_large_or_in_another_encoding(tmp_path):
-    """argo/arguments.include_file_content: above INCLUDE_LIMIT the problem names both sizes; a
-    declared encoding is the one used to read the file (utf-8 when none is declared)."""
+    """argo/arguments.include_file_content: above INLINE_LIMIT (and for bytes) the argument names
+    the packaged file; a declared encoding is the one used to read the file (utf-8 when none is
+    declared), and text that is not in it is named."""
     from types import SimpleNamespace
 
-    from compiler.targets.argo.arguments import INCLUDE_LIMIT, include_file_content
+    from compiler.targets.argo.arguments import INLINE_LIMIT, include_file_content
+    from runtime_shim.params import PACKAGED_FILE
 
     flow = str(tmp_path / "flow.py")
-    (tmp_path / "big.txt").write_bytes(b"x" * (INCLUDE_LIMIT + 1))
+    (tmp_path / "big.txt").write_bytes(b"x" * (INLINE_LIMIT + 1))
+    (tmp_path / "fits.txt").write_bytes(b"x" * INLINE_LIMIT)
     (tmp_path / "latin.txt").write_bytes("café".encode("latin-1"))
-    big = SimpleNamespace(name="data", default="big.txt", encoding=None)
-    assert include_file_content(flow, big) == (
-        None, "IncludeFile 'data': 'big.txt' is 262145 bytes, more than 262144 fit in a workflow argument")
-    latin = SimpleNamespace(name="data", default="latin.txt", encoding="latin-1")
+    big = SimpleNamespace(name="data", default="big.txt", encoding=None, is_text=True)
+    assert include_file_content(flow, big) == (PACKAGED_FILE + "big.txt", None)
+    fits = SimpleNamespace(name="data", default="fits.txt", encoding=None, is_text=True)
+    assert include_file_content(flow, fits) == ("x" * INLINE_LIMIT, None)
+    binary = SimpleNamespace(name="data", default="latin.txt", encoding=None, is_text=False)
+    assert include_file_content(flow, binary) == (PACKAGED_FILE + "latin.txt", None)
+    latin = SimpleNamespace(name="data", default="latin.txt", encoding="latin-1", is_text=True)
     assert include_file_content(flow, latin) == ("café", None)
-    as_utf8 = SimpleNamespace(name="data", default="latin.txt", encoding=None)
+    as_utf8 = SimpleNamespace(name="data", default="latin.txt", encoding=None, is_text=True)
     assert include_file_content(flow, as_utf8)[1] == (
-        "IncludeFile 'data': 'latin.txt' is not text; a workflow argument carries text only")
+        "IncludeFile 'data': 'latin.txt' is not utf-8 text (is_text=False reads bytes)")
 
 
 def test_a_bad_label_key_is_named_on_the_step():
