@@ -1,0 +1,111 @@
+"""Kill tests for survivors of the mutation sample's extension (tests/README.md, "Mutation score").
+
+Each test was run against its mutant with `python -m tests.mutation_sample check` (fails there,
+passes on the code)."""
+from __future__ import annotations
+
+import os
+import zipfile
+
+import pytest
+
+
+class _FakeS3:
+    """Just what S3Storage's boto3 path calls: head_object and a list_objects_v2 paginator."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def head_object(self, Bucket, Key):
+        from botocore.exceptions import ClientError
+
+        if Key not in self.keys:
+            raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+        return {}
+
+    def get_paginator(self, name):
+        assert name == "list_objects_v2"
+        keys = self.keys
+
+        class Paginator:
+            def paginate(self, Bucket, Prefix, Delimiter):
+                rest = [k[len(Prefix):] for k in sorted(keys) if k.startswith(Prefix)]
+                yield {"CommonPrefixes": [{"Prefix": Prefix + r.split("/")[0] + "/"} for r in rest if "/" in r],
+                       "Contents": [{"Key": Prefix + r} for r in rest if "/" not in r]}
+
+        return Paginator()
+
+
+def _boto3_storage(keys):
+    from runtime_shim.datastore import S3Storage
+
+    storage = S3Storage("bucket", "pre")
+    storage._lite = None        # no stdlib client here: the boto3 path
+    storage._client = _FakeS3(keys)
+    return storage
+
+
+def test_the_boto3_path_reads_a_404_as_missing_and_lists_keys_and_prefixes():
+    """datastore.S3Storage._missing (the error's Code) and list (Contents' Key) on the boto3 path."""
+    storage = _boto3_storage({"pre/F/1/_meta", "pre/F/1/start/a", "pre/F/2/x"})
+    assert storage.exists("F/1/_meta") is True
+    assert storage.exists("F/1/nothing") is False
+    assert storage.list("F/1") == ["_meta", "start"]
+    assert storage.list("F") == ["1", "2"]
+
+
+def _package(tmp_path):
+    path = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("flow/", "")
+        z.writestr("flow/flow.py", "print('flow')\n")
+        z.writestr("flow/data/", "")
+        z.writestr("flow/data/table.csv", "a,b\n")
+        z.writestr("runtime_shim/__init__.py", "")
+    return str(path)
+
+
+def test_the_flow_folder_is_extracted_from_a_package_zipimport_has_not_read(tmp_path, monkeypatch):
+    """task.prepare_flow_dir's zipfile fallback (no zipimport directory cache): the files under
+    flow/ are extracted, the directory entries are not written as files, nothing else comes out."""
+    from runtime_shim import task
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(task, "_package_root", lambda: (_package(tmp_path), None))
+    monkeypatch.setattr(task, "_zip_names", lambda zpath: None)
+    work = task.prepare_flow_dir()
+    found = sorted(os.path.relpath(os.path.join(d, f), work) for d, _, fs in os.walk(work) for f in fs)
+    assert found == ["data/table.csv", "flow.py"]
+    with open(os.path.join(work, "data", "table.csv")) as handle:
+        assert handle.read() == "a,b\n"
+
+
+def test_the_flow_folder_is_copied_from_a_package_directory(tmp_path, monkeypatch):
+    """task.prepare_flow_dir when runtime_shim runs from a directory, not a zip: root/flow is copied."""
+    from runtime_shim import task
+
+    root = tmp_path / "root"
+    (root / "flow" / "data").mkdir(parents=True)
+    (root / "flow" / "flow.py").write_text("print('flow')\n")
+    (root / "flow" / "data" / "table.csv").write_text("a,b\n")
+    (root / "other.txt").write_text("not the flow\n")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(task, "_package_root", lambda: (None, str(root)))
+    work = task.prepare_flow_dir()
+    assert sorted(os.listdir(work)) == ["data", "flow.py"]
+    assert (tmp_path / "tmp" / os.path.basename(work) / "data" / "table.csv").read_text() == "a,b\n"
+
+
+def test_a_job_condition_that_is_not_true_is_skipped_not_the_end_of_the_list():
+    """backends/kubernetes._finished: a False condition before the True one is passed over."""
+    from compiler.runner.backends.kubernetes import _finished
+
+    job = {"status": {"conditions": [{"type": "Suspended", "status": "False"},
+                                     {"type": "Complete", "status": "True"}]}}
+    assert _finished(job) == "Succeeded"
+    failed = {"status": {"conditions": [{"type": "Complete", "status": "False"},
+                                        {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                         "message": "Job has reached the specified backoff limit"}]}}
+    assert _finished(failed) == "Failed (BackoffLimitExceeded: Job has reached the specified backoff limit)"
+    assert _finished({"status": {"conditions": [{"type": "Complete", "status": "False"}]}}) is None
