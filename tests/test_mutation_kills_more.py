@@ -109,3 +109,22 @@ def test_a_job_condition_that_is_not_true_is_skipped_not_the_end_of_the_list():
                                          "message": "Job has reached the specified backoff limit"}]}}
     assert _finished(failed) == "Failed (BackoffLimitExceeded: Job has reached the specified backoff limit)"
     assert _finished({"status": {"conditions": [{"type": "Complete", "status": "False"}]}}) is None
+
+
+def test_a_foreach_body_task_whose_split_is_missing_names_the_split_task():
+    """task.Resolver.inputs_for: the split task named is the one at the parent index path
+    (t-2 for body task t-2-5), not the body's own path."""
+    from runtime_shim import task
+
+    class Datastore:
+        def read_manifest(self, run_id, step, task_id):
+            return None
+
+    spec = {"steps": {"outer": {"kind": "foreach", "depth": 1, "in": []},
+                      "split": {"kind": "foreach", "depth": 1, "in": ["outer"]},
+                      "body": {"kind": "linear", "depth": 2, "in": ["split"]}}}
+    resolver = task.Resolver(spec, Datastore(), "r1")
+    with pytest.raises(task.UsageError, match=r"^split task split/t-2 is not complete$"):
+        resolver.inputs_for("body", [2, 5], 0)
+    with pytest.raises(task.UsageError, match=r"^split task split/t is not complete$"):
+        resolver.inputs_for("body", [5], 0)
