@@ -128,3 +128,87 @@ def test_a_foreach_body_task_whose_split_is_missing_names_the_split_task():
         resolver.inputs_for("body", [2, 5], 0)
     with pytest.raises(task.UsageError, match=r"^split task split/t is not complete$"):
         resolver.inputs_for("body", [5], 0)
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+_FLOWS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows")
+
+
+def test_argo_exit_hook_templates_run_hook_with_the_event_and_its_functions():
+    """argo/templates.hook_args and exit_hook_templates: one named container template per event."""
+    from tests.argo import helpers as argo_h
+
+    [spec] = [d["spec"] for d in argo_h.documents(os.path.join(_FLOWS, "deco", "exit_hook_flow.py"),
+                                                 argo_h.settings()) if d["kind"] == "WorkflowTemplate"]
+    templates = {t["name"]: t for t in spec["templates"]}
+    assert spec["onExit"] == "flowc-exit-hooks"
+    run = ["--datastore", "{{workflow.parameters.flowc-datastore}}", "--run-id", "{{workflow.name}}-{{workflow.uid}}"]
+    assert templates["flowc-exit-hooks-success"]["container"]["args"] == [
+        "hook", *run, "--event", "success", "--function", "celebrate"]
+    assert templates["flowc-exit-hooks-error"]["container"]["args"] == [
+        "hook", *run, "--event", "error", "--function", "notify"]
+
+
+def test_step_functions_exit_hook_jobs_are_named_after_the_end_step():
+    """stepfunctions/asl.with_exit_hooks: the hook job's Batch JobName is the end step's + -hook."""
+    import json
+
+    from tests.stepfunctions import helpers as h
+
+    files, _ = h.emit(os.path.join(_FLOWS, "deco", "exit_hook_flow.py"))
+    states = json.loads(files[0].content)["States"]
+    for hook in ("ExitHookError", "ExitHookSuccess"):
+        name = states[hook]["Parameters"]["JobName"]
+        assert isinstance(name, str) and name.endswith("-end-hook") and len(name) <= 128, name
+
+
+def test_a_refused_decorator_on_step_functions_is_named_with_the_step_and_why():
+    """stepfunctions/check.fate_problems: FC413 for @parallel, naming the decorator and the step."""
+    from compiler.targets.stepfunctions.check import fate_problems
+    from tests.argo.helpers import plan_of
+    from tests.stepfunctions import helpers as h
+
+    [diag] = fate_problems(plan_of(os.path.join(_FLOWS, "valid_own", "parallel_flow.py"), h.make_settings()))
+    assert diag.code == "FC413" and diag.message.startswith("step 'train': @parallel: no gang scheduling")
+
+
+def test_an_exit_hook_on_a_kubernetes_end_step_is_refused_on_step_functions():
+    """stepfunctions/check.fate_problems: FC EXIT_HOOK_ON_EKS names the end step."""
+    import dataclasses
+
+    from compiler.ir import Compute
+    from compiler.targets.stepfunctions import codes as sfn_codes
+    from compiler.targets.stepfunctions.check import fate_problems
+    from tests.test_mutation_kills_targets import _two_step_plan
+
+    plan = _two_step_plan()
+    end = dataclasses.replace(plan.steps["end"], compute=Compute(backend="kubernetes"))
+    plan = dataclasses.replace(plan, steps={**plan.steps, "end": end}, exit_hooks=(("error", "notify"),))
+    [diag] = fate_problems(plan)
+    assert diag.code == sfn_codes.EXIT_HOOK_ON_EKS
+    assert diag.message.endswith("with the end step's Batch job definition, and `end` is @kubernetes")
+
+
+def test_a_recursive_switch_in_a_foreach_starts_its_counter_at_zero_per_item():
+    """stepfunctions/asl.map_state: each item's selector starts the body's recursive step at n=0."""
+    import json
+
+    from tests.stepfunctions import helpers as h
+
+    files, _ = h.emit(os.path.join(_FLOWS, "valid_own", "recursive_switch_foreach.py"))
+    selector = json.loads(files[0].content)["States"]["start.foreach"]["ItemSelector"]
+    assert selector["it_loop"] == {"n": 0, "tid.$": "States.Format('{}-{}', $.tid, $$.Map.Item.Value)"}
+
+
+def test_argo_recursive_switch_passes_each_wait_for_the_one_before():
+    """argo/dag: pass j depends on pass j-1 and runs when it chose the step again."""
+    from tests.argo import helpers as argo_h
+
+    [spec] = [d["spec"] for d in argo_h.documents(os.path.join(_FLOWS, "valid_own", "recursive_switch.py"),
+                                                 argo_h.settings()) if d["kind"] == "WorkflowTemplate"]
+    [dag] = [t["dag"]["tasks"] for t in spec["templates"] if "dag" in t and any(x["name"] == "pass1" for x in t["dag"]["tasks"])]
+    tasks = {t["name"]: t for t in dag}
+    assert "depends" not in tasks["pass0"]
+    for j in range(1, len([n for n in tasks if n.startswith("pass")])):
+        assert tasks["pass%d" % j]["depends"] == "pass%d.Succeeded" % (j - 1)
