@@ -212,3 +212,67 @@ def test_argo_recursive_switch_passes_each_wait_for_the_one_before():
     assert "depends" not in tasks["pass0"]
     for j in range(1, len([n for n in tasks if n.startswith("pass")])):
         assert tasks["pass%d" % j]["depends"] == "pass%d.Succeeded" % (j - 1)
+
+
+def test_argo_warns_about_a_step_namespace_only_when_it_differs_from_the_workflows():
+    """argo/check.backend_problems: FC NAMESPACE_IGNORED for another namespace, none for the same."""
+    from types import SimpleNamespace
+
+    from compiler.ir import Compute
+    from compiler.targets.argo import codes as argo_codes
+    from compiler.targets.argo.check import backend_problems
+    from tests.test_mutation_kills_targets import _two_step_plan
+
+    def ignored(step_namespace):
+        step = _two_step_plan(compute=Compute(backend="kubernetes", namespace=step_namespace)).steps["start"]
+        return [d.message for d in backend_problems(step, SimpleNamespace(k8s_namespace="flows"))
+                if d.code == argo_codes.NAMESPACE_IGNORED]
+
+    assert ignored("flows") == []
+    assert ignored("other") == ["step start: namespace 'other' is ignored; every pod runs in the workflow's "
+                                "namespace (flows)"]
+
+
+def test_argo_without_a_datastore_warns_and_a_schedule_makes_it_an_error_at_the_cron():
+    """argo/check.package_problems: no datastore is a warning; with @schedule an error pointing at
+    cron=... (a CronWorkflow's runs get no datastore argument); a datastore silences both."""
+    from compiler.diagnostics import ERROR, WARNING
+    from compiler.targets.argo.check import package_problems
+    from tests.argo import helpers as argo_h
+
+    def problems(flow, **flags):
+        plan = argo_h.plan_of(os.path.join(_FLOWS, "shared", "valid", flow), argo_h.settings(**flags))
+        return list(package_problems(plan, None, False))
+
+    [warning] = problems("hello.py", datastore=None)
+    assert warning.severity == WARNING and warning.span is None
+    assert warning.message.startswith("no datastore setting")
+    [error] = problems("scheduled.py", datastore=None)
+    assert error.severity == ERROR and error.message.startswith("@schedule needs a datastore setting")
+    assert (error.span.line, error.span.col) == (6, 16)      # the "0 6 * * *" of cron=
+    assert problems("scheduled.py", datastore="s3://bucket/prefix") == []
+    assert problems("hello.py", datastore="s3://bucket/prefix") == []
+
+
+def test_step_functions_side_files_are_not_the_stdout_document():
+    """stepfunctions emit: only the state machine goes to stdout; job definitions, events and the
+    policy are files. The rules' role may start executions of this state machine only, in the
+    account of the role (any account when no role is set)."""
+    import json
+
+    from tests.stepfunctions import helpers as h
+
+    path = os.path.join(_FLOWS, "triggers", "train_flow.py")
+    files, _ = h.emit(path)
+    assert [(f.name, f.stdout) for f in files] == [
+        ("TrainFlow.asl.json", True), ("TrainFlow.jobdef.json", False), ("TrainFlow.events.json", False),
+        ("TrainFlow.policy.json", False)]
+
+    def starts(settings):
+        files, _ = h.emit(path, settings)
+        [policy] = [json.loads(f.content) for f in files if f.name.endswith(".policy.json")]
+        return [s["Resource"] for s in policy["Statement"] if s.get("Sid") == "EventBridgeStartsExecution"]
+
+    assert starts(h.make_settings(sfn_role_arn="arn:aws:iam::123456789012:role/r")) == [
+        "arn:aws:states:us-east-1:123456789012:stateMachine:TrainFlow"]
+    assert starts(h.make_settings(sfn_role_arn=None)) == ["arn:aws:states:us-east-1:*:stateMachine:TrainFlow"]
