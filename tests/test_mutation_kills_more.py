@@ -276,3 +276,13 @@ def test_step_functions_side_files_are_not_the_stdout_document():
     assert starts(h.make_settings(sfn_role_arn="arn:aws:iam::123456789012:role/r")) == [
         "arn:aws:states:us-east-1:123456789012:stateMachine:TrainFlow"]
     assert starts(h.make_settings(sfn_role_arn=None)) == ["arn:aws:states:us-east-1:*:stateMachine:TrainFlow"]
+
+
+def test_a_json_parameter_default_is_compact_sorted_json_so_the_output_is_deterministic():
+    """argo/arguments.parameter_value: a dict or list default is JSON with sorted keys."""
+    from types import SimpleNamespace
+
+    from compiler.targets.argo.arguments import parameter_value
+
+    param = SimpleNamespace(kind="json", has_default=True, required=False, default={"b": 1, "a": [2, {"d": 3, "c": 4}]})
+    assert parameter_value(param) == '{"a": [2, {"c": 4, "d": 3}], "b": 1}'
