@@ -286,3 +286,22 @@ def test_a_json_parameter_default_is_compact_sorted_json_so_the_output_is_determ
 
     param = SimpleNamespace(kind="json", has_default=True, required=False, default={"b": 1, "a": [2, {"d": 3, "c": 4}]})
     assert parameter_value(param) == '{"a": [2, {"c": 4, "d": 3}], "b": 1}'
+
+
+def test_argo_with_the_package_in_the_datastore_gives_pods_its_url_and_sha256():
+    """argo/__init__._spec: no ConfigMap; the pods' env names the package URL and its sha256 (what
+    the bootstrap checks the fetched zip against)."""
+    import yaml
+
+    from compiler.targets.argo import ArgoTarget
+    from compiler.targets.base import CodePackageRef
+    from tests.argo import helpers as argo_h
+
+    plan = argo_h.plan_of(os.path.join(_FLOWS, "shared", "valid", "hello.py"), argo_h.settings())
+    sha = "ab" * 32
+    docs = [yaml.safe_load(f.content) for f in ArgoTarget(package_in_datastore=True).emit(
+        plan, CodePackageRef(b"zip", sha, "s3://bucket/code.zip"))]
+    assert [d["kind"] for d in docs] == ["WorkflowTemplate"]
+    env = docs[0]["spec"]["templateDefaults"]["container"]["env"]
+    assert {"name": "FLOWC_CODE_SHA256", "value": sha} in env
+    assert all(set(e) <= {"name", "value", "valueFrom"} and "name" in e for e in env), env
