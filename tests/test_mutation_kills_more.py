@@ -305,3 +305,14 @@ def test_argo_with_the_package_in_the_datastore_gives_pods_its_url_and_sha256():
     env = docs[0]["spec"]["templateDefaults"]["container"]["env"]
     assert {"name": "FLOWC_CODE_SHA256", "value": sha} in env
     assert all(set(e) <= {"name", "value", "valueFrom"} and "name" in e for e in env), env
+
+
+def test_the_argument_size_estimate_is_the_exact_base64_length():
+    """argo/check._b64_len: the size a default takes once base64-encoded (what is compared with
+    MAX_ARG_STRLEN) is exactly base64's length, padding included."""
+    import base64
+
+    from compiler.targets.argo.check import _b64_len
+
+    for n in (0, 1, 2, 3, 4, 5, 6, 7, 100, 131071, 131072):
+        assert _b64_len(n) == len(base64.b64encode(b"x" * n)), n
