@@ -90,6 +90,7 @@ def plan_for_file(path: str, flow_name: str | None = None, settings: Settings | 
     return (None if problems else plan), diagnostics
 
 
-def spec_for_file(path: str, flow_name: str | None = None) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    plan, diagnostics = plan_for_file(path, flow_name)
+def spec_for_file(path: str, flow_name: str | None = None,
+                  cache: Any = None) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    plan, diagnostics = plan_for_file(path, flow_name, cache=cache)
     return (build(plan) if plan else None), diagnostics

@@ -35,8 +35,9 @@ def _flow_name(args: list[str]) -> str | None:
 def declared_parameters(path: str, flow_name: str | None = None) -> list[Any]:
     """The flow's Parameter and IncludeFile declarations (Config values are not run-time options)."""
     from compiler.frontend.api import analyze_file
+    from compiler.frontend.cache import default_cache
 
-    analysis = analyze_file(path, flow_name)
+    analysis = analyze_file(path, flow_name, cache=default_cache())
     if analysis.model is None:
         return []
     return [p for p in analysis.model.parameters if p.kind in ("parameter", "include_file")]

@@ -59,6 +59,13 @@ def default_dir(explicit: str | None = None) -> str | None:
     return os.path.join(base, "flowc")
 
 
+def default_cache() -> "AnalysisCache | None":
+    """The cache a command uses without --cache-dir (default_dir's rules), or None when off:
+    `flowc run` reads the flow three times (its --NAME options, the plan, the spec), each a hit."""
+    directory = default_dir()
+    return AnalysisCache(directory) if directory else None
+
+
 # ------------------------------------------------------------------------------ the analyzer's identity
 _FINGERPRINT: str | None = None
 

@@ -25,9 +25,10 @@ class RunError(Exception):
 
 def spec_for(flow_path: str, flow_name: str | None = None):
     """(spec, diagnostics) from the front end and lowering: the same spec every target uses."""
+    from compiler.frontend.cache import default_cache
     from compiler.runtime_spec import spec_for_file
 
-    return spec_for_file(flow_path, flow_name)
+    return spec_for_file(flow_path, flow_name, cache=default_cache())
 
 
 def default_datastore(flow_path: str | None = None) -> str:

@@ -65,15 +65,17 @@ class ForkServer:
         self._reader.start()
 
     @classmethod
-    def start(cls, python: str, env: dict, preload=(), popen=None) -> "ForkServer":
-        """Start the server with `env` (the base task environment) in its own session."""
+    def start(cls, python: str, env: dict, preload=(), popen=None, network: bool = False) -> "ForkServer":
+        """Start the server with `env` (the base task environment) in its own session; `network`:
+        the tasks talk to AWS (an s3:// datastore), so the server imports that part too."""
         why = unsafe_reason()
         if why:
             raise ForkUnavailable(why)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         popen = popen or subprocess.Popen
         try:
-            proc = popen([python, SERVER, str(theirs.fileno()), ",".join(preload)], env=env,
+            proc = popen([python, SERVER, str(theirs.fileno()), ",".join(preload),
+                          "network" if network else "local"], env=env,
                          cwd="/", stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
                          start_new_session=True)
         except OSError as e:

@@ -28,12 +28,19 @@ import socket
 import sys
 import time
 
-# Besides every module of runtime_shim: the stdlib modules a task imports lazily on its hot path.
-# Imported once here instead of once per task (a forked task that imports the email package, say,
-# pays ~10 ms of CPU for it: a thousand tasks, ten seconds). tests/test_forkserver.py checks that a
-# task forked from warm() imports nothing but the flow.
+# Besides every module of runtime_shim a task can import: the stdlib modules a task imports lazily
+# on its hot path. Imported once here instead of once per task (a forked task that imports the
+# email package, say, pays ~10 ms of CPU for it: a thousand tasks, ten seconds). Not imported for a
+# run that cannot use them: the server's start is on the run's critical path (~60 ms for these).
+# tests/test_run_forkserver.py checks that a task forked from warm() imports nothing but the flow.
 STDLIB_MODULES = ("json", "pickle", "hashlib", "traceback", "zipfile", "zipimport", "importlib.util",
-                  "signal", "shutil", "struct", "zlib", "uuid", "urllib.request", "datetime")
+                  "signal", "shutil", "struct", "zlib", "uuid", "datetime")
+# What only tasks with an s3:// datastore (or @secrets) import: AWS over HTTP.
+NETWORK_MODULES = ("urllib.request", "runtime_shim.awslite", "runtime_shim.s3lite", "runtime_shim.batchlite",
+                   "runtime_shim.secrets")
+# Entry points of other runtime commands, never imported by a task: an Argo batch-submit pod, an
+# exit hook.
+NOT_TASKS = ("runtime_shim.batch_submit", "runtime_shim.hook")
 GRACE_S = 3.0
 
 
@@ -111,25 +118,28 @@ def _child(req, fd, sock, wake_fds):
         os._exit(code if isinstance(code, int) else 1)
 
 
-def warm():
+def warm(network: bool = False):
     """Import what every task imports: each runtime module (found in the package, so a module
-    added later is warmed too) and STDLIB_MODULES; install the `metaflow` shim."""
+    added later is warmed too) and STDLIB_MODULES, and with `network` NETWORK_MODULES; install the
+    `metaflow` shim."""
     import importlib
     import pkgutil
 
     import runtime_shim
 
-    for name in STDLIB_MODULES:
+    skip = set(NOT_TASKS) | (set() if network else set(NETWORK_MODULES))
+    for name in STDLIB_MODULES + (NETWORK_MODULES if network else ()):
         importlib.import_module(name)
     for info in sorted(pkgutil.iter_modules(runtime_shim.__path__), key=lambda i: i.name):
-        importlib.import_module("runtime_shim." + info.name)
+        if "runtime_shim." + info.name not in skip:
+            importlib.import_module("runtime_shim." + info.name)
     sys.modules["runtime_shim.api"].install()
 
 
-def serve(sock, preload):
+def serve(sock, preload, network=False):
     import importlib
 
-    warm()
+    warm(network)
     for name in preload:
         try:
             importlib.import_module(name)
@@ -245,7 +255,7 @@ def main(argv):
     sock = socket.socket(fileno=int(argv[0]))
     preload = [m for m in (argv[1] if len(argv) > 1 else "").split(",") if m]
     try:
-        return serve(sock, preload)
+        return serve(sock, preload, network=len(argv) > 2 and argv[2] == "network")
     except Exception as e:  # noqa: BLE001 - the runner falls back to spawning
         _send(sock, {"ready": False, "why": "%s: %s" % (type(e).__name__, e)})
         return 1

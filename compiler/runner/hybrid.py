@@ -34,9 +34,10 @@ RUN_SETTINGS = ("batch_queue", "batch_job_role_arn", "k8s_namespace", "image", "
 
 def _plan(flow_path: str, flow_name, settings, with_options, echo):
     from compiler.diagnostics import has_errors
+    from compiler.frontend.cache import default_cache
     from compiler.runtime_spec import plan_for_file
 
-    plan, diagnostics = plan_for_file(flow_path, flow_name, settings, tuple(with_options))
+    plan, diagnostics = plan_for_file(flow_path, flow_name, settings, tuple(with_options), cache=default_cache())
     if diagnostics:
         from compiler.runner import _print_diagnostics
 

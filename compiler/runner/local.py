@@ -313,7 +313,8 @@ class LocalRunner:
 
         try:
             self.forkserver = ForkServer.start(self.python, self.base_env, self.preload,
-                                               popen=subprocess.Popen)
+                                               popen=subprocess.Popen,
+                                               network=str(self.datastore).startswith("s3://"))
             self.how = "fork"
         except ForkUnavailable as e:
             self.progress.line("[flowc] starting each task as a new process: %s" % e)
