@@ -100,7 +100,8 @@ NOTES = """
 - **size**: resources.py, 5 steps. flowc's Argo code ConfigMap (the zipped code package, which
   Metaflow uploads to S3 instead) is reported apart in the note.
 
-The machine is shared (see the load averages above: other jobs ran during the measurement).
+The load averages above include the benchmarks' own processes (Metaflow's 1,000-task run keeps
+both cores busy for minutes); a run next to other jobs says so in them.
 Wall times move by tens of percent between runs; the ratios, from runs interleaved in the same
 minutes, move much less.
 """
