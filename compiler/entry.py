@@ -242,25 +242,15 @@ def replay(content: dict) -> int | None:
 
 
 def store(root: str, key: str, content: dict) -> None:
-    import tempfile
-
     body = json.dumps(content, separators=(",", ":"))
     entry = json.dumps({"format": FORMAT, "key": key,
                         "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(), "body": body})
     directory = os.path.join(root, "replay")
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(entry)
-            os.replace(tmp, _entry_file(root, key))
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        from compiler.atomic import write_text
+
+        write_text(_entry_file(root, key), entry, suffix=".json")
         _prune(directory)
     except OSError:
         pass

@@ -261,21 +261,11 @@ class AnalysisCache:
             return False
         entry = json.dumps({"format": FORMAT, "key": key,
                             "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(), "body": body})
-        import tempfile
-
         try:
             os.makedirs(self.directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(entry)
-                os.replace(tmp, self._file(key))
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            from compiler.atomic import write_text
+
+            write_text(self._file(key), entry, suffix=".json")
             self._prune()
         except OSError:
             return False

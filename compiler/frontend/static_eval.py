@@ -206,17 +206,7 @@ class Scope:
                 self._cache[name] = value
                 return value
         if name in self.assigns and name not in self.reassigned:
-            if name in self._evaluating:
-                raise NotStatic(f"`{name}` is defined in terms of itself", node)
-            self._evaluating.add(name)
-            try:
-                value = evaluate(self.assigns[name], self)
-            except NotStatic as exc:
-                raise NotStatic(f"`{name}` is not a constant: {exc.reason}", node) from None
-            finally:
-                self._evaluating.discard(name)
-            self._cache[name] = value
-            return value
+            return self._constant(name, name, self.assigns[name], f"`{name}`", self._cache, node)
         if name in self.defs and name not in self.assigns and name not in self.imports:
             return FunctionRef(name)
         if name == "__file__" and self.file is not None:
@@ -233,17 +223,22 @@ class Scope:
     def _class_constant(self, name: str, node: cst.CSTNode) -> Any:
         if name in self._class_cache:
             return self._class_cache[name]
-        key = "class " + name
+        return self._constant("class " + name, name, self.class_assigns[name], f"class attribute `{name}`",
+                              self._class_cache, node)
+
+    def _constant(self, key: str, name: str, expr: cst.BaseExpression, what: str, cache: dict,
+                  node: cst.CSTNode) -> Any:
+        """Evaluate a name's one assignment, once (`cache`), refusing a definition in terms of itself."""
         if key in self._evaluating:
             raise NotStatic(f"`{name}` is defined in terms of itself", node)
         self._evaluating.add(key)
         try:
-            value = evaluate(self.class_assigns[name], self)
+            value = evaluate(expr, self)
         except NotStatic as exc:
-            raise NotStatic(f"class attribute `{name}` is not a constant: {exc.reason}", node) from None
+            raise NotStatic(f"{what} is not a constant: {exc.reason}", node) from None
         finally:
             self._evaluating.discard(key)
-        self._class_cache[name] = value
+        cache[name] = value
         return value
 
     def _imported(self, name, module, attr, level, node):
