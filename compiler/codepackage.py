@@ -49,7 +49,9 @@ def runtime_files() -> dict[str, str]:
 PYC_CACHE_DIR: str | None = None     # set by pipeline.compile_file from --cache-dir: pycs kept across runs
 
 
+@functools.lru_cache(maxsize=1)
 def _installed_pyc_dir() -> str | None:
+    """runtime_shim's own __pycache__ (looked up once: every runtime module of every package asks)."""
     from importlib.util import find_spec
 
     spec = find_spec("runtime_shim")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -53,9 +54,6 @@ class _TermTrap:
     the step's work is done (routing, persisting), SIGTERM only is noted: the result is stored."""
 
     def __init__(self):
-        import signal
-
-        self.signal = signal
         self.armed = True
         self.arrived = False
         try:
@@ -75,7 +73,7 @@ class _TermTrap:
 
     def restore(self):
         if self.old is not None:
-            self.signal.signal(self.signal.SIGTERM, self.old)
+            signal.signal(signal.SIGTERM, self.old)
 
 
 def execute(a) -> int:

@@ -105,20 +105,26 @@ def _normalize(value: Any, name: str) -> Any:
                                  "which flowc cannot carry to the tasks")
 
 
+def loader(fmt: str) -> Callable[[str], Any]:
+    """The parse function of a format ("json", "toml", "yaml"); ModuleNotFoundError when its
+    library is not installed. Also what static_calls runs for the flow's own parsers."""
+    if fmt == "json":
+        return json.loads
+    if fmt == "toml":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+        return tomllib.loads
+    import yaml
+    return yaml.safe_load
+
+
 def _parse(text: str, fmt: str, name: str, source: str, file: str | None, where: str) -> Any:
     """Text -> data in `fmt`; a parse error names the source and, when the parser says, the line
     and column in it (`cfg.toml:3:7: ...`)."""
     try:
-        if fmt == "json":
-            return json.loads(text)
-        if fmt == "toml":
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
-            return tomllib.loads(text)
-        import yaml
-        return yaml.safe_load(text)
+        return loader(fmt)(text)
     except ModuleNotFoundError as exc:
         raise ConfigProblem("FC255", f"config '{name}': the {fmt.upper()} parser is not installed "
                             f"where flowc runs ({exc.name})", "parser") from None

@@ -76,11 +76,6 @@ def follow(node: cst.Call, scope: Any) -> Any:
     if isinstance(func, cst.Name) and func.value in _BUILTINS and not _shadowed(func.value, scope):
         args, kwargs = call_arguments(node, scope)
         return _builtin(func.value, args, kwargs, node)
-    if isinstance(func, cst.Name) and func.value == "str" and not _shadowed("str", scope):
-        args, kwargs = call_arguments(node, scope)
-        if len(args) != 1 or kwargs or not isinstance(args[0], (str, int, float, bool, PurePosixPath)):
-            raise NotStatic("str() of something that is not a simple value", node)
-        return str(args[0])
     if isinstance(func, cst.Attribute) and q is None:
         try:
             base = evaluate(func.value, scope)
@@ -108,25 +103,19 @@ def follow(node: cst.Call, scope: Any) -> Any:
 # Pure functions and methods of values, evaluated as Python would (a helper computing a quantity).
 _BUILTINS: dict[str, Callable[..., Any]] = {
     "abs": abs, "round": round, "min": min, "max": max, "len": len, "int": int, "float": float,
-    "bool": bool, "sum": sum, "sorted": sorted, "pow": pow}
-def _toml_loads():
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    return tomllib.loads
+    "bool": bool, "sum": sum, "sorted": sorted, "pow": pow, "str": str}
+def _format(fmt: str) -> Callable[[], Callable[..., Any]]:
+    def load():
+        from compiler.frontend.configs import loader
 
-
-def _yaml_safe_load():
-    import yaml
-
-    return yaml.safe_load
+        return loader(fmt)
+    return load
 
 
 # Data formats (a Config parser of the flow's own is often one of these plus a key or a check).
 _DATA_FUNCTIONS: dict[str, Callable[[], Callable[..., Any]]] = {
-    "json.dumps": lambda: json.dumps, "json.loads": lambda: json.loads, "tomllib.loads": _toml_loads,
-    "tomli.loads": _toml_loads, "yaml.safe_load": _yaml_safe_load}
+    "json.dumps": lambda: json.dumps, "json.loads": _format("json"), "tomllib.loads": _format("toml"),
+    "tomli.loads": _format("toml"), "yaml.safe_load": _format("yaml")}
 _VALUE_METHODS = (
     (str, {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "join", "replace",
            "startswith", "endswith", "removeprefix", "removesuffix", "title", "zfill"}),
